@@ -1,0 +1,26 @@
+/**
+ * Exit codes of every `riskscreen` command, documented in the README. Stable: scripts
+ * and schedulers branch on them.
+ */
+export const EXIT = {
+  /** Done as asked. */
+  ok: 0,
+  /** A bug or an unexpected failure (the message says what; a stack trace only with --debug). */
+  internal: 1,
+  /** The command line is wrong: unknown command or option, missing argument. */
+  usage: 2,
+  /** The input file cannot be read as a phone list (names the file, line and problem). */
+  input: 3,
+  /** Configuration is missing or invalid (names the option). */
+  config: 4,
+  /** The Juhe account refused the key or is disabled: nothing more can be done until it is fixed. */
+  account: 5,
+  /** Stopped early by a limit: quota exhausted or --max-calls reached; the result says what is left. */
+  limited: 6,
+  /** A service riskscreen needs could not be reached (Redis, the Juhe service). */
+  unavailable: 7,
+  /** Interrupted (SIGINT/SIGTERM) before the work was done. */
+  interrupted: 130,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
