@@ -1,0 +1,70 @@
+/**
+ * riskscreen's options: one typed object with a documented default for each option.
+ * Layered, lowest first: these defaults, then a JSON config file, then environment
+ * variables, then command-line flags. `load.ts` does the layering; `validate.ts` is
+ * the one place options are checked.
+ */
+import type { ApiId, Form } from '../juhe/catalogue.js';
+
+export interface JuheOptions {
+  /** Juhe API key (个人中心 -> 我的数据). Required for any call. Env `JUHE_KEY`. */
+  key: string | undefined;
+  /** Account openid; enables the AES forms (the AES key is derived from it). Env `JUHE_OPENID`. */
+  openid: string | undefined;
+  /** Path of the account's RSA public key (PEM); enables the `rsa` form. Env `JUHE_RSA_PUBLIC_KEY_FILE`. */
+  rsaPublicKeyFile: string | undefined;
+  /**
+   * Replaces the scheme and host of both `http://v.juhe.cn` and `http://apis.juhe.cn`,
+   * keeping the documented paths (a path prefix here is kept in front of them).
+   * Unset: the documented origins. Env `JUHE_BASE_URL`.
+   */
+  baseUrl: string | undefined;
+  /**
+   * The form each API sends the number in, e.g. `{ "status": "rsa" }`. Unset APIs use the
+   * most private form whose credentials are configured. Env `JUHE_FORMS=status=rsa,resale=sha256+aes`.
+   */
+  forms: Partial<Record<ApiId, Form>>;
+  /** TCP connect timeout. Env `JUHE_CONNECT_TIMEOUT_MS`. */
+  connectTimeoutMs: number;
+  /** Time to wait for the response headers after sending. Env `JUHE_HEADERS_TIMEOUT_MS`. */
+  headersTimeoutMs: number;
+  /** Time allowed between body chunks. Env `JUHE_BODY_TIMEOUT_MS`. */
+  bodyTimeoutMs: number;
+  /** Ceiling for one whole call, enforced with an AbortSignal. Env `JUHE_REQUEST_TIMEOUT_MS`. */
+  requestTimeoutMs: number;
+  /** Connections kept open per origin. Env `JUHE_CONNECTIONS`. */
+  connections: number;
+  /** How long an idle keep-alive connection is kept. Env `JUHE_KEEP_ALIVE_MS`. */
+  keepAliveTimeoutMs: number;
+}
+
+export interface Options {
+  juhe: JuheOptions;
+  log: {
+    /** pino level: fatal, error, warn, info, debug, trace, silent. Env `LOG_LEVEL`. */
+    level: string;
+  };
+}
+
+export const DEFAULT_OPTIONS: Options = {
+  juhe: {
+    key: undefined,
+    openid: undefined,
+    rsaPublicKeyFile: undefined,
+    baseUrl: undefined,
+    forms: {},
+    connectTimeoutMs: 5_000,
+    headersTimeoutMs: 15_000,
+    bodyTimeoutMs: 15_000,
+    requestTimeoutMs: 30_000,
+    connections: 64,
+    keepAliveTimeoutMs: 30_000,
+  },
+  log: { level: 'info' },
+};
+
+/** Options in a partial form, as a config file, the environment or flags give them. */
+export interface PartialOptions {
+  juhe?: Partial<JuheOptions>;
+  log?: Partial<Options['log']>;
+}
