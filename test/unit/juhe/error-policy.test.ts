@@ -103,4 +103,18 @@ describe('the error-policy table', () => {
     expect(TRANSPORT_FAILURES.http_other.category).toBe('bad_request');
     expect(TRANSPORT_FAILURES.unreadable).toMatchObject({ category: 'unknown', maybeBilled: true });
   });
+
+  it('is documented: docs/juhe-api.md lists every code under its category', () => {
+    const doc = readFileSync(new URL('../../../docs/juhe-api.md', import.meta.url), 'utf8');
+    const rows = doc.split('\n').filter((line) => line.startsWith('| '));
+    const label: Record<Category, string> = {
+      success: 'success', no_record: 'no record', transient: 'transient', throttle: 'throttle',
+      quota: 'quota', account: 'account', bad_request: 'bad request', unknown: 'unknown',
+    };
+    for (const policy of CODE_POLICIES.values()) {
+      const row = rows.find((line) => line.startsWith(`| ${label[policy.category]} |`));
+      expect(row, policy.category).toBeDefined();
+      expect(row, `code ${policy.code}`).toMatch(new RegExp(`\\b${policy.code}\\b`));
+    }
+  });
 });

@@ -1,0 +1,14 @@
+/** What a command writes to; tests pass their own streams. */
+export interface CommandIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/** A user error: printed as one plain line, no stack trace, with its exit code. */
+export class UsageError extends Error {
+  readonly code = 'RISKSCREEN_USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

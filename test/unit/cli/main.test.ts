@@ -1,0 +1,57 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { COMMANDS, main } from '../../../src/cli/main.js';
+import { EXIT } from '../../../src/cli/exit-codes.js';
+import { captureIo } from '../../support/capture-io.js';
+
+const saved = { ...process.env };
+beforeEach(() => {
+  for (const name of Object.keys(process.env)) if (name.startsWith('JUHE_') || name === 'RISKSCREEN_CONFIG') delete process.env[name];
+});
+afterEach(() => {
+  process.env = { ...saved };
+});
+
+describe('riskscreen CLI', () => {
+  it('prints help listing every command, and exits 2 with no command', async () => {
+    const io = captureIo();
+    expect(await main([], io)).toBe(EXIT.usage);
+    for (const name of Object.keys(COMMANDS)) expect(io.out()).toContain(name);
+    expect(io.out()).toMatch(/Exit codes:/);
+  });
+
+  it('has a real --help for every command', async () => {
+    for (const name of Object.keys(COMMANDS)) {
+      const io = captureIo();
+      expect(await main([name, '--help'], io)).toBe(EXIT.ok);
+      expect(io.out()).toMatch(new RegExp(`Usage: riskscreen ${name}`));
+    }
+  });
+
+  it('refuses an unknown command or option in one line, exit 2', async () => {
+    const io = captureIo();
+    expect(await main(['fly'], io)).toBe(EXIT.usage);
+    expect(io.err()).toBe('riskscreen: unknown command "fly"; commands are ' + Object.keys(COMMANDS).join(', ') + '\n');
+    const io2 = captureIo();
+    expect(await main(['config', '--nope'], io2)).toBe(EXIT.usage);
+    expect(io2.err()).toMatch(/^riskscreen: .*--nope/);
+  });
+
+  it('reports a configuration problem naming the option, exit 4, no stack trace', async () => {
+    const io = captureIo();
+    expect(await main(['config'], io)).toBe(EXIT.config);
+    expect(io.err()).toMatch(/^riskscreen: configuration: JUHE_KEY: is not set/);
+    expect(io.err()).not.toMatch(/\n\s+at /);
+  });
+
+  it('shows the form each API sends without revealing the key', async () => {
+    process.env.JUHE_KEY = 'abcdef0123456789';
+    process.env.JUHE_OPENID = 'openid-0123456789';
+    const io = captureIo();
+    expect(await main(['config', '--json'], io)).toBe(EXIT.ok);
+    const view = JSON.parse(io.out());
+    expect(view.apis.status).toEqual({ form: 'aes', endpoint: 'mobile_status/queryEncry', clearNumberOnTheWire: false });
+    expect(view.apis.callDuration.clearNumberOnTheWire).toBe(true);
+    expect(io.out()).not.toContain('abcdef0123456789');
+    expect(io.out()).not.toContain('openid-0123456789');
+  });
+});
