@@ -117,6 +117,14 @@ function version(): string {
 }
 
 // Run directly (`tsx src/cli/main.ts ...`, `node dist/src/cli/main.js ...`).
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  process.exitCode = await main(process.argv.slice(2));
+if (isEntryPoint()) process.exitCode = await main(process.argv.slice(2));
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
 }

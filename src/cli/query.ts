@@ -3,7 +3,6 @@
  * answer. For checking credentials and forms by hand; every success is billed.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config/errors.js';
 import { loadOptions } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
 import { API_IDS, APIS, isApiId, isForm, formsOf } from '../juhe/catalogue.js';
@@ -80,7 +79,6 @@ export async function runQueryCommand(argv: string[], io: CommandIo): Promise<nu
       if (values.json) io.stdout.write(`${JSON.stringify(err.toJSON(), null, 2)}\n`);
       return exitFor(err);
     }
-    if (err instanceof ConfigError) throw err;
     throw err;
   } finally {
     await client.close();

@@ -54,11 +54,13 @@ export const DEFAULT_OPTIONS: Options = {
     baseUrl: undefined,
     forms: {},
     connectTimeoutMs: 5_000,
-    headersTimeoutMs: 15_000,
-    bodyTimeoutMs: 15_000,
-    requestTimeoutMs: 30_000,
+    // Longer than the sources' own timeouts: a call we give up on may still be billed.
+    headersTimeoutMs: 60_000,
+    bodyTimeoutMs: 30_000,
+    requestTimeoutMs: 90_000,
     connections: 64,
-    keepAliveTimeoutMs: 30_000,
+    // undici's own default; the server's Keep-Alive hint is honoured when shorter.
+    keepAliveTimeoutMs: 4_000,
   },
   log: { level: 'info' },
 };

@@ -52,6 +52,11 @@ export function validateOptions(raw: RawOptions): Options {
   juhe.requestTimeoutMs = intOption('juhe.requestTimeoutMs', 100, 600_000) ?? juhe.requestTimeoutMs;
   juhe.connections = intOption('juhe.connections', 1, 1_024) ?? juhe.connections;
   juhe.keepAliveTimeoutMs = intOption('juhe.keepAliveTimeoutMs', 1_000, 600_000) ?? juhe.keepAliveTimeoutMs;
+  if (juhe.requestTimeoutMs <= juhe.connectTimeoutMs) {
+    // Otherwise a call still connecting would time out as "sent, maybe billed".
+    const source = raw['juhe.requestTimeoutMs']?.source ?? raw['juhe.connectTimeoutMs']?.source ?? 'juhe.requestTimeoutMs';
+    throw new ConfigError(source, `the whole-call timeout (${juhe.requestTimeoutMs} ms) must be longer than the connect timeout (${juhe.connectTimeoutMs} ms)`);
+  }
 
   const level = raw['log.level'];
   if (level) {

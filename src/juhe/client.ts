@@ -6,14 +6,18 @@
  * caching and rate limiting belong to the caller.
  */
 import type { Logger } from 'pino';
+import { ConfigError } from '../config/errors.js';
+import type { Carrier } from '../phone/carrier.js';
 import { maskMobile } from '../phone/mask.js';
+import { lookupPrefix } from '../phone/prefixes.js';
 import { silentLogger } from '../log/logger.js';
-import { APIS, endpointFor, formsOf, type ApiId, type EndpointSpec, type Form } from './catalogue.js';
+import { APIS, FORM_NEEDS, endpointFor, formsOf, type ApiId, type EndpointSpec, type Form } from './catalogue.js';
 import { encodeMobile } from './ciphers.js';
 import type { JuheConfig } from './config.js';
 import { UnreadableAnswer, decodeSignals, orderIdOf, parseEnvelope } from './decode.js';
 import { TRANSPORT_FAILURES, policyFor, type Category } from './error-policy.js';
 import {
+  JuheAbortedError,
   JuheAccountError,
   JuheBadRequestError,
   JuheError,
@@ -34,6 +38,12 @@ export interface QueryRequest {
   form?: Form;
   /** yyyymmdd; required by the resale API, refused by the others. */
   date?: string;
+  /**
+   * The carrier the caller believes the number is on (e.g. from an earlier answer's
+   * `isp`, for a ported number). Default: the prefix table's. Carrier-specific APIs
+   * refuse a number of another carrier rather than pay for a meaningless answer.
+   */
+  carrier?: Carrier;
   signal?: AbortSignal;
 }
 
@@ -90,10 +100,23 @@ export class JuheClient {
     } else if (request.date !== undefined) {
       throw new InvalidQueryError(`${api} takes no date`);
     }
+    if (spec.onlyCarrier) {
+      const carrier = request.carrier ?? lookupPrefix(mobile)?.carrier;
+      if (carrier !== spec.onlyCarrier) {
+        throw new InvalidQueryError(
+          `${api} answers only ${spec.onlyCarrier} numbers; ${maskMobile(mobile)} is ${carrier ?? 'of no known carrier'} (pass its carrier when it was ported)`,
+        );
+      }
+    }
     const form = request.form ?? this.config.forms[api];
     const endpoint = endpointFor(api, form);
     if (!endpoint) {
       throw new InvalidQueryError(`${api} has no ${form} form; it accepts ${formsOf(api).join(', ')}`);
+    }
+    const needs = FORM_NEEDS[form];
+    if (needs === 'openid' && !this.config.aesKey) throw new ConfigError('JUHE_OPENID', `is not set; the ${form} form needs it`);
+    if (needs === 'rsaPublicKey' && !this.config.rsaPublicKey) {
+      throw new ConfigError('JUHE_RSA_PUBLIC_KEY_FILE', `is not set; the ${form} form needs it`);
     }
     const body = new URLSearchParams();
     body.set('key', this.config.key);
@@ -114,7 +137,8 @@ export class JuheClient {
   /** Ask one question about one number. */
   async query(request: QueryRequest): Promise<CallOutcome> {
     const call = this.prepare(request);
-    const log = this.logger.child({ endpoint: call.context.endpoint, form: call.form, mobile: call.context.mobileMasked });
+    const log = this.logger.child({ endpoint: call.context.endpoint, form: call.form, mobileMasked: call.context.mobileMasked });
+    const sent = call.body.get('mobile') ?? '';
     const started = performance.now();
     let answer: HttpAnswer;
     try {
@@ -125,17 +149,23 @@ export class JuheClient {
       const error = this.errorFor(failure.category, {
         ...call.context,
         juheCode: null,
-        reason: this.scrub(err.message),
+        reason: this.scrub(err.message, sent),
         meaning: failure.meaning,
         billed: false,
         maybeBilled: failure.maybeBilled,
         ...('retry' in failure ? { retry: failure.retry } : {}),
         ...('holdOffMs' in failure ? { holdOffMs: failure.holdOffMs } : {}),
-      }, err);
+      }, err, err.failure === 'aborted');
       log.warn({ err: error.toJSON(), ms: elapsed(started) }, 'juhe call failed');
       throw error;
     }
-    const outcome = this.interpret(call, answer, elapsed(started));
+    let outcome: CallOutcome;
+    try {
+      outcome = this.interpret(call, answer, elapsed(started));
+    } catch (err) {
+      if (err instanceof JuheError) log.warn({ err: err.toJSON(), ms: elapsed(started) }, 'juhe call failed');
+      throw err;
+    }
     log.debug({ code: outcome.juheCode, kind: outcome.kind, ms: outcome.durationMs }, 'juhe call');
     return outcome;
   }
@@ -143,6 +173,7 @@ export class JuheClient {
   /** Turn an HTTP answer into an outcome, or throw the error the policy says. */
   interpret(call: PreparedCall, answer: HttpAnswer, durationMs: number): CallOutcome {
     const { context } = call;
+    const sent = call.body.get('mobile') ?? '';
     let envelope;
     try {
       envelope = parseEnvelope(answer.body);
@@ -154,7 +185,7 @@ export class JuheClient {
       throw this.errorFor(spec.category, {
         ...context,
         juheCode: null,
-        reason: this.scrub(failure === 'unreadable' ? err.message : `HTTP ${answer.status}: ${err.message}`),
+        reason: this.scrub(failure === 'unreadable' ? err.message : `HTTP ${answer.status}: ${err.message}`, sent),
         meaning: spec.meaning,
         httpStatus: answer.status,
         billed: false,
@@ -163,8 +194,8 @@ export class JuheClient {
         ...('holdOffMs' in spec ? { holdOffMs: spec.holdOffMs } : {}),
       });
     }
-    const policy = policyFor(envelope.errorCode);
-    const reason = this.scrub(envelope.reason);
+    const policy = policyFor(envelope.errorCode, context.api);
+    const reason = this.scrub(envelope.reason, sent);
     if (policy.category === 'success') {
       try {
         const signals = decodeSignals(context.api, envelope.result, context.date);
@@ -176,7 +207,7 @@ export class JuheClient {
         throw new JuheUnknownError({
           ...context,
           juheCode: 0,
-          reason: this.scrub(err.message),
+          reason: this.scrub(err.message, sent),
           meaning: 'answered and billed, but the result could not be read',
           httpStatus: answer.status,
           billed: true,
@@ -204,8 +235,9 @@ export class JuheClient {
     await this.transport.close();
   }
 
-  private errorFor(category: Category, context: JuheErrorContext, cause?: unknown): JuheError {
+  private errorFor(category: Category, context: JuheErrorContext, cause?: unknown, aborted = false): JuheError {
     const options = cause === undefined ? undefined : { cause };
+    if (aborted) return new JuheAbortedError(context, options);
     switch (category) {
       case 'transient':
         return new JuheTransientError(context, options);
@@ -224,18 +256,22 @@ export class JuheClient {
     }
   }
 
-  /** Text from the wire or from errors must never carry the key, the openid or a full number. */
-  private scrub(text: string): string {
+  /**
+   * Text from the wire or from errors must never carry the key, the openid, a full
+   * number (also as +86/0086/86...) or what was sent for it (a hash can be reversed).
+   */
+  private scrub(text: string, sent: string): string {
     let clean = text;
-    for (const secret of [this.config.key, this.config.openid]) {
+    for (const secret of [this.config.key, this.config.openid, sent.length >= 11 ? sent : undefined]) {
       if (secret) clean = clean.split(secret).join('[redacted]');
     }
-    return clean.replace(/(?<!\d)1\d{10}(?!\d)/g, (digits) => maskMobile(digits));
+    return clean.replace(/(?<!\d)(?:\+?86|0086)?(1\d{10})(?!\d)/g, (_all, digits: string) => maskMobile(digits));
   }
 }
 
-function httpFailure(status: number): 'http_5xx' | 'http_429' | 'http_other' | 'unreadable' {
-  if (status >= 500) return 'http_5xx';
+function httpFailure(status: number): 'http_unavailable' | 'http_gateway' | 'http_429' | 'http_other' | 'unreadable' {
+  if (status === 503 || status === 408) return 'http_unavailable';
+  if (status >= 500) return 'http_gateway';
   if (status === 429) return 'http_429';
   if (status >= 200 && status < 300) return 'unreadable';
   return 'http_other';

@@ -54,6 +54,8 @@ export function resolveJuheConfig(settings: JuheSettings): JuheConfig {
   }
   const pem = settings.rsaPublicKeyPem ?? (settings.rsaPublicKeyFile ? readPem(settings.rsaPublicKeyFile) : undefined);
   if (pem !== undefined) config.rsaPublicKey = parsePublicKey(pem);
+  // Whoever logs or serializes the config by mistake gets the masked view.
+  Object.defineProperty(config, 'toJSON', { value: () => describeJuheConfig(config), enumerable: false });
 
   for (const api of API_IDS) {
     const chosen = settings.forms?.[api];
@@ -91,6 +93,10 @@ function readPem(file: string): string {
 }
 
 function parsePublicKey(pem: string): KeyObject {
+  if (/PRIVATE KEY/.test(pem)) {
+    // createPublicKey would quietly derive the public half; a private key has no business here.
+    throw new ConfigError('JUHE_RSA_PUBLIC_KEY_FILE', 'holds a private key; give the public key from the Juhe console instead');
+  }
   const text = pem.includes('-----BEGIN')
     ? pem
     : // The Juhe console shows the key as bare base64; accept that too.

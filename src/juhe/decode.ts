@@ -35,7 +35,7 @@ export class UnreadableAnswer extends Error {
 export function parseEnvelope(body: string): Envelope {
   let json: unknown;
   try {
-    json = JSON.parse(body);
+    json = JSON.parse(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body);
   } catch {
     throw new UnreadableAnswer(`not JSON: ${preview(body)}`);
   }
@@ -77,8 +77,8 @@ export function decodeSignals(api: ApiId, result: Record<string, unknown> | null
   switch (api) {
     case 'status': {
       const raw = text(result.state);
-      const value = raw === undefined ? undefined : LINE_STATUS_BY_STATE[String(Number(raw))];
-      if (raw === undefined || value === undefined || !/^\d+$/.test(raw)) {
+      const value = raw !== undefined && /^\d+$/.test(raw) ? LINE_STATUS_BY_STATE[String(Number(raw))] : undefined;
+      if (raw === undefined || value === undefined) {
         throw new UnreadableAnswer(`unknown line state ${JSON.stringify(result.state)}`);
       }
       const description = text(result.description);
@@ -100,7 +100,7 @@ export function decodeSignals(api: ApiId, result: Record<string, unknown> | null
     }
     case 'resale': {
       const raw = text(result.res);
-      const value = raw === undefined ? undefined : RESALE_BY_RES[String(Number(raw))];
+      const value = raw !== undefined && /^\d+$/.test(raw) ? RESALE_BY_RES[String(Number(raw))] : undefined;
       if (raw === undefined || value === undefined) throw new UnreadableAnswer(`unknown res ${JSON.stringify(result.res)}`);
       return withLocation({ resale: { value, raw, date: date ?? '' } }, location);
     }
@@ -166,25 +166,35 @@ const TENURE_BY_DESC: Record<string, TenureBucket> = {
   '(24,+)': '24+',
 };
 
+/**
+ * The tenure bucket of a code and, for mobileOnline, its `desc`. The documents map
+ * `desc` one to one onto the code, and `desc` cannot lose a leading zero, so when it
+ * names a bucket it decides ("3" with desc "(0,3]" is under three months: the zero of
+ * "03" was lost on the way). Without a usable `desc`, a JSON number 3 is refused: it
+ * may be "03" (0-3 months) or "3" (24+), the two ends of the scale.
+ */
 export function decodeTenure(encoding: TenureEncoding, code: unknown, desc?: string): TenureBucket | undefined {
   const raw = text(code);
-  if (raw !== undefined) {
-    if (encoding === 'mobileOnline') {
-      // A JSON number cannot carry a leading zero, so 3 is "3" (24+), never "03".
-      const exact = TENURE_MOBILE_ONLINE[raw];
-      if (exact) return exact;
-    } else if (/^\d+$/.test(raw)) {
-      // The sha256 encoding has no leading-zero codes, so "05" can only mean 5.
-      const bucket = TENURE_CMCC_SHA256[String(Number(raw))];
-      if (bucket) return bucket;
-    }
+  if (encoding === 'cmccSha256') {
+    // The sha256 encoding has no leading-zero codes, so "05" and 5 can only mean 5.
+    return raw !== undefined && /^\d+$/.test(raw) ? TENURE_CMCC_SHA256[String(Number(raw))] : undefined;
   }
-  if (desc) {
-    const normalized = desc.replace(/\s+/g, '').replace(/，/g, ',').replace(/（/g, '(').replace(/）/g, ')');
-    const byDesc = TENURE_BY_DESC[normalized];
-    if (byDesc) return byDesc;
-    if (normalized.includes('离网') || normalized.includes('异常')) return 'left_network';
+  const byDesc = desc ? tenureFromDesc(desc) : undefined;
+  if (byDesc) return byDesc;
+  if (raw === undefined) return undefined;
+  if (typeof code === 'number') {
+    // JSON numbers have no leading zero: 4 can only be "04", 1, 2 and 99 are unambiguous.
+    if (code === 3) return undefined;
+    return code === 4 ? '3-6' : TENURE_MOBILE_ONLINE[raw];
   }
+  return TENURE_MOBILE_ONLINE[raw];
+}
+
+function tenureFromDesc(desc: string): TenureBucket | undefined {
+  const normalized = desc.replace(/\s+/g, '').replace(/，/g, ',').replace(/（/g, '(').replace(/）/g, ')');
+  const bucket = TENURE_BY_DESC[normalized];
+  if (bucket) return bucket;
+  if (normalized.includes('离网') || normalized.includes('异常')) return 'left_network';
   return undefined;
 }
 
@@ -204,7 +214,7 @@ const RESALE_BY_RES: Record<string, Resale> = {
  * (160,230], (230,360], 360+. The list has twelve labels for the twelve codes; the
  * example's comments ("1" = (5,10], "0" = (0,1]) would leave code 11 without a label
  * and no code for a silent line, so the list wins. The list skips (1,5]; we keep the
- * labels as documented and always keep the raw code. See docs/juhe-decisions.md.
+ * labels as documented and always keep the raw code. See docs/juhe-api.md.
  */
 export const CALL_MINUTES_BUCKETS: readonly Omit<CallMinutesBucket, 'raw'>[] = [
   { label: '0', minMinutes: 0, maxMinutes: 0 },

@@ -114,6 +114,13 @@ export const CODE_POLICIES: ReadonlyMap<number, CodePolicy> = new Map(
 );
 
 /**
+ * For failures after which the service may have answered (and billed) without us
+ * seeing the answer: one more try at most, so one lost answer costs at most one
+ * extra billed call.
+ */
+export const RETRY_MAYBE_BILLED: RetryAdvice = { maxAttempts: 2, baseDelayMs: 2_000, maxDelayMs: 30_000 };
+
+/**
  * Failures that carry no Juhe code. `maybeBilled` says whether the request may have
  * reached the service and been answered (and billed) before the answer was lost.
  */
@@ -121,9 +128,13 @@ export const TRANSPORT_FAILURES = {
   /** Could not connect (refused, DNS, connect timeout): the request never left. */
   connect: { category: 'transient', meaning: 'could not connect to the Juhe service', maybeBilled: false, retry: RETRY_SOURCE_FLAKY },
   /** The connection dropped or no answer came in time after the request was sent. */
-  response_lost: { category: 'transient', meaning: 'the connection failed after the request was sent; the answer was lost', maybeBilled: true, retry: RETRY_SOURCE_FLAKY },
-  /** HTTP 5xx from a gateway or the service: no Juhe answer. */
-  http_5xx: { category: 'transient', meaning: 'the Juhe service answered with an HTTP server error', maybeBilled: false, retry: RETRY_SERVICE_DOWN },
+  response_lost: { category: 'transient', meaning: 'the connection failed after the request was sent; the answer was lost', maybeBilled: true, retry: RETRY_MAYBE_BILLED },
+  /** The caller aborted the call (shutdown) after it may have been sent. */
+  aborted: { category: 'transient', meaning: 'the call was interrupted by riskscreen (shutting down)', maybeBilled: true, retry: RETRY_MAYBE_BILLED },
+  /** HTTP 503 or 408 without a Juhe body: the server did not take the request. */
+  http_unavailable: { category: 'transient', meaning: 'the Juhe service is unavailable (HTTP 503/408)', maybeBilled: false, retry: RETRY_SERVICE_DOWN },
+  /** HTTP 500, 502, 504, ... without a Juhe body: a gateway failed, maybe after the service answered. */
+  http_gateway: { category: 'transient', meaning: 'the Juhe service or a gateway answered with an HTTP server error', maybeBilled: true, retry: RETRY_MAYBE_BILLED },
   /** HTTP 429: a gateway asked us to slow down. */
   http_429: { category: 'throttle', meaning: 'the Juhe service asked to slow down (HTTP 429)', maybeBilled: false, holdOffMs: 1_000 },
   /** Any other non-2xx HTTP status: the request is wrong for the server. */
@@ -134,19 +145,29 @@ export const TRANSPORT_FAILURES = {
 export type TransportFailure = keyof typeof TRANSPORT_FAILURES;
 
 /**
- * The policy for a Juhe `error_code`. A code the documents do not list is `unknown`:
- * not retried, with the raw code and reason kept by the caller.
+ * The sha256 China Mobile tenure document lists no service codes of its own. We read
+ * its service codes as its sibling mobileOnline's (the 2248xx module), an assumption
+ * the emulator shares; docs/juhe-api.md says so.
  */
-export function policyFor(code: number): CodePolicy {
-  return (
-    CODE_POLICIES.get(code) ?? {
-      code,
-      category: 'unknown',
-      apis: [],
-      reasonZh: '',
-      meaning: `undocumented Juhe code ${code}`,
-    }
-  );
+const SERVICE_CODES_READ_AS: Partial<Record<ApiId, ApiId>> = { tenureCmcc: 'tenure' };
+
+/**
+ * The policy for a Juhe `error_code` answered by `api`. A code the documents do not
+ * list, or a service code documented only for another API, is `unknown`: not retried,
+ * with the raw code and reason kept by the caller.
+ */
+export function policyFor(code: number, api?: ApiId): CodePolicy {
+  const policy = CODE_POLICIES.get(code);
+  if (policy && (api === undefined || policy.apis === 'all' || policy.apis.includes(SERVICE_CODES_READ_AS[api] ?? api))) {
+    return policy;
+  }
+  return {
+    code,
+    category: 'unknown',
+    apis: [],
+    reasonZh: '',
+    meaning: policy ? `Juhe code ${code}, which the documents give for another API` : `undocumented Juhe code ${code}`,
+  };
 }
 
 /** Only `error_code` 0 is billed (计费). */

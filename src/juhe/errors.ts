@@ -13,6 +13,8 @@ export interface JuheErrorContext {
   form: Form;
   /** e.g. `138****1234`. */
   mobileMasked: string;
+  /** The date a resale question was about. */
+  date?: string;
   /** The Juhe `error_code`, or null when none was received (network, HTTP, unreadable). */
   juheCode: number | null;
   /** The service's `reason`, or what went wrong locally. */
@@ -36,6 +38,7 @@ export abstract class JuheError extends Error implements JuheErrorContext {
   readonly endpoint: EndpointId;
   readonly form: Form;
   readonly mobileMasked: string;
+  readonly date?: string;
   readonly juheCode: number | null;
   readonly reason: string;
   readonly meaning: string;
@@ -54,6 +57,7 @@ export abstract class JuheError extends Error implements JuheErrorContext {
     this.endpoint = context.endpoint;
     this.form = context.form;
     this.mobileMasked = context.mobileMasked;
+    if (context.date !== undefined) this.date = context.date;
     this.juheCode = context.juheCode;
     this.reason = context.reason;
     this.meaning = context.meaning;
@@ -72,13 +76,16 @@ export abstract class JuheError extends Error implements JuheErrorContext {
       api: this.api,
       endpoint: this.endpoint,
       form: this.form,
-      mobile: this.mobileMasked,
+      mobileMasked: this.mobileMasked,
+      date: this.date,
       juheCode: this.juheCode,
       reason: this.reason,
       meaning: this.meaning,
       httpStatus: this.httpStatus,
       billed: this.billed,
       maybeBilled: this.maybeBilled,
+      retry: this.retry,
+      holdOffMs: this.holdOffMs,
     };
   }
 }
@@ -98,6 +105,9 @@ export class JuheThrottleError extends JuheError {
   readonly category = 'throttle' as const;
   get scope(): 'ip' | 'number' {
     return this.juheCode === 224924 ? 'number' : 'ip';
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), scope: this.scope };
   }
 }
 
@@ -123,6 +133,15 @@ export class JuheBadRequestError extends JuheError {
 export class JuheUnknownError extends JuheError {
   readonly code = 'JUHE_UNKNOWN';
   readonly category = 'unknown' as const;
+}
+
+/**
+ * The caller (a shutting-down worker) aborted a call that may already have been sent
+ * and billed. Transient: the job runs again; `maybeBilled` is always true.
+ */
+export class JuheAbortedError extends JuheError {
+  readonly code = 'JUHE_ABORTED';
+  readonly category = 'transient' as const;
 }
 
 export function isJuheError(err: unknown): err is JuheError {

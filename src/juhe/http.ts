@@ -4,6 +4,7 @@
  * and always POST with a form body so the key and the number stay out of URLs and
  * proxy logs. Failures are sorted by whether the request may have reached the service.
  */
+import pLimit, { type LimitFunction } from 'p-limit';
 import { Pool } from 'undici';
 import type { TransportFailure } from './error-policy.js';
 
@@ -55,22 +56,43 @@ const NOT_SENT_CODES = new Set([
 
 export class HttpTransport {
   private readonly pools = new Map<string, Pool>();
+  /**
+   * At most `connections` calls in flight, so none waits inside undici's queue: the
+   * whole-call timer starts when a call gets a connection, and a call that times out
+   * was really sent (and may have been billed), never just queued.
+   */
+  private readonly slots: LimitFunction;
   private closed = false;
 
-  constructor(private readonly settings: TransportSettings) {}
+  constructor(private readonly settings: TransportSettings) {
+    this.slots = pLimit(settings.connections);
+  }
 
   /**
    * POST `form` to `url`. Resolves with any HTTP answer (the caller reads status and
-   * body); rejects with a TransportError when none arrived, or with the caller's abort
-   * reason when `signal` aborted.
+   * body); rejects with a TransportError when none arrived. When `signal` aborts before
+   * the call was sent, rejects with the signal's reason (nothing was sent); after, with
+   * a TransportError `aborted` (it may have been billed).
    */
-  async postForm(url: URL, form: URLSearchParams, signal?: AbortSignal): Promise<HttpAnswer> {
+  postForm(url: URL, form: URLSearchParams, signal?: AbortSignal): Promise<HttpAnswer> {
+    return this.slots(() => this.send(url, form, signal));
+  }
+
+  private async send(url: URL, form: URLSearchParams, signal?: AbortSignal): Promise<HttpAnswer> {
     if (this.closed) throw new Error('HttpTransport is closed');
-    const deadline = AbortSignal.timeout(this.settings.requestTimeoutMs);
-    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
-    const pool = this.poolFor(url.origin);
+    signal?.throwIfAborted();
+    // One controller per call, with our own timer and listener removed in `finally`:
+    // AbortSignal.any() on a long-lived caller signal leaks on Node 20 (nodejs/node#54614).
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`no answer within ${this.settings.requestTimeoutMs} ms`));
+    }, this.settings.requestTimeoutMs);
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const response = await pool.request({
+      const response = await this.poolFor(url.origin).request({
         path: `${url.pathname}${url.search}`,
         method: 'POST',
         headers: {
@@ -78,14 +100,20 @@ export class HttpTransport {
           accept: 'application/json',
         },
         body: form.toString(),
-        signal: combined,
+        signal: controller.signal,
       });
-      const body = await readCapped(response.body);
       const header = response.headers['content-type'];
-      return { status: response.statusCode, contentType: Array.isArray(header) ? (header[0] ?? '') : (header ?? ''), body };
+      const contentType = Array.isArray(header) ? (header[0] ?? '') : (header ?? '');
+      const body = decodeBody(await readCapped(response.body), contentType);
+      return { status: response.statusCode, contentType, body };
     } catch (err) {
-      if (signal?.aborted) throw signal.reason ?? err;
-      throw toTransportError(err, deadline.aborted, this.settings.requestTimeoutMs);
+      if (signal?.aborted && !timedOut) {
+        throw new TransportError('aborted', `interrupted: ${describe(signal.reason)}`, { cause: signal.reason });
+      }
+      throw toTransportError(err, timedOut, this.settings.requestTimeoutMs);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -103,7 +131,6 @@ export class HttpTransport {
         connections: this.settings.connections,
         pipelining: 1,
         keepAliveTimeout: this.settings.keepAliveTimeoutMs,
-        keepAliveMaxTimeout: Math.max(this.settings.keepAliveTimeoutMs, 600_000),
         headersTimeout: this.settings.headersTimeoutMs,
         bodyTimeout: this.settings.bodyTimeoutMs,
         connect: { timeout: this.settings.connectTimeoutMs },
@@ -114,7 +141,7 @@ export class HttpTransport {
   }
 }
 
-async function readCapped(body: AsyncIterable<Buffer | string> & { destroy?: (err?: Error) => void }): Promise<string> {
+async function readCapped(body: AsyncIterable<Buffer | string> & { destroy?: (err?: Error) => void }): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -126,7 +153,24 @@ async function readCapped(body: AsyncIterable<Buffer | string> & { destroy?: (er
     }
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** Text in the charset the server names (Chinese servers sometimes answer in GBK); UTF-8 otherwise. */
+function decodeBody(bytes: Buffer, contentType: string): string {
+  const charset = /charset\s*=\s*"?([\w-]+)/i.exec(contentType)?.[1]?.toLowerCase();
+  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+    try {
+      return new TextDecoder(charset).decode(bytes);
+    } catch {
+      // an unknown charset name: fall through to UTF-8
+    }
+  }
+  return bytes.toString('utf8');
+}
+
+function describe(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason ?? 'aborted');
 }
 
 function toTransportError(err: unknown, timedOut: boolean, requestTimeoutMs: number): TransportError {

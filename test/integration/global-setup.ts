@@ -102,7 +102,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     try {
       await ping(given, 2_000);
     } catch (err) {
-      throw new Error(`REDIS_URL=${given} does not answer (${(err as Error).message}). ${HOW_TO_GET_REDIS}`);
+      throw new Error(`REDIS_URL=${given.replace(/\/\/[^@/]*@/, '//***@')} does not answer (${(err as Error).message}). ${HOW_TO_GET_REDIS}`);
     }
     project.provide('redisUrl', given);
     return async () => {};

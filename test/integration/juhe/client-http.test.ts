@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JuheClient } from '../../../src/juhe/client.js';
 import { resolveJuheConfig, type JuheSettings } from '../../../src/juhe/config.js';
 import {
+  JuheAbortedError,
   JuheAccountError,
   JuheBadRequestError,
   JuheError,
@@ -137,10 +138,14 @@ describe('answers', () => {
     if (code === 224915) expect(error.retry?.maxAttempts).toBeGreaterThan(1);
   });
 
-  it('scrubs the key, the openid and the number from a reason the service echoed', async () => {
-    server.handle(json(200, { reason: `bad key ${KEY} for ${MOBILE} (${OPENID})`, error_code: 10001 }));
-    const error = await failure(client.query({ api: 'status', mobile: MOBILE }));
-    expect(error.reason).toBe('bad key [redacted] for 138****8000 ([redacted])');
+  it('scrubs the key, the openid, the number and what was sent for it from a reason the service echoed', async () => {
+    server.handle((_req, res, body) => {
+      const sent = new URLSearchParams(body).get('mobile');
+      res.end(JSON.stringify({ reason: `bad key ${KEY} for +86${MOBILE} (${OPENID}) sent ${sent}`, error_code: 10001 }));
+    });
+    const error = await failure(client.query({ api: 'resale', mobile: MOBILE, form: 'sha256', date: '20200101' }));
+    expect(error.reason).toBe('bad key [redacted] for 138****8000 ([redacted]) sent [redacted]');
+    expect(error.date).toBe('20200101');
   });
 
   it('a billed answer whose result cannot be read is unknown, billed, never retried', async () => {
@@ -154,15 +159,41 @@ describe('answers', () => {
 });
 
 describe('failures without a Juhe answer', () => {
-  it('an HTML 502 page is transient, not billed', async () => {
+  it('an HTML 502 page is transient; the gateway may have been answered, so it is retried once at most', async () => {
     server.handle((_req, res) => {
       res.writeHead(502, { 'content-type': 'text/html' });
       res.end('<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>');
     });
     const error = await failure(client.query({ api: 'status', mobile: MOBILE }));
     expect(error).toBeInstanceOf(JuheTransientError);
-    expect(error).toMatchObject({ httpStatus: 502, juheCode: null, billed: false, maybeBilled: false });
+    expect(error).toMatchObject({ httpStatus: 502, juheCode: null, billed: false, maybeBilled: true });
+    expect(error.retry?.maxAttempts).toBe(2);
     expect(error.message).toMatch(/HTTP server error/);
+  });
+
+  it('an HTML 503 page: the service did not take the request, not billed', async () => {
+    server.handle((_req, res) => res.writeHead(503, { 'content-type': 'text/html' }).end('<html>Service Unavailable</html>'));
+    const error = await failure(client.query({ api: 'status', mobile: MOBILE }));
+    expect(error).toMatchObject({ category: 'transient', httpStatus: 503, maybeBilled: false });
+  });
+
+  it('reads an answer in the charset the server names (GBK)', async () => {
+    // "不在网" in GBK, written as bytes so the server really sends GBK.
+    const gbk = Buffer.concat([
+      Buffer.from('{"error_code":0,"reason":"ok","result":{"state":"3","description":"'),
+      Buffer.from([0xb2, 0xbb, 0xd4, 0xda, 0xcd, 0xf8]),
+      Buffer.from('"}}'),
+    ]);
+    server.handle((_req, res) => res.writeHead(200, { 'content-type': 'application/json; charset=GBK' }).end(gbk));
+    const outcome = await client.query({ api: 'status', mobile: MOBILE });
+    expect(outcome.kind === 'success' && outcome.signals.lineStatus).toEqual({ value: 'inactive', raw: '3', description: '不在网' });
+  });
+
+  it('a code documented for another API is unknown, never a silent "no record"', async () => {
+    server.handle(json(200, { reason: '查无记录', error_code: 232703 }));
+    const error = await failure(client.query({ api: 'status', mobile: MOBILE }));
+    expect(error).toBeInstanceOf(JuheUnknownError);
+    expect(error.juheCode).toBe(232703);
   });
 
   it('a Juhe answer inside a 5xx is still read as that answer', async () => {
@@ -240,11 +271,39 @@ describe('failures without a Juhe answer', () => {
     expect(error.reason).toMatch(/ECONNREFUSED/);
   });
 
-  it("the caller's abort rejects with the caller's reason, not a Juhe error", async () => {
+  it("the caller's abort after sending is a JuheAbortedError that may have been billed", async () => {
     server.handle(() => {});
     const controller = new AbortController();
     const pending = client.query({ api: 'status', mobile: MOBILE, signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('shutting down')), 50);
-    await expect(pending).rejects.toThrow('shutting down');
+    setTimeout(() => controller.abort(new Error('shutting down')), 100);
+    const error = await failure(pending);
+    expect(error).toBeInstanceOf(JuheAbortedError);
+    expect(error).toMatchObject({ code: 'JUHE_ABORTED', category: 'transient', maybeBilled: true });
+    expect(error.reason).toMatch(/shutting down/);
+    expect(server.received).toHaveLength(1);
+  });
+
+  it('an abort while waiting for a connection sends nothing and rejects with the reason', async () => {
+    await client.close();
+    client = makeClient({ connections: 1 });
+    server.handle(() => {});
+    const controller = new AbortController();
+    const first = client.query({ api: 'status', mobile: MOBILE }).catch(() => undefined);
+    const queued = client.query({ api: 'status', mobile: MOBILE, signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort(new Error('never mind'));
+    await expect(queued).rejects.toThrow('never mind');
+    await expect(queued).rejects.not.toBeInstanceOf(JuheError);
+    expect(server.received).toHaveLength(1);
+    void first;
+  });
+
+  it('calls waiting for a connection do not time out as "maybe billed": the timer starts when they are sent', async () => {
+    await client.close();
+    client = makeClient({ connections: 1, requestTimeoutMs: 1_500, connectTimeoutMs: 500 });
+    server.handle((_req, res) => setTimeout(() => res.end('{"error_code":0,"reason":"成功","result":{"state":"0"}}'), 600));
+    const outcomes = await Promise.all([1, 2, 3].map(() => client.query({ api: 'status', mobile: MOBILE })));
+    expect(outcomes.map((o) => o.kind)).toEqual(['success', 'success', 'success']);
+    expect(server.received).toHaveLength(3);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -115,6 +115,25 @@ describe('the resolved Juhe configuration', () => {
     const bad = join(dir, 'bad.pem');
     writeFileSync(bad, '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n');
     expect(errorOf(() => resolveJuheConfig({ key: 'k', rsaPublicKeyFile: bad })).option).toBe('JUHE_RSA_PUBLIC_KEY_FILE');
+  });
+
+  it('refuses a private key given as the public key', () => {
+    const privatePem = readFileSync(new URL('../../fixtures/ciphers/test-rsa-private.pem', import.meta.url), 'utf8');
+    expect(errorOf(() => resolveJuheConfig({ key: 'k', rsaPublicKeyPem: privatePem })).message).toMatch(/holds a private key/);
+  });
+
+  it('refuses a whole-call timeout no longer than the connect timeout', () => {
+    const err = errorOf(() => loadOptions({ env: { JUHE_REQUEST_TIMEOUT_MS: '3000', JUHE_CONNECT_TIMEOUT_MS: '5000' }, cwd: dir }));
+    expect(err.option).toBe('JUHE_REQUEST_TIMEOUT_MS');
+    expect(err.message).toMatch(/must be longer than the connect timeout/);
+  });
+
+  it('serializes itself masked, so logging the config by mistake leaks nothing', () => {
+    const config = resolveJuheConfig({ key: 'abcdef0123456789', openid: 'JHopenid0123456789' });
+    const text = JSON.stringify({ config });
+    expect(text).not.toContain('abcdef0123456789');
+    expect(text).not.toContain('JHopenid0123456789');
+    expect(text).not.toContain('aesKey');
   });
 
   it('masks the key and openid in its printable view', () => {

@@ -101,6 +101,10 @@ describe('the envelope, defensively', () => {
     expect(parseEnvelope('{"resultcode":"200","reason":"成功","result":{"state":"0"}}').errorCode).toBe(0);
   });
 
+  it('skips a UTF-8 byte-order mark before the JSON', () => {
+    expect(parseEnvelope('\uFEFF{"error_code":0,"reason":"成功","result":{"state":"0"}}').errorCode).toBe(0);
+  });
+
   it('reads result as an object, a JSON string, or null', () => {
     expect(parseEnvelope('{"error_code":0,"result":{"state":"0"}}').result).toEqual({ state: '0' });
     expect(parseEnvelope('{"error_code":0,"result":"{\\"state\\":\\"1\\"}"}').result).toEqual({ state: '1' });
@@ -169,11 +173,25 @@ describe('tenure: both encodings map to one model, raw code kept', () => {
     expect(decodeSignals('tenureCmcc', { code }).tenure).toEqual({ value: bucket, raw: code, encoding: 'cmccSha256' });
   });
 
-  it('"03" and "3" are different buckets in mobileOnline; a JSON number 3 is "3"', () => {
+  it('"03" and "3" are different buckets in mobileOnline', () => {
     expect(decodeTenure('mobileOnline', '03')).toBe('0-3');
     expect(decodeTenure('mobileOnline', '3')).toBe('24+');
-    expect(decodeTenure('mobileOnline', 3)).toBe('24+');
     expect(decodeTenure('mobileOnline', ' 03 ')).toBe('0-3');
+  });
+
+  it('lets desc decide when it names a bucket: it cannot lose a leading zero', () => {
+    expect(decodeTenure('mobileOnline', '3', '(0,3]')).toBe('0-3');
+    expect(decodeTenure('mobileOnline', 3, '(0,3]')).toBe('0-3');
+    expect(decodeTenure('mobileOnline', 3, '(24,+)')).toBe('24+');
+    expect(decodeTenure('mobileOnline', '03', '(0,3]')).toBe('0-3');
+  });
+
+  it('reads JSON numbers without a leading zero: 4 is "04", 1 and 99 are themselves, a bare 3 is refused', () => {
+    expect(decodeTenure('mobileOnline', 4)).toBe('3-6');
+    expect(decodeTenure('mobileOnline', 1)).toBe('6-12');
+    expect(decodeTenure('mobileOnline', 99)).toBe('left_network');
+    expect(decodeTenure('mobileOnline', 3)).toBeUndefined();
+    expect(() => decodeSignals('tenure', { code: 3 })).toThrow(UnreadableAnswer);
   });
 
   it('the sha256 encoding reads "05" and 5 alike', () => {
@@ -203,6 +221,8 @@ describe('resale', () => {
 
   it('refuses an unknown res', () => {
     expect(() => decodeSignals('resale', { res: 4 }, '20200101')).toThrow(UnreadableAnswer);
+    expect(() => decodeSignals('resale', { res: '1e0' }, '20200101')).toThrow(UnreadableAnswer);
+    expect(() => decodeSignals('resale', { res: 1.5 }, '20200101')).toThrow(UnreadableAnswer);
   });
 });
 

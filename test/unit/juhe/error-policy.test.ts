@@ -88,6 +88,22 @@ describe('the error-policy table', () => {
     }
   });
 
+  it('retries a failure that may have been billed at most once (one lost answer, one extra bill at most)', () => {
+    for (const failure of Object.values(TRANSPORT_FAILURES)) {
+      if (failure.maybeBilled && 'retry' in failure) expect(failure.retry.maxAttempts).toBe(2);
+    }
+  });
+
+  it('reads a service code only for the API that documents it', () => {
+    expect(policyFor(232703, 'resale').category).toBe('no_record');
+    expect(policyFor(232703, 'status').category).toBe('unknown');
+    expect(policyFor(232703, 'status').meaning).toMatch(/another API/);
+    expect(policyFor(10012, 'callDuration').category).toBe('quota');
+    // The sha256 CMCC document lists none: its sibling mobileOnline's codes are read.
+    expect(policyFor(224801, 'tenureCmcc').category).toBe('no_record');
+    expect(policyFor(224922, 'tenureCmcc').category).toBe('unknown');
+  });
+
   it('calls an undocumented code unknown, never retried', () => {
     const policy = policyFor(999_999);
     expect(policy.category).toBe('unknown');
@@ -98,7 +114,9 @@ describe('the error-policy table', () => {
   it('classifies failures without a Juhe code', () => {
     expect(TRANSPORT_FAILURES.connect).toMatchObject({ category: 'transient', maybeBilled: false });
     expect(TRANSPORT_FAILURES.response_lost).toMatchObject({ category: 'transient', maybeBilled: true });
-    expect(TRANSPORT_FAILURES.http_5xx).toMatchObject({ category: 'transient', maybeBilled: false });
+    expect(TRANSPORT_FAILURES.aborted).toMatchObject({ category: 'transient', maybeBilled: true });
+    expect(TRANSPORT_FAILURES.http_unavailable).toMatchObject({ category: 'transient', maybeBilled: false });
+    expect(TRANSPORT_FAILURES.http_gateway).toMatchObject({ category: 'transient', maybeBilled: true });
     expect(TRANSPORT_FAILURES.http_429.category).toBe('throttle');
     expect(TRANSPORT_FAILURES.http_other.category).toBe('bad_request');
     expect(TRANSPORT_FAILURES.unreadable).toMatchObject({ category: 'unknown', maybeBilled: true });

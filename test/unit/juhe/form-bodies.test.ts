@@ -21,7 +21,11 @@ const client = new JuheClient({
 /** URLSearchParams encoding of a value: what must appear in the body, encoded once. */
 const enc = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
 
-const cases: Array<{ api: ApiId; form: Form; path: string; origin: string; date?: string; mobile: string }> = [
+// 13800138000 is China Mobile; the China Telecom-only API gets a Telecom number.
+const CTCC = '18912345678';
+const ctccVector = (fixtures.vectors as Array<Record<string, string>>).find((v) => v.mobile === CTCC)!;
+
+const cases: Array<{ api: ApiId; form: Form; path: string; origin: string; date?: string; mobile: string; number?: string }> = [
   { api: 'status', form: 'plain', origin: 'http://v.juhe.cn', path: '/mobile_status/query', mobile: MOBILE },
   { api: 'status', form: 'aes', origin: 'http://v.juhe.cn', path: '/mobile_status/queryEncry', mobile: vector.aes! },
   { api: 'tenure', form: 'plain', origin: 'http://v.juhe.cn', path: '/mobileOnline/query', mobile: MOBILE },
@@ -33,16 +37,28 @@ const cases: Array<{ api: ApiId; form: Form; path: string; origin: string; date?
   { api: 'resale', form: 'aes', origin: 'http://apis.juhe.cn', path: '/twoSellTel/queryEncry', mobile: vector.aes!, date: '20160101' },
   { api: 'resale', form: 'md5+aes', origin: 'http://apis.juhe.cn', path: '/twoSellTel/queryEncry', mobile: vector['md5+aes']!, date: '20160101' },
   { api: 'resale', form: 'sha256+aes', origin: 'http://apis.juhe.cn', path: '/twoSellTel/queryEncry', mobile: vector['sha256+aes']!, date: '20160101' },
-  { api: 'callDuration', form: 'plain', origin: 'http://apis.juhe.cn', path: '/ctccCallduration/query', mobile: MOBILE },
+  { api: 'callDuration', form: 'plain', origin: 'http://apis.juhe.cn', path: '/ctccCallduration/query', mobile: ctccVector.mobile!, number: CTCC },
 ];
 
 describe('the exact form body of every endpoint in every form', () => {
-  it.each(cases)('$api / $form -> POST $origin$path', ({ api, form, origin, path, date, mobile }) => {
-    const call = client.prepare({ api, mobile: MOBILE, form, ...(date ? { date } : {}) });
+  it.each(cases)('$api / $form -> POST $origin$path', ({ api, form, origin, path, date, mobile, number }) => {
+    const call = client.prepare({ api, mobile: number ?? MOBILE, form, ...(date ? { date } : {}) });
     expect(call.url.toString()).toBe(`${origin}${path}`);
     expect(call.url.search).toBe('');
     const expected = `key=${KEY}&mobile=${enc(mobile)}${date ? `&date=${date}` : ''}`;
     expect(call.body.toString()).toBe(expected);
+  });
+
+  it('matches literal bodies, written out by hand', () => {
+    expect(client.prepare({ api: 'status', mobile: MOBILE, form: 'aes' }).body.toString()).toBe(
+      `key=${KEY}&mobile=JATI59WnnF3CrzuakaSJpw%3D%3D`,
+    );
+    expect(client.prepare({ api: 'resale', mobile: MOBILE, form: 'md5', date: '20160101' }).body.toString()).toBe(
+      `key=${KEY}&mobile=7945bd83237335e5376ff44d62e4f0ae&date=20160101`,
+    );
+    expect(client.prepare({ api: 'resale', mobile: MOBILE, form: 'md5+aes', date: '20160101' }).body.toString()).toBe(
+      `key=${KEY}&mobile=7oNSoWNdsw6dJA69i3Zisi3y%2B8nxj2dEKdKzNLq8VVMioXovPvL4KyBB6ZlC80Tr&date=20160101`,
+    );
   });
 
   it('covers every catalogued endpoint and every form each one accepts', () => {
@@ -76,7 +92,7 @@ describe('the exact form body of every endpoint in every form', () => {
     expect(local.prepare({ api: 'status', mobile: MOBILE, form: 'plain' }).url.toString()).toBe(
       'http://127.0.0.1:9999/mobile_status/query',
     );
-    expect(local.prepare({ api: 'callDuration', mobile: MOBILE }).url.toString()).toBe(
+    expect(local.prepare({ api: 'callDuration', mobile: CTCC }).url.toString()).toBe(
       'http://127.0.0.1:9999/ctccCallduration/query',
     );
     const prefixed = new JuheClient({ config: resolveJuheConfig({ key: KEY, baseUrl: 'https://gw.example/juhe/' }) });
@@ -92,7 +108,21 @@ describe('the exact form body of every endpoint in every form', () => {
     expect(() => client.prepare({ api: 'resale', mobile: MOBILE, date: '20230230' })).toThrow(/needs a date/);
     expect(() => client.prepare({ api: 'resale', mobile: MOBILE, date: '2023-01-01' })).toThrow(/needs a date/);
     expect(() => client.prepare({ api: 'status', mobile: MOBILE, date: '20230101' })).toThrow(/takes no date/);
-    expect(() => client.prepare({ api: 'callDuration', mobile: MOBILE, form: 'aes' })).toThrow(/no aes form/);
+    expect(() => client.prepare({ api: 'callDuration', mobile: CTCC, form: 'aes' })).toThrow(/no aes form/);
+  });
+
+  it('refuses a number of another carrier for a carrier-specific API, unless the caller knows better', () => {
+    expect(() => client.prepare({ api: 'callDuration', mobile: MOBILE })).toThrow(/answers only ctcc numbers; 138\*\*\*\*8000 is cmcc/);
+    expect(() => client.prepare({ api: 'tenureCmcc', mobile: CTCC })).toThrow(/answers only cmcc/);
+    expect(() => client.prepare({ api: 'tenureCmcc', mobile: '10012345678' })).toThrow(/of no known carrier/);
+    // Ported from China Mobile to China Telecom: the caller passes the carrier it saw.
+    expect(client.prepare({ api: 'callDuration', mobile: MOBILE, carrier: 'ctcc' }).url.pathname).toBe('/ctccCallduration/query');
+  });
+
+  it('names the missing credential when a call asks for a form it needs (exit 4 in the CLI)', () => {
+    const bare = new JuheClient({ config: resolveJuheConfig({ key: KEY }) });
+    expect(() => bare.prepare({ api: 'status', mobile: MOBILE, form: 'aes' })).toThrow(/JUHE_OPENID: is not set; the aes form needs it/);
+    expect(() => bare.prepare({ api: 'status', mobile: MOBILE, form: 'rsa' })).toThrow(/JUHE_RSA_PUBLIC_KEY_FILE/);
   });
 
   it('never puts the full number in an error message', () => {
