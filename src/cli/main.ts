@@ -12,6 +12,7 @@ import { runConfigCommand, CONFIG_HELP } from './config-command.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError, type CommandIo } from './io.js';
 import { runQueryCommand, QUERY_HELP } from './query.js';
+import { runSimCommand, SIM_USAGE } from '../emulator/cli.js';
 
 export interface Command {
   summary: string;
@@ -22,6 +23,7 @@ export interface Command {
 export const COMMANDS: Record<string, Command> = {
   query: { summary: 'ask one Juhe API about one number (billed)', help: QUERY_HELP, run: runQueryCommand },
   config: { summary: 'show the resolved configuration and the form each API sends', help: CONFIG_HELP, run: runConfigCommand },
+  sim: { summary: 'run the offline Juhe emulator (faults, rate limits, billing ledger)', help: SIM_USAGE, run: (argv, io) => runSimCommand(argv, io) },
 };
 
 function mainHelp(): string {

@@ -1,0 +1,208 @@
+/**
+ * `riskscreen sim`: run the Juhe emulator until SIGINT/SIGTERM. Prints where it listens,
+ * the key, openid and RSA public-key file it accepts, and the exports that point
+ * riskscreen at it. Returns an `EXIT` code; the main CLI wires it in.
+ */
+import { parseArgs } from 'node:util';
+import type { DestinationStream } from 'pino';
+import { EXIT, type ExitCode } from '../cli/exit-codes.js';
+import { createLogger } from '../log/logger.js';
+import { FixtureError } from './fixtures.js';
+import {
+  EMULATOR_DEFAULTS,
+  EmulatorOptionError,
+  parseErrorRates,
+  parseLatency,
+  parseWholeNumber,
+  type EmulatorOptions,
+} from './options.js';
+import { startEmulator, type RunningEmulator } from './server.js';
+
+export interface SimIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export interface SimControl {
+  /** Stops the emulator like a signal would (for embedding and tests). */
+  stop?: AbortSignal;
+}
+
+export const SIM_USAGE = `Usage: riskscreen sim [options]
+
+Runs an offline emulator of the Juhe APIs (every documented endpoint on one origin),
+with faults, rate limits and a billing ledger. It is never the real service: every
+answer carries the header x-riskscreen-emulator: 1. Stops on Ctrl-C (SIGINT) or SIGTERM.
+
+Options:
+  --port N                    TCP port; 0 picks a free one (default ${EMULATOR_DEFAULTS.port})
+  --host HOST                 interface to listen on (default ${EMULATOR_DEFAULTS.host})
+  --key KEY                   the only key accepted; others get 10001 (default ${EMULATOR_DEFAULTS.key})
+  --openid OPENID             openid whose MD5 gives the AES key; AES under another gets 10004
+                              (default ${EMULATOR_DEFAULTS.openid})
+  --seed S                    makes answers, injected faults and latency reproducible (default ${EMULATOR_DEFAULTS.seed})
+  --latency-ms N | A-B        delay every answer N ms, or uniformly A..B ms (default 0)
+  --error-rate CODE=P,...     inject documented codes with probability P per call, e.g.
+                              224805=0.2,10014=0.01 (a 100xx code applies to every API, a
+                              service code to its own API)
+  --qps N                     per-key limit over any sliding second; over it: 10011 (default unlimited)
+  --quota N                   billed calls allowed; after them every call gets 10012 (default unlimited)
+  --same-number-window-ms N   status API: the same number again within N ms gets 224924 (default off)
+  --fixtures FILE             JSON pinning answers for given numbers (see docs/emulator.md)
+  --rsa-private-key FILE      PEM private key for mobile_status/queryRV2 (default: a fresh 2048-bit key)
+  --rsa-public-key-out FILE   where to write the public key PEM (default: a new temporary directory)
+  --reference-date YYYYMMDD   "today" for tenure and activation dates (default: today in China)
+  --log-level LEVEL           pino level on stderr; debug logs every call, numbers masked
+                              (default: $LOG_LEVEL or warn)
+  -h, --help                  show this help
+
+Ledger: GET /__sim/calls (JSON lines; ?from=N&limit=M), GET /__sim/stats,
+POST /__sim/reset, GET /__sim/info.
+`;
+
+export async function runSimCommand(argv: string[], io: SimIo, control: SimControl = {}): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        key: { type: 'string' },
+        openid: { type: 'string' },
+        seed: { type: 'string' },
+        'latency-ms': { type: 'string' },
+        'error-rate': { type: 'string' },
+        qps: { type: 'string' },
+        quota: { type: 'string' },
+        'same-number-window-ms': { type: 'string' },
+        fixtures: { type: 'string' },
+        'rsa-private-key': { type: 'string' },
+        'rsa-public-key-out': { type: 'string' },
+        'reference-date': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    io.stderr.write(`riskscreen sim: ${(err as Error).message}\n\n${SIM_USAGE}`);
+    return EXIT.usage;
+  }
+  const flags = parsed.values;
+  if (flags.help) {
+    io.stdout.write(SIM_USAGE);
+    return EXIT.ok;
+  }
+
+  const logLevel = flags['log-level'] ?? process.env.LOG_LEVEL ?? 'warn';
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+  if (!levels.includes(logLevel)) {
+    io.stderr.write(`riskscreen sim: --log-level: ${JSON.stringify(logLevel)} is not one of ${levels.join(', ')}\n`);
+    return EXIT.usage;
+  }
+
+  let options: EmulatorOptions;
+  try {
+    options = {
+      ...(flags.port !== undefined ? { port: parseWholeNumber('--port', flags.port) } : {}),
+      ...(flags.host !== undefined ? { host: flags.host } : {}),
+      ...(flags.key !== undefined ? { key: flags.key } : {}),
+      ...(flags.openid !== undefined ? { openid: flags.openid } : {}),
+      ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+      ...(flags['latency-ms'] !== undefined ? { latencyMs: parseLatency(flags['latency-ms']) } : {}),
+      ...(flags['error-rate'] !== undefined ? { errorRates: parseErrorRates(flags['error-rate']) } : {}),
+      ...(flags.qps !== undefined ? { qps: parseWholeNumber('--qps', flags.qps) } : {}),
+      ...(flags.quota !== undefined ? { quota: parseWholeNumber('--quota', flags.quota) } : {}),
+      ...(flags['same-number-window-ms'] !== undefined
+        ? { sameNumberWindowMs: parseWholeNumber('--same-number-window-ms', flags['same-number-window-ms']) }
+        : {}),
+      ...(flags.fixtures !== undefined ? { fixtures: flags.fixtures } : {}),
+      ...(flags['rsa-private-key'] !== undefined ? { rsaPrivateKeyFile: flags['rsa-private-key'] } : {}),
+      ...(flags['rsa-public-key-out'] !== undefined ? { rsaPublicKeyFile: flags['rsa-public-key-out'] } : {}),
+      ...(flags['reference-date'] !== undefined ? { referenceDate: flags['reference-date'] } : {}),
+      logger: createLogger({ name: 'riskscreen-sim', level: logLevel, destination: io.stderr as unknown as DestinationStream }),
+    };
+  } catch (err) {
+    return reportStartFailure(err, io);
+  }
+
+  let emulator: RunningEmulator;
+  try {
+    emulator = await startEmulator(options);
+  } catch (err) {
+    return reportStartFailure(err, io, options.port ?? EMULATOR_DEFAULTS.port);
+  }
+  io.stdout.write(banner(emulator));
+
+  const reason = await waitForStop(control.stop);
+  await emulator.close();
+  const stats = emulator.ledger.stats();
+  io.stdout.write(
+    `riskscreen sim: stopped (${reason}) after ${stats.calls} calls, ${stats.billed} billed, ` +
+      `${stats.duplicateBilled} (endpoint, number) pairs billed more than once\n`,
+  );
+  return EXIT.ok;
+}
+
+function reportStartFailure(err: unknown, io: SimIo, port?: number): ExitCode {
+  if (err instanceof EmulatorOptionError) {
+    io.stderr.write(`riskscreen sim: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  if (err instanceof FixtureError) {
+    io.stderr.write(`riskscreen sim: --fixtures: ${err.message}\n`);
+    return EXIT.config;
+  }
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    io.stderr.write(`riskscreen sim: --port/--host: cannot listen on port ${port ?? '?'} (${code})\n`);
+    return EXIT.config;
+  }
+  io.stderr.write(`riskscreen sim: ${(err as Error).message ?? String(err)}\n`);
+  return EXIT.internal;
+}
+
+function banner(emulator: RunningEmulator): string {
+  const { options } = emulator;
+  const latency =
+    options.latency.minMs === options.latency.maxMs ? `${options.latency.minMs} ms` : `${options.latency.minMs}-${options.latency.maxMs} ms`;
+  const rates = Object.entries(options.errorRatesGiven).map(([code, p]) => `${code}=${p}`).join(',') || 'none';
+  return [
+    `riskscreen Juhe EMULATOR (not the real service) listening on ${emulator.url}`,
+    `  key:            ${emulator.key}`,
+    `  openid:         ${emulator.openid}`,
+    `  RSA public key: ${emulator.rsaPublicKeyFile}`,
+    `  seed ${options.seed}; latency ${latency}; error rates ${rates}; qps ${options.qps ?? 'unlimited'}; ` +
+      `quota ${options.quota ?? 'unlimited'}; same-number window ${options.sameNumberWindowMs === undefined ? 'off' : `${options.sameNumberWindowMs} ms`}; ` +
+      `reference date ${options.referenceDate}`,
+    'Point riskscreen at it:',
+    `  export JUHE_BASE_URL=${emulator.env.JUHE_BASE_URL}`,
+    `  export JUHE_KEY=${emulator.env.JUHE_KEY}`,
+    `  export JUHE_OPENID=${emulator.env.JUHE_OPENID}`,
+    `  export JUHE_RSA_PUBLIC_KEY_FILE=${emulator.env.JUHE_RSA_PUBLIC_KEY_FILE}`,
+    `Ledger: ${emulator.url}/__sim/calls  ${emulator.url}/__sim/stats  POST ${emulator.url}/__sim/reset`,
+    'Stop with Ctrl-C.',
+    '',
+  ].join('\n');
+}
+
+/** Resolves with what stopped it: a signal, or the caller's abort. */
+function waitForStop(stop: AbortSignal | undefined): Promise<string> {
+  return new Promise((resolve) => {
+    const finish = (reason: string): void => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      stop?.removeEventListener('abort', onAbort);
+      resolve(reason);
+    };
+    const onInt = (): void => finish('SIGINT');
+    const onTerm = (): void => finish('SIGTERM');
+    const onAbort = (): void => finish('stopped');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+    if (stop?.aborted) return finish('stopped');
+    stop?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,14 @@
+/** The Juhe emulator's public surface: start it in code, or run `riskscreen sim`. */
+export { runSimCommand, SIM_USAGE, type SimIo, type SimControl } from './cli.js';
+export { startEmulator, EMULATOR_HEADER, type RunningEmulator } from './server.js';
+export {
+  DEMO_KEY,
+  DEMO_OPENID,
+  EMULATOR_DEFAULTS,
+  EmulatorOptionError,
+  resolveEmulatorOptions,
+  type EmulatorOptions,
+  type ResolvedEmulatorOptions,
+} from './options.js';
+export { FixtureError, parseFixtures, loadFixturesFile, type PinnedFacts, type FixtureMap } from './fixtures.js';
+export type { LedgerEntry, LedgerStats, DuplicatePair } from './ledger.js';
