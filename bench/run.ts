@@ -4,8 +4,12 @@
  * `node --import tsx bench/<name>.ts`.
  */
 import { run as emulatorThroughput } from './emulator-throughput.js';
+import { run as inputRead } from './input-read.js';
 
-const BENCHES: Array<[string, () => Promise<void>]> = [['emulator throughput', emulatorThroughput]];
+const BENCHES: Array<[string, () => Promise<void>]> = [
+  ['input read', inputRead],
+  ['emulator throughput', emulatorThroughput],
+];
 
 const only = process.argv.slice(2);
 for (const [name, run] of BENCHES) {

@@ -13,6 +13,7 @@ import { EXIT } from './exit-codes.js';
 import { UsageError, type CommandIo } from './io.js';
 import { runQueryCommand, QUERY_HELP } from './query.js';
 import { runSimCommand, SIM_USAGE } from '../emulator/cli.js';
+import { runInspectCommand, INSPECT_HELP } from './inspect.js';
 
 export interface Command {
   summary: string;
@@ -23,6 +24,7 @@ export interface Command {
 export const COMMANDS: Record<string, Command> = {
   query: { summary: 'ask one Juhe API about one number (billed)', help: QUERY_HELP, run: runQueryCommand },
   config: { summary: 'show the resolved configuration and the form each API sends', help: CONFIG_HELP, run: runConfigCommand },
+  inspect: { summary: 'read a phone list and report what would be screened, before anything is spent', help: INSPECT_HELP, run: runInspectCommand },
   sim: { summary: 'run the offline Juhe emulator (faults, rate limits, billing ledger)', help: SIM_USAGE, run: (argv, io) => runSimCommand(argv, io) },
 };
 

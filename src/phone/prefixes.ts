@@ -32,8 +32,10 @@ type Row = readonly [prefix: string, carrier: Carrier, kind: NumberKind];
 
 const TABLE: readonly Row[] = [
   // China Mobile 中国移动
-  ['134', 'cmcc', 'mobile'], // 1340-1348; 1349 is satellite below
-  ['1349', 'cmcc', 'satellite'],
+  ['134', 'cmcc', 'mobile'], // 1340-1348; 1349 below is not China Mobile's
+  // 1349: satellite phones of China Satcom (中国卫通), moved to China Telecom in 2009.
+  // Listed here, next to 134, to keep the table's order (generators depend on it).
+  ['1349', 'ctcc', 'satellite'],
   ['135', 'cmcc', 'mobile'],
   ['136', 'cmcc', 'mobile'],
   ['137', 'cmcc', 'mobile'],

@@ -1,0 +1,217 @@
+/**
+ * `riskscreen inspect <file>`: reads a phone list the way a batch would, queues
+ * nothing, calls nothing, and says what it found: format, encoding, delimiter, header,
+ * the phone and date columns and how each was chosen, the counts, and the first invalid
+ * rows (numbers masked). The dry run ops use before uploading a batch.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CARRIERS, CARRIER_NAMES } from '../phone/carrier.js';
+import { maskMobile } from '../phone/mask.js';
+import { NUMBER_KINDS } from '../phone/prefixes.js';
+import type { ColumnPick } from '../input/columns.js';
+import { isInputFileError, isInputOptionError } from '../input/errors.js';
+import { INVALID_REASONS, INVALID_REASON_CODES } from '../input/normalize.js';
+import { formatBytes, type InputOptions } from '../input/options.js';
+import { scanPhoneList, type InputLayout, type PhoneListScan } from '../input/reader.js';
+import type { PhoneRecord } from '../input/records.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import type { CommandIo } from './io.js';
+
+/** Invalid rows shown in the report. */
+const SHOWN_INVALID_ROWS = 10;
+
+const OPTIONS = {
+  encoding: { type: 'string' },
+  column: { type: 'string' },
+  'date-column': { type: 'string' },
+  since: { type: 'string' },
+  sheet: { type: 'string' },
+  header: { type: 'string' },
+  delimiter: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+export const INSPECT_HELP = `Usage: riskscreen inspect [options] <file>
+
+Read a phone list (CSV, TXT or XLSX) as a batch would, and report what was found:
+format, encoding, delimiter, header, phone and date columns, counts (rows, valid,
+invalid by reason, duplicates, unique numbers, by carrier and kind) and the first
+invalid rows, numbers masked. Nothing is queued and no API is called.
+
+Options:
+  --encoding NAME        text encoding of a CSV/TXT file: utf-8, utf-16le, utf-16be,
+                         gb18030, gbk, ... (default: auto, detected from the bytes)
+  --column NAME|NUMBER   the phone column, by header name or 1-based number
+                         (default: found by name, else by content)
+  --date-column NAME|NUMBER
+                         the date column of the resale check (default: found by name:
+                         注册日期, reg_date, date, ...)
+  --since YYYYMMDD       batch default date for rows without one (default: none)
+  --sheet NAME|NUMBER    the sheet of an .xlsx workbook (default: the first)
+  --header auto|yes|no   whether the first row is a header (default: auto)
+  --delimiter D          comma, tab, semicolon, pipe or none (default: detected)
+  --json                 print the report as JSON
+  -h, --help             print this help
+
+Exit codes:
+  0  the file reads as a phone list (invalid rows do not change this)
+  1  unexpected error (riskscreen --debug shows the stack trace)
+  2  bad command line or option
+  3  the file cannot be read as a phone list (the message names file, line and problem)
+
+See docs/input.md for what is accepted and how it is detected.
+`;
+
+/**
+ * Runs `riskscreen inspect`. `argv` holds the arguments after the command name. Writes
+ * the report to `io.stdout` and a user's error to `io.stderr` as one line, no stack
+ * trace, and returns the exit code. An unexpected error (a bug) is thrown, for the
+ * main command's error report (which shows the stack with --debug).
+ */
+export async function runInspectCommand(argv: string[], io: CommandIo): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    return usage(io, error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(INSPECT_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length === 0) return usage(io, 'which file? Give the path of a phone list');
+  if (positionals.length > 1) return usage(io, `one file at a time (got ${positionals.length}: ${positionals.join(' ')})`);
+  const file = positionals[0]!;
+
+  const options: InputOptions = {
+    encoding: values.encoding,
+    column: values.column,
+    dateColumn: values['date-column'],
+    since: values.since,
+    sheet: values.sheet,
+    header: values.header,
+    delimiter: values.delimiter,
+  };
+
+  let scan: PhoneListScan;
+  try {
+    scan = await scanPhoneList(file, options, { keepInvalid: SHOWN_INVALID_ROWS });
+  } catch (error) {
+    return failure(io, error);
+  }
+  io.stdout.write(values.json ? `${JSON.stringify(jsonReport(scan), null, 2)}\n` : textReport(scan));
+  return EXIT.ok;
+}
+
+function usage(io: CommandIo, problem: string): ExitCode {
+  io.stderr.write(`riskscreen inspect: ${oneLine(problem)} (see riskscreen inspect --help)\n`);
+  return EXIT.usage;
+}
+
+function failure(io: CommandIo, error: unknown): ExitCode {
+  if (isInputOptionError(error)) {
+    io.stderr.write(`riskscreen: ${oneLine(error.message)}\n`);
+    return EXIT.usage;
+  }
+  if (isInputFileError(error)) {
+    io.stderr.write(`riskscreen: ${oneLine(error.message)}\n`);
+    return EXIT.input;
+  }
+  throw error;
+}
+
+/** Messages quote file contents (header names); a line break in one must not split the line. */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ');
+}
+
+/** The phone cell of a record, masked: reports never show a whole number. */
+function maskedCell(record: PhoneRecord, layout: InputLayout): string {
+  const raw = (record.fields[layout.phoneColumn.index] ?? '').trim();
+  return raw === '' ? '(empty)' : maskMobile(oneLine(raw));
+}
+
+function jsonReport(scan: PhoneListScan) {
+  const { layout, counts } = scan;
+  return {
+    file: layout.file,
+    layout,
+    counts,
+    firstInvalid: scan.firstInvalid.map((record) => ({
+      index: record.index,
+      line: record.line,
+      value: maskedCell(record, layout),
+      reason: record.reason,
+    })),
+    firstDateWarnings: scan.firstDateWarnings.map((record) => ({ index: record.index, line: record.line })),
+  };
+}
+
+const number = new Intl.NumberFormat('en-US');
+const DELIMITER_NAMES: Record<string, string> = { ',': 'comma', '\t': 'tab', ';': 'semicolon', '|': 'pipe', none: 'none (one field per line)' };
+const SOURCE_WORDS: Record<string, string> = {
+  bom: 'from the byte order mark',
+  detected: 'detected',
+  option: 'from the option',
+  name: 'by name',
+  content: 'by content',
+};
+
+function textReport(scan: PhoneListScan): string {
+  const { layout, counts } = scan;
+  const out: string[] = [];
+  const row = (label: string, value: string) => out.push(`  ${label.padEnd(14)}${value}`);
+
+  out.push(`${layout.file}`);
+  row('format', `${layout.format === 'xlsx' ? 'xlsx workbook' : 'text'}, ${formatBytes(layout.bytes)}`);
+  if (layout.sheet) row('sheet', `${layout.sheet.position} "${layout.sheet.name}"`);
+  if (layout.encoding) row('encoding', `${layout.encoding} (${SOURCE_WORDS[layout.encodingSource ?? 'detected']})`);
+  if (layout.delimiter) row('delimiter', `${DELIMITER_NAMES[layout.delimiter]} (${SOURCE_WORDS[layout.delimiterSource ?? 'detected']})`);
+  row(
+    'header',
+    layout.header
+      ? `line ${layout.headerLine}: ${oneLine(layout.header.join(' | '))} (${SOURCE_WORDS[layout.headerSource]})`
+      : `none (${SOURCE_WORDS[layout.headerSource]})`,
+  );
+  row('phone column', describeColumn(layout.phoneColumn));
+  row('date column', layout.dateColumn ? describeColumn(layout.dateColumn) : 'none');
+  row('since', layout.since ?? 'none');
+  out.push('');
+
+  const count = (label: string, value: number, note = '') =>
+    out.push(`  ${label.padEnd(22)}${number.format(value).padStart(10)}${note ? `  ${note}` : ''}`);
+  count('rows', counts.rows);
+  count('valid', counts.valid, `unique ${number.format(counts.unique)}, duplicates ${number.format(counts.duplicates)}`);
+  count('invalid', counts.invalid);
+  for (const reason of INVALID_REASON_CODES) {
+    const value = counts.invalidByReason[reason];
+    if (value > 0) count(`  ${reason}`, value, INVALID_REASONS[reason]);
+  }
+  count('date warnings', counts.dateWarnings, counts.dateWarnings > 0 ? 'date cell not a date: the batch default applies' : '');
+  count('blank lines', counts.blankLines, 'not rows');
+  out.push('');
+  out.push('  unique numbers by carrier (by prefix: a prior, numbers can be ported)');
+  for (const carrier of CARRIERS) count(`  ${carrier} ${CARRIER_NAMES[carrier].en}`, counts.byCarrier[carrier]);
+  out.push('  unique numbers by kind');
+  for (const kind of NUMBER_KINDS) count(`  ${kind}`, counts.byKind[kind]);
+
+  if (scan.firstInvalid.length > 0) {
+    out.push('');
+    out.push(`  first invalid rows${counts.invalid > scan.firstInvalid.length ? ` (${scan.firstInvalid.length} of ${number.format(counts.invalid)})` : ''}`);
+    for (const record of scan.firstInvalid) {
+      out.push(`    line ${String(record.line).padEnd(8)}${maskedCell(record, layout).padEnd(16)}${record.reason}`);
+    }
+  }
+  if (scan.firstDateWarnings.length > 0) {
+    out.push('');
+    out.push(`  first date warnings on lines ${scan.firstDateWarnings.map((record) => record.line).join(', ')}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function describeColumn(column: ColumnPick): string {
+  const name = column.name === null ? '' : ` "${oneLine(column.name)}"`;
+  return `${column.index + 1}${name} (${SOURCE_WORDS[column.source]})`;
+}
