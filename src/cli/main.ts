@@ -14,6 +14,19 @@ import { UsageError, type CommandIo } from './io.js';
 import { runQueryCommand, QUERY_HELP } from './query.js';
 import { runSimCommand, SIM_USAGE } from '../emulator/cli.js';
 import { runInspectCommand, INSPECT_HELP } from './inspect.js';
+import { runRunCommand, RUN_HELP } from './run.js';
+import {
+  runCancelCommand,
+  runResultCommand,
+  runStatusCommand,
+  runSubmitCommand,
+  CANCEL_HELP,
+  RESULT_HELP,
+  STATUS_HELP,
+  SUBMIT_HELP,
+} from './batch-commands.js';
+import { runWorkerCommand, WORKER_HELP } from './worker.js';
+import { runEstimateCommand, ESTIMATE_HELP } from './estimate.js';
 
 export interface Command {
   summary: string;
@@ -22,6 +35,13 @@ export interface Command {
 }
 
 export const COMMANDS: Record<string, Command> = {
+  run: { summary: 'screen a list and write the result (local engine, or the queue with REDIS_URL)', help: RUN_HELP, run: runRunCommand },
+  estimate: { summary: 'what screening a list would cost, before anything is spent', help: ESTIMATE_HELP, run: runEstimateCommand },
+  submit: { summary: 'queue a list on the queue engine and print its batch id', help: SUBMIT_HELP, run: runSubmitCommand },
+  status: { summary: 'show a batch: status, reason, counts, errors by code', help: STATUS_HELP, run: runStatusCommand },
+  result: { summary: "write a finished batch's result file", help: RESULT_HELP, run: runResultCommand },
+  cancel: { summary: 'stop a batch: no more calls are made for it', help: CANCEL_HELP, run: runCancelCommand },
+  worker: { summary: 'work on the queue engine until SIGTERM', help: WORKER_HELP, run: (argv, io) => runWorkerCommand(argv, io) },
   query: { summary: 'ask one Juhe API about one number (billed)', help: QUERY_HELP, run: runQueryCommand },
   config: { summary: 'show the resolved configuration and the form each API sends', help: CONFIG_HELP, run: runConfigCommand },
   inspect: { summary: 'read a phone list and report what would be screened, before anything is spent', help: INSPECT_HELP, run: runInspectCommand },

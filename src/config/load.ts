@@ -22,6 +22,15 @@ export const ENV_NAMES: Readonly<Record<OptionPath, string>> = {
   'juhe.requestTimeoutMs': 'JUHE_REQUEST_TIMEOUT_MS',
   'juhe.connections': 'JUHE_CONNECTIONS',
   'juhe.keepAliveTimeoutMs': 'JUHE_KEEP_ALIVE_MS',
+  'engine.redisUrl': 'REDIS_URL',
+  'engine.prefix': 'RISKSCREEN_PREFIX',
+  'engine.secret': 'RISKSCREEN_SECRET',
+  'engine.dataDir': 'RISKSCREEN_DATA_DIR',
+  'engine.concurrency': 'RISKSCREEN_CONCURRENCY',
+  'engine.rates': 'RISKSCREEN_RATES',
+  'engine.cacheTtlSeconds': 'RISKSCREEN_CACHE_TTL',
+  'engine.maxWaiting': 'RISKSCREEN_MAX_WAITING',
+  'engine.shutdownTimeoutMs': 'RISKSCREEN_SHUTDOWN_TIMEOUT_MS',
   'log.level': 'LOG_LEVEL',
 };
 

@@ -18,6 +18,15 @@ export const OPTION_PATHS = [
   'juhe.requestTimeoutMs',
   'juhe.connections',
   'juhe.keepAliveTimeoutMs',
+  'engine.redisUrl',
+  'engine.prefix',
+  'engine.secret',
+  'engine.dataDir',
+  'engine.concurrency',
+  'engine.rates',
+  'engine.cacheTtlSeconds',
+  'engine.maxWaiting',
+  'engine.shutdownTimeoutMs',
   'log.level',
 ] as const;
 export type OptionPath = (typeof OPTION_PATHS)[number];
@@ -29,6 +38,11 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 export function validateOptions(raw: RawOptions): Options {
   const juhe = { ...DEFAULT_OPTIONS.juhe, forms: { ...DEFAULT_OPTIONS.juhe.forms } };
+  const engine = {
+    ...DEFAULT_OPTIONS.engine,
+    rates: { ...DEFAULT_OPTIONS.engine.rates },
+    cacheTtlSeconds: { ...DEFAULT_OPTIONS.engine.cacheTtlSeconds },
+  };
   const log = { ...DEFAULT_OPTIONS.log };
 
   const key = raw['juhe.key'];
@@ -58,13 +72,100 @@ export function validateOptions(raw: RawOptions): Options {
     throw new ConfigError(source, `the whole-call timeout (${juhe.requestTimeoutMs} ms) must be longer than the connect timeout (${juhe.connectTimeoutMs} ms)`);
   }
 
+  const redis = raw['engine.redisUrl'];
+  if (redis) engine.redisUrl = redisUrl(redis.source, redis.value);
+  const prefix = raw['engine.prefix'];
+  if (prefix) {
+    const value = nonEmptyString(prefix.source, prefix.value);
+    if (!/^\{[^{}:]+\}$|^[^{}:]+$/.test(value)) {
+      throw new ConfigError(prefix.source, 'must be a name without ":" or braces, or one {hash tag} such as {riskscreen}');
+    }
+    engine.prefix = value;
+  }
+  const engineSecret = raw['engine.secret'];
+  if (engineSecret) {
+    const value = secret(engineSecret.source, engineSecret.value);
+    if (value.length < 16) throw new ConfigError(engineSecret.source, 'must be at least 16 characters');
+    engine.secret = value;
+  }
+  const dataDir = raw['engine.dataDir'];
+  if (dataDir) engine.dataDir = nonEmptyString(dataDir.source, dataDir.value);
+  engine.concurrency = intOption('engine.concurrency', 1, 1_000) ?? engine.concurrency;
+  engine.maxWaiting = intOption('engine.maxWaiting', 100, 10_000_000) ?? engine.maxWaiting;
+  engine.shutdownTimeoutMs = intOption('engine.shutdownTimeoutMs', 1_000, 600_000) ?? engine.shutdownTimeoutMs;
+  const rates = raw['engine.rates'];
+  if (rates) Object.assign(engine.rates, apiNumberMap(rates.source, rates.value, parseRate));
+  const ttl = raw['engine.cacheTtlSeconds'];
+  if (ttl) Object.assign(engine.cacheTtlSeconds, apiNumberMap(ttl.source, ttl.value, parseDuration));
+
   const level = raw['log.level'];
   if (level) {
     const value = nonEmptyString(level.source, level.value).toLowerCase();
     if (!LOG_LEVELS.includes(value)) throw new ConfigError(level.source, `must be one of ${LOG_LEVELS.join(', ')}`);
     log.level = value;
   }
-  return { juhe, log };
+  return { juhe, engine, log };
+}
+
+function redisUrl(option: string, value: unknown): string {
+  const text = nonEmptyString(option, value);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(option, 'is not a URL (expected e.g. redis://127.0.0.1:6379)');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError(option, `must be a redis:// or rediss:// URL (got ${url.protocol})`);
+  }
+  return text;
+}
+
+/** `status=20,tenure=10` as given to --rate, checked like RISKSCREEN_RATES. */
+export function parseRates(option: string, value: string): Partial<Record<ApiId, number>> {
+  return apiNumberMap(option, value, parseRate);
+}
+
+/** Calls per second: a positive number (fractions allowed: 0.5 is one call every two seconds). */
+function parseRate(text: string): number | undefined {
+  const rate = Number(text);
+  return Number.isFinite(rate) && rate > 0 && rate <= 100_000 ? rate : undefined;
+}
+
+/** Seconds, or a number with s, m, h or d. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+)\s*([smhd]?)$/i.exec(text.trim());
+  if (!match) return undefined;
+  const unit = { '': 1, s: 1, m: 60, h: 3_600, d: 86_400 }[match[2]!.toLowerCase() as '' | 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+/** `{ "status": 20 }` or `status=20,tenure=10`, one number per API. */
+function apiNumberMap(option: string, value: unknown, parse: (text: string) => number | undefined): Partial<Record<ApiId, number>> {
+  const entries: [string, unknown][] =
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean)
+          .map((part) => {
+            const at = part.indexOf('=');
+            if (at < 0) throw new ConfigError(option, `expected api=value pairs like status=20, got ${JSON.stringify(part)}`);
+            return [part.slice(0, at).trim(), part.slice(at + 1).trim()];
+          })
+      : typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? Object.entries(value)
+        : (() => {
+            throw new ConfigError(option, 'must be an object like {"status": 20} or a string like status=20');
+          })();
+  const out: Partial<Record<ApiId, number>> = {};
+  for (const [api, raw] of entries) {
+    if (!isApiId(api)) throw new ConfigError(option, `unknown API ${JSON.stringify(api)}; APIs are ${API_IDS.join(', ')}`);
+    const parsed = parse(String(raw));
+    if (parsed === undefined) throw new ConfigError(option, `${api}: ${JSON.stringify(raw)} is not a valid value`);
+    out[api] = parsed;
+  }
+  return out;
 }
 
 function nonEmptyString(option: string, value: unknown): string {

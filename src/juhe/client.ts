@@ -156,14 +156,15 @@ export class JuheClient {
         ...('retry' in failure ? { retry: failure.retry } : {}),
         ...('holdOffMs' in failure ? { holdOffMs: failure.holdOffMs } : {}),
       }, err, err.failure === 'aborted');
-      log.warn({ err: error.toJSON(), ms: elapsed(started) }, 'juhe call failed');
+      // The caller decides what a failure means (retry, give up); it logs what matters.
+      log.debug({ err: error.toJSON(), ms: elapsed(started) }, 'juhe call failed');
       throw error;
     }
     let outcome: CallOutcome;
     try {
       outcome = this.interpret(call, answer, elapsed(started));
     } catch (err) {
-      if (err instanceof JuheError) log.warn({ err: err.toJSON(), ms: elapsed(started) }, 'juhe call failed');
+      if (err instanceof JuheError) log.debug({ err: err.toJSON(), ms: elapsed(started) }, 'juhe call failed');
       throw err;
     }
     log.debug({ code: outcome.juheCode, kind: outcome.kind, ms: outcome.durationMs }, 'juhe call');

@@ -1,0 +1,190 @@
+/**
+ * The API job: ask one question (API, number[, date]) at most once for money.
+ *
+ * In order: skip what must not be asked (batch cancelled or blocked, the API's quota
+ * spent, already answered for this batch); answer from the shared cache when it can;
+ * hold a short lock so two batches do not pay for the same question at once; take one
+ * unit of the --max-calls budget; call; write the answer to the cache *before* the job
+ * is acknowledged, then to the batch. A retry, a re-delivered job after a crash, a
+ * re-run or another batch within the cache TTL therefore finds the answer and pays
+ * nothing. Failures become control-flow errors chosen by the API layer's policy.
+ */
+import { APIS } from '../src/juhe/catalogue.js';
+import { isJuheError, type JuheError } from '../src/juhe/errors.js';
+import type { CallOutcome } from '../src/juhe/model.js';
+import type { CounterName } from '../src/engine/batch.js';
+import { GiveUp, HoldJob, HoldQueue, RetryLater, retryDelay } from '../src/engine/control.js';
+import type { ApiJobData, EngineContext } from '../src/engine/context.js';
+import { openNumber } from '../src/engine/keys.js';
+import { decodeTaskResult, encodeTaskResult, type SkipWhy, type TaskResult } from '../src/engine/task-result.js';
+
+/** What the job did, for logs and tests. */
+export type ApiJobOutcome = 'called' | 'cached' | 'already' | 'skipped' | 'failed';
+
+/** How long to come back when another batch is asking the same question right now. */
+const LOCKED_RETRY_MS = 2_000;
+
+/**
+ * Attempts allowed for a failure that is not the Juhe service's (Redis gone, a bug):
+ * then the question is recorded as failed so the batch can still finish.
+ */
+export const INTERNAL_MAX_ATTEMPTS = 5;
+const INTERNAL_RETRY = { maxAttempts: INTERNAL_MAX_ATTEMPTS, baseDelayMs: 2_000, maxDelayMs: 60_000 };
+
+/** Upper bound on a job's attempts in the queue: the largest advice in the error policy. */
+export const MAX_JOB_ATTEMPTS = 10;
+
+export async function runApiCallJob(ctx: EngineContext, data: ApiJobData, attemptsMade: number, signal?: AbortSignal): Promise<ApiJobOutcome> {
+  try {
+    return await askOnce(ctx, data, attemptsMade, signal);
+  } catch (err) {
+    if (err instanceof RetryLater || err instanceof HoldJob || err instanceof HoldQueue || err instanceof GiveUp) throw err;
+    if (signal?.aborted) throw err;
+    const delay = retryDelay(INTERNAL_RETRY, attemptsMade + 1);
+    ctx.logger.error({ err, batch: data.batchId, task: data.taskId, attemptsMade }, 'API job failed unexpectedly');
+    if (delay >= 0) throw new RetryLater((err as Error).message, delay, { cause: err });
+    const reason = `riskscreen failed: ${(err as Error).message}`;
+    await record(ctx, data, encodeTaskResult(data.api, { kind: 'failed', juheCode: null, category: 'unknown', code: 'RISKSCREEN_INTERNAL', reason }), { failed: 1 });
+    throw new GiveUp(reason, { cause: err });
+  }
+}
+
+async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: number, signal?: AbortSignal): Promise<ApiJobOutcome> {
+  const { stores } = ctx;
+  const log = ctx.logger.child({ batch: data.batchId, api: data.api, task: data.taskId });
+
+  const status = await stores.batches.status(data.batchId);
+  if (status === undefined) throw new GiveUp(`batch ${data.batchId} does not exist`);
+  if (status === 'cancelled') return skip(ctx, data, 'cancelled');
+  if (status === 'blocked') return skip(ctx, data, 'account_blocked');
+  if (await stores.batches.isExhausted(data.batchId, data.api)) return skip(ctx, data, 'quota_exhausted');
+
+  const [existing] = await stores.batches.getResults(data.batchId, [data.taskId]);
+  if (existing) return 'already';
+
+  const cached = await stores.cache.get(data.api, data.hash);
+  if (cached) {
+    await record(ctx, data, cached, { cacheHits: 1, ...countsOf(decodeTaskResult(data.api, cached)) });
+    return 'cached';
+  }
+
+  if (!(await stores.locks.acquire(data.api, data.hash, ctx.lockTtlMs))) {
+    throw new HoldJob(LOCKED_RETRY_MS, 'the same question is being asked for another batch');
+  }
+  try {
+    // Checked again under the lock: the holder before us may have just cached it.
+    const cachedNow = await stores.cache.get(data.api, data.hash);
+    if (cachedNow) {
+      await record(ctx, data, cachedNow, { cacheHits: 1, ...countsOf(decodeTaskResult(data.api, cachedNow)) });
+      return 'cached';
+    }
+    const meta = await stores.batches.get(data.batchId);
+    const maxCalls = meta?.options.maxCalls ?? null;
+    if (maxCalls !== null && !(await stores.batches.reserveCall(data.batchId, maxCalls))) {
+      return skip(ctx, data, 'max_calls');
+    }
+    let outcome: CallOutcome;
+    try {
+      outcome = await ctx.client.query({
+        api: data.api,
+        mobile: openNumber(ctx.keys, data.sealed),
+        ...(data.date ? { date: data.date } : {}),
+        ...(data.carrier ? { carrier: data.carrier } : {}),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (err) {
+      if (!isJuheError(err)) throw err;
+      if (maxCalls !== null && !err.billed && !err.maybeBilled) await stores.batches.releaseCall(data.batchId);
+      return await onFailure(ctx, data, err, attemptsMade, log);
+    }
+    const result: TaskResult =
+      outcome.kind === 'success' ? { kind: 'answered', signals: outcome.signals } : { kind: 'no_record', juheCode: outcome.juheCode };
+    const encoded = encodeTaskResult(data.api, result);
+    await stores.cache.set(data.api, data.hash, encoded, ctx.options.cacheTtlSeconds[data.api]);
+    if (maxCalls !== null && !outcome.billed) await stores.batches.releaseCall(data.batchId);
+    await record(ctx, data, encoded, { billed: outcome.billed ? 1 : 0, ...countsOf(result) });
+    return 'called';
+  } finally {
+    await stores.locks.release(data.api, data.hash);
+  }
+}
+
+async function onFailure(
+  ctx: EngineContext,
+  data: ApiJobData,
+  err: JuheError,
+  attemptsMade: number,
+  log: EngineContext['logger'],
+): Promise<ApiJobOutcome> {
+  const { batches } = ctx.stores;
+  const code = err.juheCode !== null ? String(err.juheCode) : err.httpStatus ? `http_${err.httpStatus}` : err.code.toLowerCase();
+  await batches.addCounts(data.batchId, { billed: err.billed ? 1 : 0, maybeBilled: err.maybeBilled ? 1 : 0 }, { [code]: 1 });
+
+  switch (err.category) {
+    case 'transient': {
+      const delay = err.retry ? retryDelay(err.retry, attemptsMade + 1) : -1;
+      if (delay >= 0) {
+        log.debug({ err, attemptsMade, delayMs: delay }, 'juhe call failed; will retry');
+        throw new RetryLater(err.message, delay, { cause: err });
+      }
+      log.warn({ err, attemptsMade }, 'juhe call failed; no attempts left');
+      await fail(ctx, data, err, `${err.meaning}; gave up after ${attemptsMade + 1} attempts`);
+      throw new GiveUp(err.message, { cause: err });
+    }
+    case 'throttle':
+      log.debug({ err }, 'juhe asked us to slow down');
+      if ((err as { scope?: string }).scope === 'number') throw new HoldJob(err.holdOffMs ?? 60_000, err.message);
+      throw new HoldQueue(data.api, err.holdOffMs ?? 1_000, err.message);
+    case 'quota':
+      log.warn({ err }, 'API quota used up: the rest of its questions in this batch are skipped');
+      await batches.markExhausted(data.batchId, data.api, `${APIS[data.api].titleEn}: ${err.meaning} (${err.juheCode})`);
+      await fail(ctx, data, err, err.meaning);
+      throw new GiveUp(err.message, { cause: err });
+    case 'account': {
+      const reason = `Juhe refused the account: ${err.meaning} (code ${err.juheCode ?? '-'} from ${err.endpoint}). No more calls are made for this batch; fix the key or account and submit it again.`;
+      if (await batches.setStatus(data.batchId, 'blocked', reason, { times: { finished: new Date().toISOString() } })) {
+        ctx.logger.error({ batch: data.batchId, juheCode: err.juheCode }, 'batch blocked by an account error');
+      }
+      await fail(ctx, data, err, err.meaning);
+      throw new GiveUp(err.message, { cause: err });
+    }
+    case 'bad_request':
+    case 'unknown':
+    case 'success':
+    case 'no_record':
+      log.warn({ err }, 'juhe call failed; not retried');
+      await fail(ctx, data, err, err.reason ? `${err.meaning}: ${err.reason}` : err.meaning);
+      throw new GiveUp(err.message, { cause: err });
+  }
+}
+
+async function fail(ctx: EngineContext, data: ApiJobData, err: JuheError, reason: string): Promise<void> {
+  const result: TaskResult = { kind: 'failed', juheCode: err.juheCode, category: err.category, code: err.code, reason };
+  await record(ctx, data, encodeTaskResult(data.api, result), { failed: 1 });
+}
+
+async function skip(ctx: EngineContext, data: ApiJobData, why: SkipWhy): Promise<ApiJobOutcome> {
+  await record(ctx, data, encodeTaskResult(data.api, { kind: 'skipped', why }), { skipped: 1 });
+  return 'skipped';
+}
+
+function countsOf(result: TaskResult): Partial<Record<CounterName, number>> {
+  switch (result.kind) {
+    case 'answered':
+      return { answered: 1 };
+    case 'no_record':
+      return { noRecord: 1 };
+    case 'failed':
+      return { failed: 1 };
+    case 'skipped':
+      return { skipped: 1 };
+  }
+}
+
+/** Store the result once; when it is the batch's last, queue the one report job. */
+async function record(ctx: EngineContext, data: ApiJobData, encoded: string, deltas: Partial<Record<CounterName, number>>): Promise<void> {
+  const outcome = await ctx.stores.batches.recordResult(data.batchId, data.taskId, encoded, deltas);
+  if (outcome.isNew && outcome.tasks !== null && outcome.final >= outcome.tasks) {
+    await ctx.scheduler.addReportJob(data.batchId);
+  }
+}

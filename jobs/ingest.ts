@@ -1,0 +1,111 @@
+/**
+ * The ingest job: read the batch's stored list (input layer), decide which questions
+ * each unique number asks, and queue one job per question, never more than
+ * `maxWaiting` API jobs waiting at once so Redis memory stays bounded for a
+ * million-row list. Re-runnable after a crash: job ids are deterministic (a job
+ * already queued is not added twice; one already answered finds its result), and
+ * counts are set, not added.
+ */
+import { readPhoneList } from '../src/input/index.js';
+import type { ApiId } from '../src/juhe/catalogue.js';
+import { FINAL_STATUSES } from '../src/engine/batch.js';
+import { GiveUp } from '../src/engine/control.js';
+import type { ApiJobData, EngineContext, IngestJobData } from '../src/engine/context.js';
+import { sealNumber } from '../src/engine/keys.js';
+import { planRecord, ResaleQuestionsSeen } from '../src/engine/plan.js';
+import { resolveProfile } from '../src/engine/profiles.js';
+
+/** Jobs handed to the queue in one call. */
+const FLUSH_AT = 500;
+/** How often ingest looks at the queue depth and the batch status while it waits. */
+const BACKPRESSURE_POLL_MS = 200;
+/** How often progress (rows read) is written. */
+const PROGRESS_EVERY_ROWS = 10_000;
+
+export async function runIngestJob(ctx: EngineContext, data: IngestJobData): Promise<{ tasks: number }> {
+  const { batches } = ctx.stores;
+  const batch = await batches.get(data.batchId);
+  if (!batch) throw new GiveUp(`batch ${data.batchId} does not exist`);
+  if (FINAL_STATUSES.has(batch.status)) {
+    // Cancelled (or blocked) before ingest ran: nothing is asked, the report still runs.
+    if (!batch.counts.ingestDone) {
+      await batches.finishIngest(data.batchId, 0, {});
+      await ctx.scheduler.addReportJob(data.batchId);
+    }
+    return { tasks: batch.counts.tasks };
+  }
+  const log = ctx.logger.child({ batch: data.batchId, job: 'ingest' });
+  await batches.setStatus(data.batchId, 'ingesting', null, { times: { ingestStarted: new Date().toISOString() } });
+
+  const profile = resolveProfile(batch.options.profile);
+  const reader = await readPhoneList(batch.input.path, batch.options.input);
+  log.info({ layout: { encoding: reader.layout.encoding, phoneColumn: reader.layout.phoneColumn } }, 'ingest started');
+  const pending = new Map<ApiId, ApiJobData[]>();
+  let pendingCount = 0;
+  let tasks = 0;
+  let rowsRead = 0;
+  let fields = reader.layout.header?.length ?? 0;
+  let stopped: string | null = null;
+  const resaleSeen = new ResaleQuestionsSeen();
+
+  const flush = async () => {
+    for (const [api, jobs] of pending) if (jobs.length > 0) await ctx.scheduler.addApiJobs(api, jobs);
+    pending.clear();
+    pendingCount = 0;
+    // Backpressure: wait while the queues hold more than maxWaiting jobs.
+    while ((await ctx.scheduler.pendingApiJobs()) > ctx.options.maxWaiting) {
+      const status = await batches.status(data.batchId);
+      if (status && FINAL_STATUSES.has(status)) return;
+      await new Promise((resolve) => setTimeout(resolve, BACKPRESSURE_POLL_MS));
+    }
+  };
+
+  try {
+    for await (const record of reader) {
+      rowsRead++;
+      if (record.fields.length > fields) fields = record.fields.length;
+      if (rowsRead % PROGRESS_EVERY_ROWS === 0) {
+        await batches.setCounts(data.batchId, { rows: rowsRead });
+        const status = await batches.status(data.batchId);
+        if (status && FINAL_STATUSES.has(status)) {
+          stopped = status;
+          break;
+        }
+      }
+      const mobile = record.mobile;
+      if (!mobile) continue;
+      for (const task of planRecord(record, profile, ctx.keys)) {
+        // A number's questions are asked once, on its first row; the resale question
+        // once per (number, date), since duplicate rows may carry other dates.
+        if (task.api === 'resale' ? !resaleSeen.add(mobile, task.date!) : record.status !== 'valid') continue;
+        tasks++;
+        let list = pending.get(task.api);
+        if (!list) pending.set(task.api, (list = []));
+        list.push({
+          batchId: data.batchId,
+          api: task.api,
+          taskId: task.taskId,
+          hash: task.hash,
+          sealed: sealNumber(ctx.keys, mobile),
+          date: task.date,
+          carrier: record.carrier,
+        });
+        if (++pendingCount >= FLUSH_AT) await flush();
+      }
+    }
+    await flush();
+  } finally {
+    await reader.close();
+  }
+
+  const counts = stopped ? null : reader.counts();
+  const outcome = await batches.finishIngest(data.batchId, tasks, {
+    rows: counts?.rows ?? rowsRead,
+    fields,
+    ...(counts ? { valid: counts.valid, invalid: counts.invalid, duplicates: counts.duplicates, unique: counts.unique } : {}),
+  });
+  await batches.setStatus(data.batchId, 'screening', null, { times: { screeningStarted: new Date().toISOString() } });
+  log.info({ tasks, rows: counts?.rows ?? rowsRead, stopped }, 'ingest done');
+  if (outcome.final >= tasks) await ctx.scheduler.addReportJob(data.batchId);
+  return { tasks };
+}

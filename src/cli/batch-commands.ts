@@ -1,0 +1,182 @@
+/**
+ * Commands on batches of the queue engine: submit, status, result, cancel. They need
+ * REDIS_URL: the local engine keeps nothing once `riskscreen run` ends.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadOptions } from '../config/load.js';
+import { isBatchId, type BatchView } from '../engine/batch.js';
+import { submitBatch } from '../engine/submit.js';
+import { createLogger } from '../log/logger.js';
+import { copyAtomic } from '../report/atomic-file.js';
+import { openQueueSession, type QueueSession } from './engine-session.js';
+import { EXIT } from './exit-codes.js';
+import { INPUT_FLAGS, INPUT_FLAGS_HELP, inputOptionsFrom } from './input-flags.js';
+import { UsageError, type CommandIo } from './io.js';
+import { describe } from './progress.js';
+import { ENGINE_FLAGS, engineRequestFrom } from './run.js';
+import { summaryText } from './summary.js';
+
+export const SUBMIT_HELP = `Usage: riskscreen submit <file> [options]
+
+Queue a phone list on the queue engine (REDIS_URL) and print its batch id. The list is
+read whole first: a file that cannot be read queues nothing. Workers
+(riskscreen worker) do the screening; riskscreen status <batch> follows it.
+
+Options:
+  --profile NAME|APIS    which APIs to ask (default standard)
+  --rate API=N,...       calls per second for these APIs (shared by every batch)
+  --max-calls N          never more than N billable calls for this batch
+  --json                 print the batch record as JSON
+${INPUT_FLAGS_HELP}
+  -h, --help             show this help
+
+Exit codes: 0 queued, 2 bad command line, 3 the list cannot be read, 4 configuration,
+7 Redis unreachable.
+`;
+
+export const STATUS_HELP = `Usage: riskscreen status <batch> [--json]
+
+Show a batch of the queue engine: status (queued, ingesting, screening, reporting,
+done, failed, cancelled, blocked), the reason in plain words when it is not done,
+counts, billed calls, errors by code, times and the result file.
+
+Exit codes: 0 shown, 2 bad command line or unknown batch, 7 Redis unreachable.
+`;
+
+export const RESULT_HELP = `Usage: riskscreen result <batch> --out <path>
+
+Write the result file of a finished batch to <path> (atomically: whole or not at all).
+
+Exit codes: 0 written, 1 the batch has no result yet (see riskscreen status), 2 bad
+command line or unknown batch, 7 Redis unreachable.
+`;
+
+export const CANCEL_HELP = `Usage: riskscreen cancel <batch>
+
+Stop a batch: no more calls are made for it; questions not yet asked are skipped and
+the result file is still written, with those rows marked not screened.
+
+Exit codes: 0 cancelled, 1 already finished, 2 bad command line or unknown batch,
+7 Redis unreachable.
+`;
+
+async function withSession<T>(config: string | undefined, juhe: boolean, run: (session: QueueSession) => Promise<T>): Promise<T> {
+  const options = loadOptions(config ? { configFile: config } : {});
+  const session = await openQueueSession(options, createLogger({ level: options.log.level }), { juhe });
+  try {
+    return await run(session);
+  } finally {
+    await session.close();
+  }
+}
+
+function batchArg(positionals: string[], command: string): string {
+  if (positionals.length !== 1) throw new UsageError(`${command} needs exactly one <batch> id (see riskscreen ${command} --help)`);
+  const id = positionals[0]!;
+  if (!isBatchId(id)) throw new UsageError(`"${id}" is not a batch id (they look like b20261122-101500-a1b2)`);
+  return id;
+}
+
+async function mustGet(session: QueueSession, id: string): Promise<BatchView> {
+  const view = await session.stores.batches.get(id);
+  if (!view) throw new UsageError(`no batch ${id} under prefix ${session.engine.prefix}`);
+  return view;
+}
+
+export async function runSubmitCommand(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...INPUT_FLAGS, ...ENGINE_FLAGS, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (values.help) {
+    io.stdout.write(SUBMIT_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) throw new UsageError('submit needs exactly one <file> (see riskscreen submit --help)');
+  const request = engineRequestFrom(values);
+  return withSession(values.config, false, async (session) => {
+    const { meta } = await submitBatch(session.stores.batches, session.dataDir, { file: positionals[0]!, input: inputOptionsFrom(values), ...request });
+    if (Object.keys(request.rates).length > 0) await session.engine.setRates(request.rates);
+    await session.engine.addIngestJob(meta.id);
+    io.stdout.write(values.json ? `${JSON.stringify(await session.stores.batches.get(meta.id), null, 2)}\n` : `${meta.id}\n`);
+    return EXIT.ok;
+  });
+}
+
+export async function runStatusCommand(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, config: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (values.help) {
+    io.stdout.write(STATUS_HELP);
+    return EXIT.ok;
+  }
+  const id = batchArg(positionals, 'status');
+  return withSession(values.config, false, async (session) => {
+    const view = await mustGet(session, id);
+    if (values.json) io.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+    else {
+      io.stdout.write(summaryText(view, view.resultPath));
+      io.stdout.write(`\n  progress        ${describe(view, Date.now() - Date.parse(view.times.created))}\n`);
+      io.stdout.write(`  input           ${view.input.name} (${view.input.bytes.toLocaleString('en-US')} bytes, sha256 ${view.input.sha256.slice(0, 16)}…)\n`);
+      io.stdout.write(`  profile         ${view.options.profile}${view.options.maxCalls !== null ? `, --max-calls ${view.options.maxCalls}` : ''}\n`);
+      for (const [name, at] of Object.entries(view.times)) io.stdout.write(`  ${name.padEnd(16)}${at}\n`);
+    }
+    return EXIT.ok;
+  });
+}
+
+export async function runResultCommand(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { out: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (values.help) {
+    io.stdout.write(RESULT_HELP);
+    return EXIT.ok;
+  }
+  const id = batchArg(positionals, 'result');
+  if (!values.out) throw new UsageError('--out: where should the result go?');
+  const out = resolve(values.out);
+  return withSession(values.config, false, async (session) => {
+    const view = await mustGet(session, id);
+    if (!view.resultPath || !existsSync(view.resultPath)) {
+      io.stderr.write(`riskscreen: batch ${id} has no result yet (${view.status}${view.reason ? `: ${view.reason}` : ''})\n`);
+      return EXIT.internal;
+    }
+    await copyAtomic(view.resultPath, out);
+    io.stdout.write(`${out}\n`);
+    return EXIT.ok;
+  });
+}
+
+export async function runCancelCommand(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (values.help) {
+    io.stdout.write(CANCEL_HELP);
+    return EXIT.ok;
+  }
+  const id = batchArg(positionals, 'cancel');
+  return withSession(values.config, false, async (session) => {
+    const view = await mustGet(session, id);
+    const moved = await session.stores.batches.setStatus(id, 'cancelled', 'cancelled by riskscreen cancel', {
+      times: { finished: new Date().toISOString() },
+    });
+    if (!moved) {
+      io.stderr.write(`riskscreen: batch ${id} has already finished (${view.status})\n`);
+      return EXIT.internal;
+    }
+    io.stdout.write(`batch ${id} cancelled; questions not yet asked are skipped and the result file is still written\n`);
+    return EXIT.ok;
+  });
+}

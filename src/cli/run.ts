@@ -1,0 +1,221 @@
+/**
+ * `riskscreen run <file> --out <path>`: submit a list, show progress, wait, write the
+ * result. With REDIS_URL unset it uses the local engine (one process, no Redis); with
+ * REDIS_URL it uses the queue engine and, unless --no-worker, works in this process too.
+ */
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { loadOptions } from '../config/load.js';
+import { parseRates } from '../config/validate.js';
+import type { Options } from '../config/options.js';
+import { FINAL_STATUSES, type BatchView } from '../engine/batch.js';
+import { PROFILES, DEFAULT_PROFILE, resolveProfile } from '../engine/profiles.js';
+import { submitBatch } from '../engine/submit.js';
+import type { ApiId } from '../juhe/catalogue.js';
+import { createLogger } from '../log/logger.js';
+import { copyAtomic } from '../report/atomic-file.js';
+import { startWorkers } from '../../workers/workers.js';
+import { connectRedis } from '../queue/connection.js';
+import { openLocalSession, openQueueSession } from './engine-session.js';
+import { EXIT } from './exit-codes.js';
+import { INPUT_FLAGS, INPUT_FLAGS_HELP, inputOptionsFrom } from './input-flags.js';
+import { UsageError, type CommandIo } from './io.js';
+import { createProgress } from './progress.js';
+import { summaryText } from './summary.js';
+
+export const RUN_HELP = `Usage: riskscreen run <file> --out <path> [options]
+
+Screen a phone list and write the result file: submit, show progress, wait, write.
+Without REDIS_URL it runs on the local engine (this process, no Redis); with REDIS_URL
+on the queue engine, working in this process too unless --no-worker.
+
+Options:
+  --out PATH             where to write the result CSV (required; written whole or not at all)
+  --profile NAME|APIS    ${Object.values(PROFILES).map((p) => p.name).join(', ')}, or a list like status,resale (default ${DEFAULT_PROFILE})
+  --rate API=N,...       calls per second for these APIs (default RISKSCREEN_RATES, 20 each)
+  --max-calls N          never more than N billable calls for this batch
+  --no-worker            queue engine only: submit and wait, leave the work to other workers
+  --json                 print the finished batch record as JSON instead of the summary
+  --quiet                no progress display
+${INPUT_FLAGS_HELP}
+  -h, --help             show this help
+
+Exit codes: 0 done, 2 bad command line, 3 the list cannot be read (nothing was queued),
+4 configuration, 5 the Juhe account refused the key (batch blocked), 6 stopped by a
+limit (--max-calls, an API quota), 7 Redis or the Juhe service unreachable, 1 the batch
+failed or was cancelled, 130 interrupted.
+`;
+
+export const ENGINE_FLAGS = {
+  profile: { type: 'string' },
+  rate: { type: 'string' },
+  'max-calls': { type: 'string' },
+  config: { type: 'string' },
+} as const;
+
+export interface EngineRequest {
+  profile: string;
+  rates: Partial<Record<ApiId, number>>;
+  maxCalls: number | null;
+}
+
+export function engineRequestFrom(values: { profile?: string | undefined; rate?: string | undefined; 'max-calls'?: string | undefined }): EngineRequest {
+  const profile = resolveProfile(values.profile).name;
+  const rates = values.rate ? parseRates('--rate', values.rate) : {};
+  let maxCalls: number | null = null;
+  if (values['max-calls'] !== undefined) {
+    if (!/^\d+$/.test(values['max-calls']) || Number(values['max-calls']) < 1) {
+      throw new UsageError(`--max-calls: must be a whole number of calls, at least 1 (got ${JSON.stringify(values['max-calls'])})`);
+    }
+    maxCalls = Number(values['max-calls']);
+  }
+  return { profile, rates, maxCalls };
+}
+
+export async function runRunCommand(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ...INPUT_FLAGS,
+      ...ENGINE_FLAGS,
+      out: { type: 'string' },
+      'no-worker': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(RUN_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) throw new UsageError('run needs exactly one <file> (see riskscreen run --help)');
+  if (!values.out) throw new UsageError('--out: where should the result go? (e.g. --out result.csv)');
+  const file = positionals[0]!;
+  const out = resolve(values.out);
+  const request = engineRequestFrom(values);
+  const options = loadOptions(values.config ? { configFile: values.config } : {});
+  Object.assign(options.engine.rates, request.rates);
+  const logger = createLogger({ level: options.log.level });
+  const progress = createProgress(io.stderr as NodeJS.WritableStream & { isTTY?: boolean }, !values.quiet && !values.json);
+  const input = inputOptionsFrom(values);
+
+  const view = options.engine.redisUrl
+    ? await runOnQueue(options, logger, file, input, request, !values['no-worker'], progress, io)
+    : await runLocally(options, logger, file, input, request, progress, out);
+  if (!view) return EXIT.interrupted;
+  if (options.engine.redisUrl && view.resultPath) await copyAtomic(view.resultPath, out);
+  const written = view.resultPath ? out : null;
+  io.stdout.write(values.json ? `${JSON.stringify({ ...view, out: written }, null, 2)}\n` : summaryText(view, written));
+  return exitFor(view);
+}
+
+async function runLocally(
+  options: Options,
+  logger: ReturnType<typeof createLogger>,
+  file: string,
+  input: ReturnType<typeof inputOptionsFrom>,
+  request: EngineRequest,
+  progress: ReturnType<typeof createProgress>,
+  out: string,
+): Promise<BatchView | null> {
+  const session = await openLocalSession(options, logger);
+  let stop = () => {};
+  const interrupted = new Promise<null>((resolveInterrupt) => {
+    stop = () => {
+      session.abort.abort(new Error('interrupted'));
+      resolveInterrupt(null);
+    };
+  });
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const { meta } = await submitBatch(session.stores.batches, session.dataDir, { file, input, ...request });
+    timer = setInterval(() => {
+      void session.stores.batches.get(meta.id).then((view) => view && progress.update(view));
+    }, 250);
+    const done = await Promise.race([session.engine.run(meta.id).then(() => true), interrupted]);
+    if (!done) return null;
+    const view = (await session.stores.batches.get(meta.id))!;
+    progress.finish(view);
+    if (view.resultPath) await copyAtomic(view.resultPath, out);
+    return view;
+  } finally {
+    clearInterval(timer);
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    await session.close();
+  }
+}
+
+async function runOnQueue(
+  options: Options,
+  logger: ReturnType<typeof createLogger>,
+  file: string,
+  input: ReturnType<typeof inputOptionsFrom>,
+  request: EngineRequest,
+  work: boolean,
+  progress: ReturnType<typeof createProgress>,
+  io: CommandIo,
+): Promise<BatchView | null> {
+  const session = await openQueueSession(options, logger, { juhe: work });
+  let workers: ReturnType<typeof startWorkers> | null = null;
+  let stop = false;
+  const onSignal = () => {
+    stop = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const { meta } = await submitBatch(session.stores.batches, session.dataDir, { file, input, ...request });
+    await session.engine.setDefaultRates(options.engine.rates);
+    if (Object.keys(request.rates).length > 0) await session.engine.setRates(request.rates);
+    await session.engine.addIngestJob(meta.id);
+    io.stderr.write(`riskscreen: batch ${meta.id} submitted\n`);
+    if (work && session.parts) {
+      const url = session.redisUrl;
+      workers = startWorkers({
+        context: session.parts.context,
+        engine: session.engine,
+        connect: (name) => connectRedis(url, logger, name),
+        concurrency: options.engine.concurrency,
+        logger,
+      });
+    }
+    for (;;) {
+      const view = await session.stores.batches.get(meta.id);
+      if (view) progress.update(view);
+      if (view && FINAL_STATUSES.has(view.status) && (view.resultPath || view.status === 'failed')) {
+        progress.finish(view);
+        return view;
+      }
+      if (stop) {
+        io.stderr.write(`\nriskscreen: stopped waiting; batch ${meta.id} goes on with the workers. riskscreen status ${meta.id}\n`);
+        return null;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    if (workers) await workers.close(options.engine.shutdownTimeoutMs);
+    await session.close();
+  }
+}
+
+export function exitFor(view: BatchView): number {
+  switch (view.status) {
+    case 'done': {
+      const limited =
+        Object.keys(view.exhausted).length > 0 ||
+        (view.options.maxCalls !== null && view.counts.skipped > 0 && view.counts.reserved >= view.options.maxCalls);
+      return limited ? EXIT.limited : EXIT.ok;
+    }
+    case 'blocked':
+      return EXIT.account;
+    default:
+      return EXIT.internal;
+  }
+}

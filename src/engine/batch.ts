@@ -1,0 +1,101 @@
+/**
+ * A batch: one uploaded list and everything known about its screening. The record is
+ * what `riskscreen status` shows; its counters move as jobs finish.
+ */
+import type { ApiId } from '../juhe/catalogue.js';
+import type { InputOptions } from '../input/index.js';
+
+export const BATCH_STATUSES = ['queued', 'ingesting', 'screening', 'reporting', 'done', 'failed', 'cancelled', 'blocked'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+/** Statuses a batch never leaves. */
+export const FINAL_STATUSES: ReadonlySet<BatchStatus> = new Set(['done', 'failed', 'cancelled', 'blocked']);
+
+export interface BatchInput {
+  /** The stored copy every worker reads. */
+  path: string;
+  /** The file name as uploaded. */
+  name: string;
+  sha256: string;
+  bytes: number;
+}
+
+export interface BatchOptions {
+  profile: string;
+  apis: ApiId[];
+  input: InputOptions;
+  /** Never more than this many billable calls for the batch. */
+  maxCalls: number | null;
+  /** Calls per second per API for this run (also set on the shared API queues). */
+  rates: Partial<Record<ApiId, number>>;
+}
+
+export interface BatchMeta {
+  id: string;
+  status: BatchStatus;
+  /** Plain words: why the batch is not done, or how it stopped. */
+  reason: string | null;
+  input: BatchInput;
+  options: BatchOptions;
+  times: {
+    created: string;
+    ingestStarted?: string;
+    screeningStarted?: string;
+    reportingStarted?: string;
+    finished?: string;
+  };
+  /** The result file, once written. */
+  resultPath: string | null;
+}
+
+/** Counters, all starting at zero. `tasks` is set once ingest has queued every question. */
+export const COUNTER_NAMES = [
+  'rows',
+  'valid',
+  'invalid',
+  'duplicates',
+  'unique',
+  /** The most fields any row has: the width of the original columns in the result. */
+  'fields',
+  'tasks',
+  'ingestDone',
+  'final',
+  'answered',
+  'noRecord',
+  'failed',
+  'skipped',
+  'billed',
+  'cacheHits',
+  'maybeBilled',
+  'reserved',
+  /** Rows of the result file by row_status, set by the report. */
+  'rowsScreened',
+  'rowsPartial',
+  'rowsNotScreened',
+  'rowsInvalid',
+] as const;
+export type CounterName = (typeof COUNTER_NAMES)[number];
+export type Counters = Record<CounterName, number>;
+
+export interface BatchView extends BatchMeta {
+  counts: Counters;
+  /** Errors met on the way (every attempt), by Juhe code or failure name. */
+  errorsByCode: Record<string, number>;
+  /** APIs whose quota ran out during this batch, with the reason. */
+  exhausted: Partial<Record<ApiId, string>>;
+}
+
+export function emptyCounters(): Counters {
+  return Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as Counters;
+}
+
+/** A batch id: sortable by creation, never all digits, no ":". */
+export function newBatchId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const random = Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0');
+  return `b${stamp}-${random}`;
+}
+
+export function isBatchId(value: string): boolean {
+  return /^b\d{8}-\d{6}-[0-9a-z]{4}$/.test(value);
+}

@@ -1,0 +1,63 @@
+/** What job code is given to work with; the engines build it. */
+import type { Logger } from 'pino';
+import type { EngineOptions } from '../config/options.js';
+import type { ApiId } from '../juhe/catalogue.js';
+import type { QueryRequest } from '../juhe/client.js';
+import type { CallOutcome } from '../juhe/model.js';
+import type { Carrier } from '../phone/carrier.js';
+import type { EngineKeys } from './keys.js';
+import type { EngineStores } from './store.js';
+
+/** The one thing job code needs of the Juhe client. */
+export interface Querier {
+  query(request: QueryRequest): Promise<CallOutcome>;
+}
+
+export interface IngestJobData {
+  batchId: string;
+}
+
+/** One question: the number travels sealed; `hash` keys cache, locks and results. */
+export interface ApiJobData {
+  batchId: string;
+  api: ApiId;
+  /** `<api>.<hash>`: the result's field in the batch store, and the tail of the job id. */
+  taskId: string;
+  hash: string;
+  sealed: string;
+  date: string | null;
+  carrier: Carrier | null;
+}
+
+export interface ReportJobData {
+  batchId: string;
+}
+
+/** How job code adds work; idempotent by job id. */
+export interface JobScheduler {
+  addApiJobs(api: ApiId, jobs: readonly ApiJobData[]): Promise<void>;
+  /** API jobs waiting or delayed, over every API queue (ingest keeps this bounded). */
+  pendingApiJobs(): Promise<number>;
+  addReportJob(batchId: string): Promise<void>;
+}
+
+export interface EngineContext {
+  stores: EngineStores;
+  client: Querier;
+  keys: EngineKeys;
+  options: EngineOptions;
+  scheduler: JobScheduler;
+  logger: Logger;
+  /** How long a question's in-flight lock lives: past the client's whole-call timeout. */
+  lockTtlMs: number;
+  /** Where batch files live (inputs, results). */
+  dataDir: string;
+}
+
+export function apiJobId(data: Pick<ApiJobData, 'batchId' | 'taskId'>): string {
+  return `${data.batchId}.${data.taskId}`;
+}
+
+export function reportJobId(batchId: string): string {
+  return `${batchId}.report`;
+}

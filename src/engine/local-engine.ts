@@ -1,0 +1,201 @@
+/**
+ * The embedded default: the same job code as the queue engine, run in one process with
+ * no Redis. In-memory stores, one queue per API with its own concurrency and a
+ * fixed-window rate limiter like BullMQ's, and the control-flow errors read the way
+ * the BullMQ adapter reads them. State lives as long as the process.
+ */
+import type { ApiId } from '../juhe/catalogue.js';
+import { runApiCallJob } from '../../jobs/api-call.js';
+import { runIngestJob } from '../../jobs/ingest.js';
+import { runReportJob } from '../../jobs/report.js';
+import { GiveUp, HoldJob, HoldQueue, RetryLater } from './control.js';
+import { apiJobId, type ApiJobData, type EngineContext, type JobScheduler } from './context.js';
+
+interface QueuedJob {
+  id: string;
+  data: ApiJobData;
+  attemptsMade: number;
+}
+
+/** One API's queue: FIFO, `concurrency` at once, at most `rate` starts per second. */
+class LocalApiQueue {
+  private readonly waiting: QueuedJob[] = [];
+  private head = 0;
+  private delayed = 0;
+  private running = 0;
+  private windowStart = 0;
+  private windowCount = 0;
+  private holdUntil = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly maxPerWindow: number;
+  private readonly windowMs: number;
+
+  constructor(
+    private readonly engine: LocalEngine,
+    readonly api: ApiId,
+    private readonly concurrency: number,
+    rate: number,
+  ) {
+    // BullMQ's limiter: `max` starts per `duration`. Fractional rates stretch the window.
+    this.maxPerWindow = Math.max(1, Math.round(rate));
+    this.windowMs = Math.round((1000 * this.maxPerWindow) / rate);
+  }
+
+  get pending(): number {
+    return this.waiting.length - this.head + this.delayed;
+  }
+
+  get busy(): boolean {
+    return this.pending > 0 || this.running > 0;
+  }
+
+  add(job: QueuedJob): void {
+    this.waiting.push(job);
+    this.pump();
+  }
+
+  later(job: QueuedJob, ms: number): void {
+    this.delayed++;
+    setTimeout(() => {
+      this.delayed--;
+      this.add(job);
+    }, ms).unref?.();
+  }
+
+  hold(ms: number): void {
+    this.holdUntil = Math.max(this.holdUntil, Date.now() + ms);
+  }
+
+  pump(): void {
+    if (this.timer) return;
+    while (this.running < this.concurrency && this.head < this.waiting.length) {
+      const now = Date.now();
+      if (now < this.holdUntil) return this.wake(this.holdUntil - now);
+      if (now - this.windowStart >= this.windowMs) {
+        this.windowStart = now;
+        this.windowCount = 0;
+      }
+      if (this.windowCount >= this.maxPerWindow) return this.wake(this.windowStart + this.windowMs - now);
+      this.windowCount++;
+      const job = this.waiting[this.head++]!;
+      if (this.head > 4096 && this.head * 2 > this.waiting.length) {
+        this.waiting.splice(0, this.head);
+        this.head = 0;
+      }
+      this.running++;
+      void this.run(job);
+    }
+  }
+
+  private wake(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, Math.max(1, ms));
+  }
+
+  private async run(job: QueuedJob): Promise<void> {
+    try {
+      await runApiCallJob(this.engine.context, job.data, job.attemptsMade, this.engine.signal);
+      this.engine.jobDone(job.id);
+    } catch (err) {
+      if (err instanceof RetryLater) this.later({ ...job, attemptsMade: job.attemptsMade + 1 }, err.delayMs);
+      else if (err instanceof HoldJob) this.later(job, err.ms);
+      else if (err instanceof HoldQueue) {
+        this.hold(err.ms);
+        this.waiting.splice(this.head, 0, job);
+      } else {
+        // GiveUp: the result is recorded. Anything else escaped runApiCallJob's own net.
+        if (!(err instanceof GiveUp)) this.engine.context.logger.error({ err, job: job.id }, 'local API job failed');
+        this.engine.jobDone(job.id);
+      }
+    } finally {
+      this.running--;
+      this.pump();
+    }
+  }
+}
+
+export interface LocalEngineSettings {
+  /** Everything but the scheduler, which is the engine itself. */
+  context: Omit<EngineContext, 'scheduler'>;
+  /** Aborted to stop: calls in flight are interrupted. */
+  signal?: AbortSignal;
+}
+
+export class LocalEngine implements JobScheduler {
+  readonly context: EngineContext;
+  readonly signal: AbortSignal | undefined;
+  private readonly queues = new Map<ApiId, LocalApiQueue>();
+  /** Job ids queued and not yet finished: adding one again is a no-op, as in BullMQ. */
+  private readonly live = new Set<string>();
+  private readonly reports = new Map<string, Promise<void>>();
+  private readonly waiters = new Map<string, Array<(error?: unknown) => void>>();
+
+  constructor(settings: LocalEngineSettings) {
+    this.context = { ...settings.context, scheduler: this };
+    this.signal = settings.signal;
+  }
+
+  private queue(api: ApiId): LocalApiQueue {
+    let queue = this.queues.get(api);
+    if (!queue) {
+      const { concurrency, rates } = this.context.options;
+      queue = new LocalApiQueue(this, api, concurrency, rates[api]);
+      this.queues.set(api, queue);
+    }
+    return queue;
+  }
+
+  async addApiJobs(api: ApiId, jobs: readonly ApiJobData[]): Promise<void> {
+    const queue = this.queue(api);
+    for (const data of jobs) {
+      const id = apiJobId(data);
+      if (this.live.has(id)) continue;
+      this.live.add(id);
+      queue.add({ id, data, attemptsMade: 0 });
+    }
+  }
+
+  async pendingApiJobs(): Promise<number> {
+    let total = 0;
+    for (const queue of this.queues.values()) total += queue.pending;
+    return total;
+  }
+
+  async addReportJob(batchId: string): Promise<void> {
+    if (this.reports.has(batchId)) return;
+    const run = runReportJob(this.context, { batchId }).then(
+      () => this.settle(batchId),
+      (err: unknown) => this.settle(batchId, err),
+    );
+    this.reports.set(batchId, run);
+  }
+
+  jobDone(id: string): void {
+    this.live.delete(id);
+  }
+
+  /** Run the ingest of a created batch, then wait until its report is written. */
+  async run(batchId: string): Promise<void> {
+    const finished = new Promise<void>((resolve, reject) => {
+      const list = this.waiters.get(batchId) ?? [];
+      list.push((error) => (error ? reject(error) : resolve()));
+      this.waiters.set(batchId, list);
+    });
+    // Ingest queues the report itself when nothing is left to ask; otherwise the last API job does.
+    await runIngestJob(this.context, { batchId });
+    await finished;
+  }
+
+  /** Whether any API job is queued, delayed or running. */
+  busy(): boolean {
+    for (const queue of this.queues.values()) if (queue.busy) return true;
+    return false;
+  }
+
+  private settle(batchId: string, error?: unknown): void {
+    for (const resolve of this.waiters.get(batchId) ?? []) resolve(error);
+    this.waiters.delete(batchId);
+  }
+}

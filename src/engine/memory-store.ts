@@ -1,0 +1,160 @@
+/** The stores of the local engine: plain maps in one process, same semantics as Redis. */
+import type { ApiId } from '../juhe/catalogue.js';
+import { FINAL_STATUSES, emptyCounters, type BatchMeta, type BatchStatus, type BatchView, type CounterName, type Counters } from './batch.js';
+import type { BatchStore, EngineStores, InflightLocks, RecordOutcome, ResultCache, StatusPatch } from './store.js';
+
+interface MemoryBatch {
+  meta: BatchMeta;
+  counts: Counters;
+  errors: Record<string, number>;
+  exhausted: Partial<Record<ApiId, string>>;
+  results: Map<string, string>;
+}
+
+export class MemoryBatchStore implements BatchStore {
+  private readonly batches = new Map<string, MemoryBatch>();
+
+  async create(meta: BatchMeta): Promise<void> {
+    if (this.batches.has(meta.id)) throw new Error(`batch ${meta.id} exists`);
+    this.batches.set(meta.id, { meta: structuredClone(meta), counts: emptyCounters(), errors: {}, exhausted: {}, results: new Map() });
+  }
+
+  async get(id: string): Promise<BatchView | undefined> {
+    const batch = this.batches.get(id);
+    if (!batch) return undefined;
+    return {
+      ...structuredClone(batch.meta),
+      counts: { ...batch.counts },
+      errorsByCode: { ...batch.errors },
+      exhausted: { ...batch.exhausted },
+    };
+  }
+
+  async status(id: string): Promise<BatchStatus | undefined> {
+    return this.batches.get(id)?.meta.status;
+  }
+
+  async setStatus(id: string, status: BatchStatus, reason?: string | null, patch?: StatusPatch): Promise<boolean> {
+    const batch = this.must(id);
+    if (FINAL_STATUSES.has(batch.meta.status)) {
+      if (patch) applyPatch(batch.meta, patch);
+      return false;
+    }
+    batch.meta.status = status;
+    if (reason !== undefined) batch.meta.reason = reason;
+    if (patch) applyPatch(batch.meta, patch);
+    return true;
+  }
+
+  async addCounts(id: string, deltas: Partial<Record<CounterName, number>>, errors?: Record<string, number>): Promise<void> {
+    const batch = this.must(id);
+    addDeltas(batch.counts, deltas);
+    for (const [code, n] of Object.entries(errors ?? {})) batch.errors[code] = (batch.errors[code] ?? 0) + n;
+  }
+
+  async recordResult(id: string, taskId: string, encoded: string, deltas: Partial<Record<CounterName, number>>): Promise<RecordOutcome> {
+    const batch = this.must(id);
+    const isNew = !batch.results.has(taskId);
+    if (isNew) {
+      batch.results.set(taskId, encoded);
+      addDeltas(batch.counts, { ...deltas, final: 1 });
+    }
+    return { isNew, final: batch.counts.final, tasks: batch.counts.ingestDone ? batch.counts.tasks : null };
+  }
+
+  async setCounts(id: string, values: Partial<Record<CounterName, number>>): Promise<void> {
+    Object.assign(this.must(id).counts, values);
+  }
+
+  async finishIngest(id: string, tasks: number, counts: Partial<Record<CounterName, number>>): Promise<RecordOutcome> {
+    const batch = this.must(id);
+    Object.assign(batch.counts, counts);
+    batch.counts.tasks = tasks;
+    batch.counts.ingestDone = 1;
+    return { isNew: true, final: batch.counts.final, tasks };
+  }
+
+  async getResults(id: string, taskIds: readonly string[]): Promise<(string | null)[]> {
+    const batch = this.must(id);
+    return taskIds.map((taskId) => batch.results.get(taskId) ?? null);
+  }
+
+  async markExhausted(id: string, api: ApiId, reason: string): Promise<void> {
+    const batch = this.must(id);
+    batch.exhausted[api] ??= reason;
+  }
+
+  async isExhausted(id: string, api: ApiId): Promise<string | null> {
+    return this.must(id).exhausted[api] ?? null;
+  }
+
+  async reserveCall(id: string, maxCalls: number): Promise<boolean> {
+    const batch = this.must(id);
+    if (batch.counts.reserved >= maxCalls) return false;
+    batch.counts.reserved++;
+    return true;
+  }
+
+  async releaseCall(id: string): Promise<void> {
+    this.must(id).counts.reserved--;
+  }
+
+  async dropResults(id: string): Promise<void> {
+    this.must(id).results.clear();
+  }
+
+  private must(id: string): MemoryBatch {
+    const batch = this.batches.get(id);
+    if (!batch) throw new Error(`no batch ${id}`);
+    return batch;
+  }
+}
+
+function applyPatch(meta: BatchMeta, patch: StatusPatch): void {
+  if (patch.times) meta.times = { ...meta.times, ...patch.times };
+  if (patch.resultPath !== undefined) meta.resultPath = patch.resultPath;
+}
+
+function addDeltas(counts: Counters, deltas: Partial<Record<CounterName, number>>): void {
+  for (const [name, n] of Object.entries(deltas) as [CounterName, number][]) counts[name] += n;
+}
+
+export class MemoryResultCache implements ResultCache {
+  private readonly entries = new Map<string, { value: string; expires: number }>();
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async get(api: ApiId, hash: string): Promise<string | null> {
+    const entry = this.entries.get(`${api}.${hash}`);
+    if (!entry) return null;
+    if (entry.expires <= this.now()) {
+      this.entries.delete(`${api}.${hash}`);
+      return null;
+    }
+    return entry.value;
+  }
+
+  async set(api: ApiId, hash: string, encoded: string, ttlSeconds: number): Promise<void> {
+    this.entries.set(`${api}.${hash}`, { value: encoded, expires: this.now() + ttlSeconds * 1000 });
+  }
+}
+
+export class MemoryInflightLocks implements InflightLocks {
+  private readonly held = new Map<string, number>();
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async acquire(api: ApiId, hash: string, ttlMs: number): Promise<boolean> {
+    const key = `${api}.${hash}`;
+    const until = this.held.get(key);
+    if (until !== undefined && until > this.now()) return false;
+    this.held.set(key, this.now() + ttlMs);
+    return true;
+  }
+
+  async release(api: ApiId, hash: string): Promise<void> {
+    this.held.delete(`${api}.${hash}`);
+  }
+}
+
+export function memoryStores(): EngineStores {
+  return { batches: new MemoryBatchStore(), cache: new MemoryResultCache(), locks: new MemoryInflightLocks() };
+}

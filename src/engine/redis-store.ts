@@ -1,0 +1,249 @@
+/**
+ * The stores of the queue engine, in Redis. Every key starts with the configured
+ * prefix (a hash tag such as `{riskscreen}`), so on Redis Cluster they share one slot
+ * and the Lua scripts below may touch several of them.
+ *
+ *   <p>:batch:<id>           hash: meta (JSON), status, reason, t.<time>, resultPath,
+ *                            c.<counter>, e.<error code>, x.<exhausted api>
+ *   <p>:batch:<id>:results   hash: task id -> encoded result
+ *   <p>:batches              sorted set of batch ids by creation time
+ *   <p>:cache:<api>:<hash>   encoded answer, with a TTL per API
+ *   <p>:lock:<api>:<hash>    a question in flight (PX)
+ */
+import type { Redis } from 'ioredis';
+import type { ApiId } from '../juhe/catalogue.js';
+import { COUNTER_NAMES, FINAL_STATUSES, emptyCounters, type BatchMeta, type BatchStatus, type BatchView, type CounterName } from './batch.js';
+import type { BatchStore, EngineStores, InflightLocks, RecordOutcome, ResultCache, StatusPatch } from './store.js';
+
+const FINAL_LIST = [...FINAL_STATUSES].join(',');
+
+/** HSETNX the result; on first write count it. Returns {isNew, final, ingestDone, tasks}. */
+const RECORD_RESULT = `
+local isNew = 0
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 1 then
+  isNew = 1
+  redis.call('HINCRBY', KEYS[1], 'c.final', 1)
+  for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+local v = redis.call('HMGET', KEYS[1], 'c.final', 'c.ingestDone', 'c.tasks')
+return {isNew, tonumber(v[1] or '0'), tonumber(v[2] or '0'), tonumber(v[3] or '0')}
+`;
+
+/** Set tasks, ingestDone and the input counts. Returns final. */
+const FINISH_INGEST = `
+redis.call('HSET', KEYS[1], 'c.tasks', ARGV[1], 'c.ingestDone', 1)
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return tonumber(redis.call('HGET', KEYS[1], 'c.final') or '0')
+`;
+
+/** Change status unless final. ARGV: status, reason or '\\0' to keep, then field/value pairs. */
+const SET_STATUS = `
+local current = redis.call('HGET', KEYS[1], 'status')
+if not current then return -1 end
+local moved = 0
+local final = {}
+for s in string.gmatch(ARGV[1], '[^,]+') do final[s] = true end
+if not final[current] then
+  redis.call('HSET', KEYS[1], 'status', ARGV[2])
+  if ARGV[3] ~= '\\0' then redis.call('HSET', KEYS[1], 'reason', ARGV[3]) end
+  moved = 1
+end
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return moved
+`;
+
+/** Take one unit of budget below ARGV[1]. */
+const RESERVE_CALL = `
+local used = tonumber(redis.call('HGET', KEYS[1], 'c.reserved') or '0')
+if used >= tonumber(ARGV[1]) then return 0 end
+redis.call('HINCRBY', KEYS[1], 'c.reserved', 1)
+return 1
+`;
+
+type Scripted = Redis & {
+  rsRecordResult(batchKey: string, resultsKey: string, ...args: (string | number)[]): Promise<[number, number, number, number]>;
+  rsFinishIngest(batchKey: string, ...args: (string | number)[]): Promise<number>;
+  rsSetStatus(batchKey: string, ...args: string[]): Promise<number>;
+  rsReserveCall(batchKey: string, max: number): Promise<number>;
+};
+
+function withScripts(redis: Redis): Scripted {
+  const scripted = redis as Scripted;
+  if (typeof scripted.rsRecordResult !== 'function') {
+    redis.defineCommand('rsRecordResult', { numberOfKeys: 2, lua: RECORD_RESULT });
+    redis.defineCommand('rsFinishIngest', { numberOfKeys: 1, lua: FINISH_INGEST });
+    redis.defineCommand('rsSetStatus', { numberOfKeys: 1, lua: SET_STATUS });
+    redis.defineCommand('rsReserveCall', { numberOfKeys: 1, lua: RESERVE_CALL });
+  }
+  return scripted;
+}
+
+function deltaArgs(deltas: Partial<Record<CounterName, number>>): (string | number)[] {
+  return Object.entries(deltas).flatMap(([name, n]) => (n ? [`c.${name}`, n] : []));
+}
+
+function valueArgs(values: Partial<Record<CounterName, number>>): (string | number)[] {
+  return Object.entries(values).flatMap(([name, n]) => [`c.${name}`, n]);
+}
+
+export class RedisBatchStore implements BatchStore {
+  private readonly redis: Scripted;
+
+  constructor(
+    redis: Redis,
+    private readonly prefix: string,
+  ) {
+    this.redis = withScripts(redis);
+  }
+
+  private key(id: string): string {
+    return `${this.prefix}:batch:${id}`;
+  }
+
+  private resultsKey(id: string): string {
+    return `${this.prefix}:batch:${id}:results`;
+  }
+
+  async create(meta: BatchMeta): Promise<void> {
+    const { status, reason, times, resultPath, ...fixed } = meta;
+    const created = await this.redis.hsetnx(this.key(meta.id), 'meta', JSON.stringify(fixed));
+    if (!created) throw new Error(`batch ${meta.id} exists`);
+    await this.redis
+      .multi()
+      .hset(this.key(meta.id), 'status', status, 'reason', reason ?? '', 'times', JSON.stringify(times), 'resultPath', resultPath ?? '')
+      .zadd(`${this.prefix}:batches`, Date.parse(times.created), meta.id)
+      .exec();
+  }
+
+  async get(id: string): Promise<BatchView | undefined> {
+    const fields = await this.redis.hgetall(this.key(id));
+    if (!fields.meta) return undefined;
+    const counts = emptyCounters();
+    const errorsByCode: Record<string, number> = {};
+    const exhausted: Partial<Record<ApiId, string>> = {};
+    for (const [field, value] of Object.entries(fields)) {
+      if (field.startsWith('c.')) {
+        const name = field.slice(2) as CounterName;
+        if ((COUNTER_NAMES as readonly string[]).includes(name)) counts[name] = Number(value);
+      } else if (field.startsWith('e.')) errorsByCode[field.slice(2)] = Number(value);
+      else if (field.startsWith('x.')) exhausted[field.slice(2) as ApiId] = value;
+    }
+    const fixed = JSON.parse(fields.meta) as Omit<BatchMeta, 'status' | 'reason' | 'times' | 'resultPath'>;
+    return {
+      ...fixed,
+      status: fields.status as BatchStatus,
+      reason: fields.reason || null,
+      times: JSON.parse(fields.times ?? '{}') as BatchMeta['times'],
+      resultPath: fields.resultPath || null,
+      counts,
+      errorsByCode,
+      exhausted,
+    };
+  }
+
+  async status(id: string): Promise<BatchStatus | undefined> {
+    return ((await this.redis.hget(this.key(id), 'status')) ?? undefined) as BatchStatus | undefined;
+  }
+
+  async setStatus(id: string, status: BatchStatus, reason?: string | null, patch?: StatusPatch): Promise<boolean> {
+    const extra: string[] = [];
+    if (patch?.times) {
+      const current = JSON.parse((await this.redis.hget(this.key(id), 'times')) ?? '{}') as BatchMeta['times'];
+      extra.push('times', JSON.stringify({ ...current, ...patch.times }));
+    }
+    if (patch?.resultPath !== undefined) extra.push('resultPath', patch.resultPath ?? '');
+    const moved = await this.redis.rsSetStatus(this.key(id), FINAL_LIST, status, reason === undefined ? '\0' : (reason ?? ''), ...extra);
+    if (moved === -1) throw new Error(`no batch ${id}`);
+    return moved === 1;
+  }
+
+  async addCounts(id: string, deltas: Partial<Record<CounterName, number>>, errors?: Record<string, number>): Promise<void> {
+    const multi = this.redis.multi();
+    for (const [name, n] of Object.entries(deltas)) if (n) multi.hincrby(this.key(id), `c.${name}`, n);
+    for (const [code, n] of Object.entries(errors ?? {})) multi.hincrby(this.key(id), `e.${code}`, n);
+    await multi.exec();
+  }
+
+  async recordResult(id: string, taskId: string, encoded: string, deltas: Partial<Record<CounterName, number>>): Promise<RecordOutcome> {
+    const [isNew, final, ingestDone, tasks] = await this.redis.rsRecordResult(this.key(id), this.resultsKey(id), taskId, encoded, ...deltaArgs(deltas));
+    return { isNew: isNew === 1, final, tasks: ingestDone ? tasks : null };
+  }
+
+  async setCounts(id: string, values: Partial<Record<CounterName, number>>): Promise<void> {
+    const args = Object.entries(values).flatMap(([name, n]) => [`c.${name}`, String(n)]);
+    if (args.length > 0) await this.redis.hset(this.key(id), ...args);
+  }
+
+  async finishIngest(id: string, tasks: number, counts: Partial<Record<CounterName, number>>): Promise<RecordOutcome> {
+    const final = await this.redis.rsFinishIngest(this.key(id), tasks, ...valueArgs(counts));
+    return { isNew: true, final, tasks };
+  }
+
+  async getResults(id: string, taskIds: readonly string[]): Promise<(string | null)[]> {
+    if (taskIds.length === 0) return [];
+    return this.redis.hmget(this.resultsKey(id), ...taskIds);
+  }
+
+  async markExhausted(id: string, api: ApiId, reason: string): Promise<void> {
+    await this.redis.hsetnx(this.key(id), `x.${api}`, reason);
+  }
+
+  async isExhausted(id: string, api: ApiId): Promise<string | null> {
+    return this.redis.hget(this.key(id), `x.${api}`);
+  }
+
+  async reserveCall(id: string, maxCalls: number): Promise<boolean> {
+    return (await this.redis.rsReserveCall(this.key(id), maxCalls)) === 1;
+  }
+
+  async releaseCall(id: string): Promise<void> {
+    await this.redis.hincrby(this.key(id), 'c.reserved', -1);
+  }
+
+  async dropResults(id: string): Promise<void> {
+    await this.redis.unlink(this.resultsKey(id));
+  }
+
+  /** Batch ids, newest first. */
+  async list(limit = 20): Promise<string[]> {
+    return this.redis.zrevrange(`${this.prefix}:batches`, 0, limit - 1);
+  }
+}
+
+export class RedisResultCache implements ResultCache {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  async get(api: ApiId, hash: string): Promise<string | null> {
+    return this.redis.get(`${this.prefix}:cache:${api}:${hash}`);
+  }
+
+  async set(api: ApiId, hash: string, encoded: string, ttlSeconds: number): Promise<void> {
+    await this.redis.set(`${this.prefix}:cache:${api}:${hash}`, encoded, 'EX', ttlSeconds);
+  }
+}
+
+export class RedisInflightLocks implements InflightLocks {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  async acquire(api: ApiId, hash: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(`${this.prefix}:lock:${api}:${hash}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async release(api: ApiId, hash: string): Promise<void> {
+    await this.redis.del(`${this.prefix}:lock:${api}:${hash}`);
+  }
+}
+
+export function redisStores(redis: Redis, prefix: string): EngineStores & { batches: RedisBatchStore } {
+  return {
+    batches: new RedisBatchStore(redis, prefix),
+    cache: new RedisResultCache(redis, prefix),
+    locks: new RedisInflightLocks(redis, prefix),
+  };
+}

@@ -1,0 +1,30 @@
+/** Building the pieces every engine needs from the resolved options. */
+import type { Logger } from 'pino';
+import type { Options } from '../config/options.js';
+import { JuheClient } from '../juhe/client.js';
+import { resolveJuheConfig, type JuheConfig } from '../juhe/config.js';
+import type { EngineContext } from './context.js';
+import { deriveEngineKeys } from './keys.js';
+import type { EngineStores } from './store.js';
+
+export interface EngineParts {
+  context: Omit<EngineContext, 'scheduler'>;
+  client: JuheClient;
+  juhe: JuheConfig;
+}
+
+export function buildEngineParts(options: Options, stores: EngineStores, logger: Logger, dataDir = options.engine.dataDir): EngineParts {
+  const juhe = resolveJuheConfig(options.juhe);
+  const client = new JuheClient({ config: juhe, logger });
+  const context: Omit<EngineContext, 'scheduler'> = {
+    stores,
+    client,
+    keys: deriveEngineKeys(options.engine.secret, juhe.key),
+    options: options.engine,
+    logger,
+    // Past the whole-call timeout, so a lock never lapses under a call still running.
+    lockTtlMs: juhe.requestTimeoutMs + 10_000,
+    dataDir,
+  };
+  return { context, client, juhe };
+}

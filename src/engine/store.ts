@@ -1,0 +1,68 @@
+/**
+ * Where the engine keeps state: batch records and results, the shared result cache,
+ * and short locks on questions in flight. Two implementations: in memory for the local
+ * engine, Redis for the queue engine. Job code sees only these interfaces.
+ */
+import type { ApiId } from '../juhe/catalogue.js';
+import type { BatchMeta, BatchStatus, BatchView, CounterName } from './batch.js';
+
+/** What may change along with a status: more times, the result file. */
+export interface StatusPatch {
+  times?: Partial<BatchMeta['times']>;
+  resultPath?: string | null;
+}
+
+export interface RecordOutcome {
+  /** False when this question already had a result (a re-delivered job): nothing was counted. */
+  isNew: boolean;
+  final: number;
+  /** Null until ingest has queued every question. */
+  tasks: number | null;
+}
+
+export interface BatchStore {
+  create(meta: BatchMeta): Promise<void>;
+  get(id: string): Promise<BatchView | undefined>;
+  /** Only the status, cheaply (every API job checks it). */
+  status(id: string): Promise<BatchStatus | undefined>;
+  /**
+   * Move to `status` unless the batch is already in a final status (a cancelled or
+   * blocked batch stays so). Returns whether it moved.
+   */
+  setStatus(id: string, status: BatchStatus, reason?: string | null, patch?: StatusPatch): Promise<boolean>;
+  addCounts(id: string, deltas: Partial<Record<CounterName, number>>, errors?: Record<string, number>): Promise<void>;
+  /**
+   * Store the result of one question once: the first call counts it (and its deltas),
+   * later ones for the same task change nothing.
+   */
+  recordResult(id: string, taskId: string, encoded: string, deltas: Partial<Record<CounterName, number>>): Promise<RecordOutcome>;
+  /** Set counters to these values (progress of a re-runnable step: never added twice). */
+  setCounts(id: string, values: Partial<Record<CounterName, number>>): Promise<void>;
+  /** Ingest has queued every question: `tasks` of them; `counts` are the input's (set, not added). */
+  finishIngest(id: string, tasks: number, counts: Partial<Record<CounterName, number>>): Promise<RecordOutcome>;
+  getResults(id: string, taskIds: readonly string[]): Promise<(string | null)[]>;
+  markExhausted(id: string, api: ApiId, reason: string): Promise<void>;
+  isExhausted(id: string, api: ApiId): Promise<string | null>;
+  /** Take one unit of the --max-calls budget; false when it is spent. */
+  reserveCall(id: string, maxCalls: number): Promise<boolean>;
+  releaseCall(id: string): Promise<void>;
+  /** Remove everything kept for a batch but its record (after the report). */
+  dropResults(id: string): Promise<void>;
+}
+
+export interface ResultCache {
+  get(api: ApiId, hash: string): Promise<string | null>;
+  set(api: ApiId, hash: string, encoded: string, ttlSeconds: number): Promise<void>;
+}
+
+/** A short lock so two batches do not pay for the same question at the same moment. */
+export interface InflightLocks {
+  acquire(api: ApiId, hash: string, ttlMs: number): Promise<boolean>;
+  release(api: ApiId, hash: string): Promise<void>;
+}
+
+export interface EngineStores {
+  batches: BatchStore;
+  cache: ResultCache;
+  locks: InflightLocks;
+}

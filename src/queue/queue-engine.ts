@@ -1,0 +1,106 @@
+/**
+ * The queue engine's producer side: BullMQ queues under one prefix, one per API plus
+ * ingest and report. Job ids are deterministic, so adding a job twice adds it once.
+ * Each API queue has a global rate limit (calls per second, stored in Redis by BullMQ,
+ * honoured by every worker on every machine).
+ */
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { API_IDS, type ApiId } from '../juhe/catalogue.js';
+import { MAX_JOB_ATTEMPTS } from '../../jobs/api-call.js';
+import { apiJobId, reportJobId, type ApiJobData, type IngestJobData, type JobScheduler, type ReportJobData } from '../engine/context.js';
+import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './names.js';
+
+/** The custom backoff type: the delay is the one job code chose (RetryLater.delayMs). */
+export const BACKOFF_TYPE = 'riskscreen';
+
+const WEEK_SECONDS = 7 * 24 * 3600;
+
+const API_JOB_OPTIONS: JobsOptions = {
+  attempts: MAX_JOB_ATTEMPTS,
+  backoff: { type: BACKOFF_TYPE },
+  // Results live in the batch store; finished jobs would only cost Redis memory.
+  removeOnComplete: true,
+  removeOnFail: { age: WEEK_SECONDS },
+};
+
+const STEP_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 2_000 },
+  // Kept a week, so adding the same ingest or report job again is a no-op.
+  removeOnComplete: { age: WEEK_SECONDS },
+  removeOnFail: { age: WEEK_SECONDS },
+};
+
+/**
+ * BullMQ's rate window is fixed and starts with the first job of the window; a call can
+ * reach the service a few ms after the job starts. A window a little over one second
+ * keeps every sliding second at the service at or under the rate (the sustained rate
+ * loses 1.5%).
+ */
+export const RATE_WINDOW_MS = 1_015;
+
+export function rateLimitFor(callsPerSecond: number): { max: number; duration: number } {
+  const max = Math.max(1, Math.floor(callsPerSecond));
+  return { max, duration: Math.round((RATE_WINDOW_MS * max) / callsPerSecond) };
+}
+
+export class QueueEngine implements JobScheduler {
+  readonly ingest: Queue<IngestJobData>;
+  readonly report: Queue<ReportJobData>;
+  readonly api: Record<ApiId, Queue<ApiJobData>>;
+
+  constructor(
+    readonly connection: Redis,
+    readonly prefix: string,
+  ) {
+    const opts = { connection, prefix };
+    this.ingest = new Queue<IngestJobData>(INGEST_QUEUE, opts);
+    this.report = new Queue<ReportJobData>(REPORT_QUEUE, opts);
+    this.api = Object.fromEntries(API_IDS.map((api) => [api, new Queue<ApiJobData>(apiQueueName(api), opts)])) as Record<ApiId, Queue<ApiJobData>>;
+    for (const queue of this.all()) queue.on('error', () => {});
+  }
+
+  all(): Queue[] {
+    return [this.ingest, this.report, ...Object.values(this.api)] as Queue[];
+  }
+
+  async addIngestJob(batchId: string): Promise<void> {
+    await this.ingest.add('ingest', { batchId }, { ...STEP_JOB_OPTIONS, jobId: `${batchId}.ingest` });
+  }
+
+  async addApiJobs(api: ApiId, jobs: readonly ApiJobData[]): Promise<void> {
+    await this.api[api].addBulk(jobs.map((data) => ({ name: 'ask', data, opts: { ...API_JOB_OPTIONS, jobId: apiJobId(data) } })));
+  }
+
+  async pendingApiJobs(): Promise<number> {
+    const counts = await Promise.all(
+      Object.values(this.api).map((queue) => queue.getJobCounts('waiting', 'delayed', 'prioritized')),
+    );
+    return counts.reduce((sum, c) => sum + (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0), 0);
+  }
+
+  async addReportJob(batchId: string): Promise<void> {
+    await this.report.add('report', { batchId }, { ...STEP_JOB_OPTIONS, jobId: reportJobId(batchId) });
+  }
+
+  /** Set the shared calls-per-second of each API queue. */
+  async setRates(rates: Partial<Record<ApiId, number>>): Promise<void> {
+    for (const [api, rate] of Object.entries(rates) as [ApiId, number][]) {
+      const { max, duration } = rateLimitFor(rate);
+      await this.api[api].setGlobalRateLimit(max, duration);
+    }
+  }
+
+  /** Set the rate only where none is set yet (a worker starting does not undo a run's --rate). */
+  async setDefaultRates(rates: Record<ApiId, number>): Promise<void> {
+    for (const api of API_IDS) {
+      const meta = await this.connection.hget(`${this.prefix}:${apiQueueName(api)}:meta`, 'max');
+      if (meta === null) await this.setRates({ [api]: rates[api] });
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all().map((queue) => queue.close()));
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Files that appear whole or not at all: written to a temporary file in the target
+ * directory (same filesystem, so the rename is atomic), flushed to disk, then renamed.
+ * A process killed half-way leaves at most the temporary file, never a partial result.
+ */
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export interface AtomicFile {
+  write(chunk: string | Buffer): Promise<void>;
+  /** Flush, fsync and rename into place. */
+  commit(): Promise<void>;
+  /** Remove the temporary file. */
+  abort(): Promise<void>;
+}
+
+export async function openAtomicFile(target: string): Promise<AtomicFile> {
+  await mkdir(dirname(target), { recursive: true });
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
+  const stream: WriteStream = createWriteStream(temp, { flags: 'wx' });
+  await once(stream, 'open');
+  let done = false;
+  return {
+    async write(chunk) {
+      if (!stream.write(chunk)) await once(stream, 'drain');
+    },
+    async commit() {
+      stream.end();
+      await once(stream, 'finish');
+      const handle = await open(temp, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, target);
+      done = true;
+    },
+    async abort() {
+      if (done) return;
+      stream.destroy();
+      await rm(temp, { force: true });
+    },
+  };
+}
+
+/** Copy a finished file to `target`, atomically. */
+export async function copyAtomic(source: string, target: string): Promise<void> {
+  const { createReadStream } = await import('node:fs');
+  const file = await openAtomicFile(target);
+  try {
+    for await (const chunk of createReadStream(source)) await file.write(chunk as Buffer);
+    await file.commit();
+  } catch (err) {
+    await file.abort();
+    throw err;
+  }
+}

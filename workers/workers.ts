@@ -1,0 +1,167 @@
+/**
+ * Worker processes: BullMQ Workers for the ingest, API and report queues, running the
+ * same job code as the local engine. Control-flow errors become BullMQ's own:
+ * RetryLater -> retry after its delay (a custom backoffStrategy), HoldQueue ->
+ * queue.rateLimit + RateLimitError, HoldJob -> moveToDelayed + DelayedError,
+ * GiveUp -> UnrecoverableError. Any number of these processes, on any number of
+ * machines, share the work.
+ */
+import { setMaxListeners } from 'node:events';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { API_IDS, type ApiId } from '../src/juhe/catalogue.js';
+import { runApiCallJob } from '../jobs/api-call.js';
+import { runIngestJob } from '../jobs/ingest.js';
+import { runReportJob } from '../jobs/report.js';
+import { GiveUp, HoldJob, HoldQueue, RetryLater } from '../src/engine/control.js';
+import type { ApiJobData, EngineContext, IngestJobData, ReportJobData } from '../src/engine/context.js';
+import { BACKOFF_TYPE, type QueueEngine } from '../src/queue/queue-engine.js';
+import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from '../src/queue/names.js';
+
+export interface WorkerSettings {
+  context: Omit<EngineContext, 'scheduler'>;
+  engine: QueueEngine;
+  /** A connection factory: each BullMQ Worker needs its own blocking connection. */
+  connect: (name: string) => Redis;
+  /** Queue names to work on; all by default. */
+  queues?: readonly string[];
+  /** API calls in flight per API queue in this process. */
+  concurrency: number;
+  logger: Logger;
+}
+
+export interface RunningWorkers {
+  workers: Worker[];
+  /** Stop taking jobs; wait up to `timeoutMs` for jobs in flight, then interrupt them. */
+  close(timeoutMs: number): Promise<{ interrupted: boolean }>;
+}
+
+/**
+ * Stalled jobs (their worker died) go back to the queue this many times before BullMQ
+ * fails them; high, because a crashed worker is the case this engine is built for.
+ */
+const MAX_STALLED = 20;
+
+export function startWorkers(settings: WorkerSettings): RunningWorkers {
+  const context: EngineContext = { ...settings.context, scheduler: settings.engine };
+  const abort = new AbortController();
+  // Every call in flight listens on it: more than the default ten is expected.
+  setMaxListeners(0, abort.signal);
+  const wanted = new Set(settings.queues ?? [INGEST_QUEUE, REPORT_QUEUE, ...API_IDS.map(apiQueueName)]);
+  const common = {
+    prefix: settings.engine.prefix,
+    maxStalledCount: MAX_STALLED,
+    settings: {
+      backoffStrategy: (_attempts: number, _type?: string, err?: Error) => (err instanceof RetryLater ? err.delayMs : 5_000),
+    },
+  };
+  const workers: Worker[] = [];
+  // BullMQ does not close connections it was given; they are closed with the workers.
+  const connections: Redis[] = [];
+  const connect = (name: string): Redis => {
+    const connection = settings.connect(name);
+    connections.push(connection);
+    return connection;
+  };
+
+  const watch = (worker: Worker, name: string) => {
+    worker.on('error', (err) => settings.logger.error({ err: { message: err.message }, queue: name }, 'worker error'));
+    worker.on('failed', (job, err) => {
+      // Retries and give-ups are job code's, which logged what mattered.
+      if (err instanceof RetryLater || err instanceof UnrecoverableError) return;
+      settings.logger.warn({ queue: name, job: job?.id, err: { message: err.message } }, 'job failed');
+    });
+    workers.push(worker);
+  };
+
+  if (wanted.has(INGEST_QUEUE)) {
+    const worker = new Worker<IngestJobData>(
+      INGEST_QUEUE,
+      async (job) => stepJob(context, job, () => runIngestJob(context, job.data), 'ingest'),
+      { ...common, connection: connect('ingest'), concurrency: 2 },
+    );
+    watch(worker, INGEST_QUEUE);
+  }
+  for (const api of API_IDS) {
+    const name = apiQueueName(api);
+    if (!wanted.has(name)) continue;
+    const worker = new Worker<ApiJobData>(name, (job, token) => apiJob(context, settings.engine, api, job, token, abort.signal), {
+      ...common,
+      connection: connect(name),
+      concurrency: settings.concurrency,
+    });
+    watch(worker, name);
+  }
+  if (wanted.has(REPORT_QUEUE)) {
+    const worker = new Worker<ReportJobData>(
+      REPORT_QUEUE,
+      async (job) => stepJob(context, job, () => runReportJob(context, job.data), 'report'),
+      { ...common, connection: connect('report'), concurrency: 1 },
+    );
+    watch(worker, REPORT_QUEUE);
+  }
+
+  return {
+    workers,
+    async close(timeoutMs) {
+      const graceful = Promise.all(workers.map((worker) => worker.close()));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        graceful.then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        // Calls still running are interrupted; their jobs come back (stalled) elsewhere.
+        abort.abort(new Error('worker shutting down'));
+        await Promise.all(workers.map((worker) => worker.close(true)));
+      }
+      await Promise.all(connections.map((connection) => connection.quit().catch(() => connection.disconnect())));
+      return { interrupted: timedOut };
+    },
+  };
+}
+
+async function apiJob(
+  context: EngineContext,
+  engine: QueueEngine,
+  api: ApiId,
+  job: Job<ApiJobData>,
+  token: string | undefined,
+  signal: AbortSignal,
+): Promise<string> {
+  try {
+    return await runApiCallJob(context, job.data, job.attemptsMade, signal);
+  } catch (err) {
+    if (err instanceof RetryLater) throw err;
+    if (err instanceof HoldQueue) {
+      await engine.api[api].rateLimit(err.ms);
+      throw Worker.RateLimitError();
+    }
+    if (err instanceof HoldJob) {
+      await job.moveToDelayed(Date.now() + err.ms, token);
+      throw new DelayedError();
+    }
+    if (err instanceof GiveUp) throw new UnrecoverableError(err.message);
+    throw err;
+  }
+}
+
+/** Ingest and report: on their last attempt, the batch fails with the reason in plain words. */
+async function stepJob<T>(context: EngineContext, job: Job, run: () => Promise<T>, step: string): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    const last = err instanceof GiveUp || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (last) {
+      const batchId = (job.data as { batchId: string }).batchId;
+      const reason = `${step} failed: ${(err as Error).message}`;
+      await context.stores.batches.setStatus(batchId, 'failed', reason, { times: { finished: new Date().toISOString() } });
+      throw new UnrecoverableError(reason);
+    }
+    throw err;
+  }
+}
+
+export { BACKOFF_TYPE };
