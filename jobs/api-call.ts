@@ -14,7 +14,7 @@ import { isJuheError, type JuheError } from '../src/juhe/errors.js';
 import type { CallOutcome } from '../src/juhe/model.js';
 import type { CounterName } from '../src/engine/batch.js';
 import { GiveUp, HoldJob, HoldQueue, RetryLater, retryDelay } from '../src/engine/control.js';
-import type { ApiJobData, EngineContext } from '../src/engine/context.js';
+import { apiJobId, type ApiJobData, type EngineContext } from '../src/engine/context.js';
 import { openNumber } from '../src/engine/keys.js';
 import { decodeTaskResult, encodeTaskResult, type SkipWhy, type TaskResult } from '../src/engine/task-result.js';
 
@@ -68,7 +68,8 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
     return 'cached';
   }
 
-  if (!(await stores.locks.acquire(data.api, data.hash, ctx.lockTtlMs))) {
+  const owner = apiJobId(data);
+  if (!(await stores.locks.acquire(data.api, data.hash, owner, ctx.lockTtlMs))) {
     throw new HoldJob(LOCKED_RETRY_MS, 'the same question is being asked for another batch');
   }
   try {
@@ -105,7 +106,7 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
     await record(ctx, data, encoded, { billed: outcome.billed ? 1 : 0, ...countsOf(result) });
     return 'called';
   } finally {
-    await stores.locks.release(data.api, data.hash);
+    await stores.locks.release(data.api, data.hash, owner);
   }
 }
 

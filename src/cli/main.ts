@@ -8,44 +8,65 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/errors.js';
-import { runConfigCommand, CONFIG_HELP } from './config-command.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError, type CommandIo } from './io.js';
-import { runQueryCommand, QUERY_HELP } from './query.js';
-import { runSimCommand, SIM_USAGE } from '../emulator/cli.js';
-import { runInspectCommand, INSPECT_HELP } from './inspect.js';
-import { runRunCommand, RUN_HELP } from './run.js';
-import {
-  runCancelCommand,
-  runResultCommand,
-  runStatusCommand,
-  runSubmitCommand,
-  CANCEL_HELP,
-  RESULT_HELP,
-  STATUS_HELP,
-  SUBMIT_HELP,
-} from './batch-commands.js';
-import { runWorkerCommand, WORKER_HELP } from './worker.js';
-import { runEstimateCommand, ESTIMATE_HELP } from './estimate.js';
 
-export interface Command {
-  summary: string;
+export interface LoadedCommand {
   help: string;
   run(argv: string[], io: CommandIo): Promise<number>;
 }
 
+export interface Command {
+  summary: string;
+  /** Loaded on use, so a worker does not load the emulator or the workbook reader. */
+  load(): Promise<LoadedCommand>;
+}
+
 export const COMMANDS: Record<string, Command> = {
-  run: { summary: 'screen a list and write the result (local engine, or the queue with REDIS_URL)', help: RUN_HELP, run: runRunCommand },
-  estimate: { summary: 'what screening a list would cost, before anything is spent', help: ESTIMATE_HELP, run: runEstimateCommand },
-  submit: { summary: 'queue a list on the queue engine and print its batch id', help: SUBMIT_HELP, run: runSubmitCommand },
-  status: { summary: 'show a batch: status, reason, counts, errors by code', help: STATUS_HELP, run: runStatusCommand },
-  result: { summary: "write a finished batch's result file", help: RESULT_HELP, run: runResultCommand },
-  cancel: { summary: 'stop a batch: no more calls are made for it', help: CANCEL_HELP, run: runCancelCommand },
-  worker: { summary: 'work on the queue engine until SIGTERM', help: WORKER_HELP, run: (argv, io) => runWorkerCommand(argv, io) },
-  query: { summary: 'ask one Juhe API about one number (billed)', help: QUERY_HELP, run: runQueryCommand },
-  config: { summary: 'show the resolved configuration and the form each API sends', help: CONFIG_HELP, run: runConfigCommand },
-  inspect: { summary: 'read a phone list and report what would be screened, before anything is spent', help: INSPECT_HELP, run: runInspectCommand },
-  sim: { summary: 'run the offline Juhe emulator (faults, rate limits, billing ledger)', help: SIM_USAGE, run: (argv, io) => runSimCommand(argv, io) },
+  run: {
+    summary: 'screen a list and write the result (local engine, or the queue with REDIS_URL)',
+    load: async () => import('./run.js').then((m) => ({ help: m.RUN_HELP, run: m.runRunCommand })),
+  },
+  estimate: {
+    summary: 'what screening a list would cost, before anything is spent',
+    load: async () => import('./estimate.js').then((m) => ({ help: m.ESTIMATE_HELP, run: m.runEstimateCommand })),
+  },
+  submit: {
+    summary: 'queue a list on the queue engine and print its batch id',
+    load: async () => import('./batch-commands.js').then((m) => ({ help: m.SUBMIT_HELP, run: m.runSubmitCommand })),
+  },
+  status: {
+    summary: 'show a batch: status, reason, counts, errors by code',
+    load: async () => import('./batch-commands.js').then((m) => ({ help: m.STATUS_HELP, run: m.runStatusCommand })),
+  },
+  result: {
+    summary: "write a finished batch's result file",
+    load: async () => import('./batch-commands.js').then((m) => ({ help: m.RESULT_HELP, run: m.runResultCommand })),
+  },
+  cancel: {
+    summary: 'stop a batch: no more calls are made for it',
+    load: async () => import('./batch-commands.js').then((m) => ({ help: m.CANCEL_HELP, run: m.runCancelCommand })),
+  },
+  worker: {
+    summary: 'work on the queue engine until SIGTERM',
+    load: async () => import('./worker.js').then((m) => ({ help: m.WORKER_HELP, run: (argv: string[], io: CommandIo) => m.runWorkerCommand(argv, io) })),
+  },
+  inspect: {
+    summary: 'read a phone list and report what would be screened, before anything is spent',
+    load: async () => import('./inspect.js').then((m) => ({ help: m.INSPECT_HELP, run: m.runInspectCommand })),
+  },
+  query: {
+    summary: 'ask one Juhe API about one number (billed)',
+    load: async () => import('./query.js').then((m) => ({ help: m.QUERY_HELP, run: m.runQueryCommand })),
+  },
+  config: {
+    summary: 'show the resolved configuration and the form each API sends',
+    load: async () => import('./config-command.js').then((m) => ({ help: m.CONFIG_HELP, run: m.runConfigCommand })),
+  },
+  sim: {
+    summary: 'run the offline Juhe emulator (faults, rate limits, billing ledger)',
+    load: async () => import('../emulator/cli.js').then((m) => ({ help: m.SIM_USAGE, run: (argv: string[], io: CommandIo) => m.runSimCommand(argv, io) })),
+  },
 };
 
 function mainHelp(): string {
@@ -94,12 +115,12 @@ export async function main(argv: string[], io: CommandIo = process): Promise<num
     if (name === 'help') {
       const topic = args[1];
       const command = topic ? COMMANDS[topic] : undefined;
-      io.stdout.write(command ? command.help : mainHelp());
+      io.stdout.write(command ? (await command.load()).help : mainHelp());
       return EXIT.ok;
     }
     const command = COMMANDS[name];
     if (!command) throw new UsageError(`unknown command "${name}"; commands are ${Object.keys(COMMANDS).join(', ')}`);
-    return await command.run(args.slice(1), io);
+    return await (await command.load()).run(args.slice(1), io);
   } catch (err) {
     return report(err, io, debug);
   }

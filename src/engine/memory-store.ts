@@ -139,19 +139,20 @@ export class MemoryResultCache implements ResultCache {
 }
 
 export class MemoryInflightLocks implements InflightLocks {
-  private readonly held = new Map<string, number>();
+  private readonly held = new Map<string, { owner: string; until: number }>();
   constructor(private readonly now: () => number = Date.now) {}
 
-  async acquire(api: ApiId, hash: string, ttlMs: number): Promise<boolean> {
+  async acquire(api: ApiId, hash: string, owner: string, ttlMs: number): Promise<boolean> {
     const key = `${api}.${hash}`;
-    const until = this.held.get(key);
-    if (until !== undefined && until > this.now()) return false;
-    this.held.set(key, this.now() + ttlMs);
+    const lock = this.held.get(key);
+    if (lock && lock.until > this.now() && lock.owner !== owner) return false;
+    this.held.set(key, { owner, until: this.now() + ttlMs });
     return true;
   }
 
-  async release(api: ApiId, hash: string): Promise<void> {
-    this.held.delete(`${api}.${hash}`);
+  async release(api: ApiId, hash: string, owner: string): Promise<void> {
+    const key = `${api}.${hash}`;
+    if (this.held.get(key)?.owner === owner) this.held.delete(key);
   }
 }
 

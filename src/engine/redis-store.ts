@@ -52,6 +52,20 @@ for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return moved
 `;
 
+/** Take the lock if free or already ours (ARGV: owner, ttl ms). */
+const ACQUIRE_LOCK = `
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
+/** Release only our own lock. */
+const RELEASE_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
 /** Take one unit of budget below ARGV[1]. */
 const RESERVE_CALL = `
 local used = tonumber(redis.call('HGET', KEYS[1], 'c.reserved') or '0')
@@ -65,6 +79,8 @@ type Scripted = Redis & {
   rsFinishIngest(batchKey: string, ...args: (string | number)[]): Promise<number>;
   rsSetStatus(batchKey: string, ...args: string[]): Promise<number>;
   rsReserveCall(batchKey: string, max: number): Promise<number>;
+  rsAcquireLock(key: string, owner: string, ttlMs: number): Promise<number>;
+  rsReleaseLock(key: string, owner: string): Promise<number>;
 };
 
 function withScripts(redis: Redis): Scripted {
@@ -74,6 +90,8 @@ function withScripts(redis: Redis): Scripted {
     redis.defineCommand('rsFinishIngest', { numberOfKeys: 1, lua: FINISH_INGEST });
     redis.defineCommand('rsSetStatus', { numberOfKeys: 1, lua: SET_STATUS });
     redis.defineCommand('rsReserveCall', { numberOfKeys: 1, lua: RESERVE_CALL });
+    redis.defineCommand('rsAcquireLock', { numberOfKeys: 1, lua: ACQUIRE_LOCK });
+    redis.defineCommand('rsReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
   }
   return scripted;
 }
@@ -226,17 +244,21 @@ export class RedisResultCache implements ResultCache {
 }
 
 export class RedisInflightLocks implements InflightLocks {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
+  private readonly redis: Scripted;
 
-  async acquire(api: ApiId, hash: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(`${this.prefix}:lock:${api}:${hash}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
+  constructor(
+    redis: Redis,
+    private readonly prefix: string,
+  ) {
+    this.redis = withScripts(redis);
   }
 
-  async release(api: ApiId, hash: string): Promise<void> {
-    await this.redis.del(`${this.prefix}:lock:${api}:${hash}`);
+  async acquire(api: ApiId, hash: string, owner: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.rsAcquireLock(`${this.prefix}:lock:${api}:${hash}`, owner, ttlMs)) === 1;
+  }
+
+  async release(api: ApiId, hash: string, owner: string): Promise<void> {
+    await this.redis.rsReleaseLock(`${this.prefix}:lock:${api}:${hash}`, owner);
   }
 }
 

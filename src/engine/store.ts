@@ -55,10 +55,14 @@ export interface ResultCache {
   set(api: ApiId, hash: string, encoded: string, ttlSeconds: number): Promise<void>;
 }
 
-/** A short lock so two batches do not pay for the same question at the same moment. */
+/**
+ * A short lock so two batches do not pay for the same question at the same moment. The
+ * owner is the job: the same job delivered again (its worker died mid-call) takes its
+ * own lock back at once instead of waiting out the TTL.
+ */
 export interface InflightLocks {
-  acquire(api: ApiId, hash: string, ttlMs: number): Promise<boolean>;
-  release(api: ApiId, hash: string): Promise<void>;
+  acquire(api: ApiId, hash: string, owner: string, ttlMs: number): Promise<boolean>;
+  release(api: ApiId, hash: string, owner: string): Promise<void>;
 }
 
 export interface EngineStores {
