@@ -84,6 +84,7 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
     if (maxCalls !== null && !(await stores.batches.reserveCall(data.batchId, maxCalls))) {
       return skip(ctx, data, 'max_calls');
     }
+    await passRateGate(ctx, data, owner, signal);
     let outcome: CallOutcome;
     try {
       outcome = await ctx.client.query({
@@ -107,6 +108,16 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
     return 'called';
   } finally {
     await stores.locks.release(data.api, data.hash, owner);
+  }
+}
+
+/** Wait until the API's rate gate lets this call leave. */
+async function passRateGate(ctx: EngineContext, data: ApiJobData, owner: string, signal?: AbortSignal): Promise<void> {
+  for (;;) {
+    const wait = await ctx.stores.gate.tryPass(data.api, ctx.options.rates[data.api], owner);
+    if (wait <= 0) return;
+    signal?.throwIfAborted();
+    await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1_000)));
   }
 }
 

@@ -1,7 +1,8 @@
 /** The stores of the local engine: plain maps in one process, same semantics as Redis. */
 import type { ApiId } from '../juhe/catalogue.js';
 import { FINAL_STATUSES, emptyCounters, type BatchMeta, type BatchStatus, type BatchView, type CounterName, type Counters } from './batch.js';
-import type { BatchStore, EngineStores, InflightLocks, RecordOutcome, ResultCache, StatusPatch } from './store.js';
+import type { BatchStore, EngineStores, InflightLocks, RateGate, RecordOutcome, ResultCache, StatusPatch } from './store.js';
+import { gateLimit } from './rate-window.js';
 
 interface MemoryBatch {
   meta: BatchMeta;
@@ -156,6 +157,24 @@ export class MemoryInflightLocks implements InflightLocks {
   }
 }
 
+export class MemoryRateGate implements RateGate {
+  private readonly passed = new Map<ApiId, number[]>();
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async tryPass(api: ApiId, rate: number): Promise<number> {
+    const { limit, windowMs } = gateLimit(rate);
+    const now = this.now();
+    const times = this.passed.get(api) ?? [];
+    while (times.length > 0 && times[0]! <= now - windowMs) times.shift();
+    if (times.length < limit) {
+      times.push(now);
+      this.passed.set(api, times);
+      return 0;
+    }
+    return times[0]! + windowMs - now + 1;
+  }
+}
+
 export function memoryStores(): EngineStores {
-  return { batches: new MemoryBatchStore(), cache: new MemoryResultCache(), locks: new MemoryInflightLocks() };
+  return { batches: new MemoryBatchStore(), cache: new MemoryResultCache(), locks: new MemoryInflightLocks(), gate: new MemoryRateGate() };
 }

@@ -8,12 +8,15 @@
  *   <p>:batch:<id>:results   hash: task id -> encoded result
  *   <p>:batches              sorted set of batch ids by creation time
  *   <p>:cache:<api>:<hash>   encoded answer, with a TTL per API
- *   <p>:lock:<api>:<hash>    a question in flight (PX)
+ *   <p>:lock:<api>:<hash>    a question in flight (PX), owned by its job
+ *   <p>:gate:<api>           sliding-window log of calls that left (rate gate)
+ *   <p>:rates                hash: api -> calls per second, shared by every process
  */
 import type { Redis } from 'ioredis';
 import type { ApiId } from '../juhe/catalogue.js';
 import { COUNTER_NAMES, FINAL_STATUSES, emptyCounters, type BatchMeta, type BatchStatus, type BatchView, type CounterName } from './batch.js';
-import type { BatchStore, EngineStores, InflightLocks, RecordOutcome, ResultCache, StatusPatch } from './store.js';
+import type { BatchStore, EngineStores, InflightLocks, RateGate, RecordOutcome, ResultCache, StatusPatch } from './store.js';
+import { GATE_WINDOW_MS, gateLimit } from './rate-window.js';
 
 const FINAL_LIST = [...FINAL_STATUSES].join(',');
 
@@ -66,6 +69,31 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+/**
+ * Sliding-window log on Redis's own clock (every process agrees). ARGV: limit, window
+ * ms, a unique member. Returns 0 when passed (and counted), else ms to wait.
+ */
+const RATE_GATE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local shared = tonumber(redis.call('HGET', KEYS[2], ARGV[4]) or '0')
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+if shared > 0 then
+  limit = math.max(1, math.floor(shared))
+  window = math.ceil(tonumber(ARGV[5]) * limit / shared)
+end
+ARGV[1] = limit
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window * 2)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tonumber(oldest[2]) + window - now + 1
+`;
+
 /** Take one unit of budget below ARGV[1]. */
 const RESERVE_CALL = `
 local used = tonumber(redis.call('HGET', KEYS[1], 'c.reserved') or '0')
@@ -80,6 +108,7 @@ type Scripted = Redis & {
   rsSetStatus(batchKey: string, ...args: string[]): Promise<number>;
   rsReserveCall(batchKey: string, max: number): Promise<number>;
   rsAcquireLock(key: string, owner: string, ttlMs: number): Promise<number>;
+  rsRateGate(key: string, ratesKey: string, limit: number, windowMs: number, member: string, api: string, gateWindowMs: number): Promise<number>;
   rsReleaseLock(key: string, owner: string): Promise<number>;
 };
 
@@ -91,6 +120,7 @@ function withScripts(redis: Redis): Scripted {
     redis.defineCommand('rsSetStatus', { numberOfKeys: 1, lua: SET_STATUS });
     redis.defineCommand('rsReserveCall', { numberOfKeys: 1, lua: RESERVE_CALL });
     redis.defineCommand('rsAcquireLock', { numberOfKeys: 1, lua: ACQUIRE_LOCK });
+    redis.defineCommand('rsRateGate', { numberOfKeys: 2, lua: RATE_GATE });
     redis.defineCommand('rsReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
   }
   return scripted;
@@ -262,10 +292,39 @@ export class RedisInflightLocks implements InflightLocks {
   }
 }
 
+export class RedisRateGate implements RateGate {
+  private readonly redis: Scripted;
+
+  constructor(
+    redis: Redis,
+    private readonly prefix: string,
+  ) {
+    this.redis = withScripts(redis);
+  }
+
+  /**
+   * The rate shared in Redis (`<p>:rates`, set by `--rate` and by workers) wins over
+   * this process's configured one, so every worker gates at the same rate as the queue.
+   */
+  async tryPass(api: ApiId, rate: number, member: string): Promise<number> {
+    const { limit, windowMs } = gateLimit(rate);
+    return this.redis.rsRateGate(
+      `${this.prefix}:gate:${api}`,
+      `${this.prefix}:rates`,
+      limit,
+      windowMs,
+      `${member}:${Date.now()}:${Math.random()}`,
+      api,
+      GATE_WINDOW_MS,
+    );
+  }
+}
+
 export function redisStores(redis: Redis, prefix: string): EngineStores & { batches: RedisBatchStore } {
   return {
     batches: new RedisBatchStore(redis, prefix),
     cache: new RedisResultCache(redis, prefix),
     locks: new RedisInflightLocks(redis, prefix),
+    gate: new RedisRateGate(redis, prefix),
   };
 }

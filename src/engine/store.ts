@@ -65,8 +65,20 @@ export interface InflightLocks {
   release(api: ApiId, hash: string, owner: string): Promise<void>;
 }
 
+/**
+ * The last gate before a call leaves: at most `rate` calls of an API in any sliding
+ * window, across every process. The queue's own limiter counts jobs when they start,
+ * and work before the call (store round trips, a new connection) jitters that; this
+ * counts calls when they leave.
+ */
+export interface RateGate {
+  /** Milliseconds to wait before asking again; 0 when the call may go now (it is counted). */
+  tryPass(api: ApiId, rate: number, member: string): Promise<number>;
+}
+
 export interface EngineStores {
   batches: BatchStore;
   cache: ResultCache;
   locks: InflightLocks;
+  gate: RateGate;
 }

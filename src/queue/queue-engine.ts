@@ -8,6 +8,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { API_IDS, type ApiId } from '../juhe/catalogue.js';
 import { MAX_JOB_ATTEMPTS } from '../../jobs/api-call.js';
+import { gateLimit } from '../engine/rate-window.js';
 import { apiJobId, reportJobId, type ApiJobData, type IngestJobData, type JobScheduler, type ReportJobData } from '../engine/context.js';
 import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './names.js';
 
@@ -33,16 +34,13 @@ const STEP_JOB_OPTIONS: JobsOptions = {
 };
 
 /**
- * BullMQ's rate window is fixed and starts with the first job of the window; a call can
- * reach the service a few ms after the job starts. A window a little over one second
- * keeps every sliding second at the service at or under the rate (the sustained rate
- * loses 1.5%).
+ * BullMQ's limiter releases jobs at the rate, in a window as long as the rate gate's
+ * (src/engine/rate-window.ts), which then holds the calls themselves to it: the limiter
+ * counts jobs when they start, the gate counts calls when they leave.
  */
-export const RATE_WINDOW_MS = 1_015;
-
 export function rateLimitFor(callsPerSecond: number): { max: number; duration: number } {
-  const max = Math.max(1, Math.floor(callsPerSecond));
-  return { max, duration: Math.round((RATE_WINDOW_MS * max) / callsPerSecond) };
+  const { limit, windowMs } = gateLimit(callsPerSecond);
+  return { max: limit, duration: windowMs };
 }
 
 export class QueueEngine implements JobScheduler {
@@ -84,19 +82,20 @@ export class QueueEngine implements JobScheduler {
     await this.report.add('report', { batchId }, { ...STEP_JOB_OPTIONS, jobId: reportJobId(batchId) });
   }
 
-  /** Set the shared calls-per-second of each API queue. */
+  /** Set the shared calls-per-second of each API: the queue's limiter and the rate gate's. */
   async setRates(rates: Partial<Record<ApiId, number>>): Promise<void> {
     for (const [api, rate] of Object.entries(rates) as [ApiId, number][]) {
       const { max, duration } = rateLimitFor(rate);
       await this.api[api].setGlobalRateLimit(max, duration);
+      await this.connection.hset(`${this.prefix}:rates`, api, String(rate));
     }
   }
 
   /** Set the rate only where none is set yet (a worker starting does not undo a run's --rate). */
   async setDefaultRates(rates: Record<ApiId, number>): Promise<void> {
     for (const api of API_IDS) {
-      const meta = await this.connection.hget(`${this.prefix}:${apiQueueName(api)}:meta`, 'max');
-      if (meta === null) await this.setRates({ [api]: rates[api] });
+      const shared = await this.connection.hget(`${this.prefix}:rates`, api);
+      if (shared === null) await this.setRates({ [api]: rates[api] });
     }
   }
 

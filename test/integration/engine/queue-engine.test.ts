@@ -87,7 +87,7 @@ describe('the queue engine', () => {
   }, 120_000);
 
   it('blocks the batch within seconds when the key is refused (10001), with the reason in plain words', async () => {
-    harness = await startHarness({ key: 'a-key-the-client-does-not-have' });
+    harness = await startHarness({}, { JUHE_KEY: 'a-key-juhe-does-not-know' });
     const list = writeNumberList(harness.dir, 'blocked.csv', 2_000);
     await harness.startWorker(['--concurrency', '8']);
     const started = Date.now();
