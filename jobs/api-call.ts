@@ -84,7 +84,7 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
     if (maxCalls !== null && !(await stores.batches.reserveCall(data.batchId, maxCalls))) {
       return skip(ctx, data, 'max_calls');
     }
-    await passRateGate(ctx, data, owner, signal);
+    await passRateGate(ctx, data, signal);
     let outcome: CallOutcome;
     try {
       outcome = await ctx.client.query({
@@ -111,14 +111,22 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
   }
 }
 
-/** Wait until the API's rate gate lets this call leave. */
-async function passRateGate(ctx: EngineContext, data: ApiJobData, owner: string, signal?: AbortSignal): Promise<void> {
-  for (;;) {
-    const wait = await ctx.stores.gate.tryPass(data.api, ctx.options.rates[data.api], owner);
-    if (wait <= 0) return;
-    signal?.throwIfAborted();
-    await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1_000)));
-  }
+/** Wait for this call's slot at the API's pace. */
+async function passRateGate(ctx: EngineContext, data: ApiJobData, signal?: AbortSignal): Promise<void> {
+  const wait = await ctx.stores.gate.reserve(data.api, ctx.options.rates[data.api]);
+  if (wait < 1) return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(done, wait);
+    function done() {
+      signal?.removeEventListener('abort', aborted);
+      resolve();
+    }
+    function aborted() {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    }
+    signal?.addEventListener('abort', aborted, { once: true });
+  });
 }
 
 async function onFailure(

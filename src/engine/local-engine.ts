@@ -9,6 +9,7 @@ import { runApiCallJob } from '../../jobs/api-call.js';
 import { runIngestJob } from '../../jobs/ingest.js';
 import { runReportJob } from '../../jobs/report.js';
 import { GiveUp, HoldJob, HoldQueue, RetryLater } from './control.js';
+import { queueLimitFor } from './rate-window.js';
 import { apiJobId, type ApiJobData, type EngineContext, type JobScheduler } from './context.js';
 
 interface QueuedJob {
@@ -36,9 +37,10 @@ class LocalApiQueue {
     private readonly concurrency: number,
     rate: number,
   ) {
-    // BullMQ's limiter: `max` starts per `duration`. Fractional rates stretch the window.
-    this.maxPerWindow = Math.max(1, Math.round(rate));
-    this.windowMs = Math.round((1000 * this.maxPerWindow) / rate);
+    // Like BullMQ's limiter: `max` starts per `duration`, at the rate gate's pace.
+    const { max, duration } = queueLimitFor(rate);
+    this.maxPerWindow = max;
+    this.windowMs = duration;
   }
 
   get pending(): number {

@@ -2,7 +2,7 @@
 import type { ApiId } from '../juhe/catalogue.js';
 import { FINAL_STATUSES, emptyCounters, type BatchMeta, type BatchStatus, type BatchView, type CounterName, type Counters } from './batch.js';
 import type { BatchStore, EngineStores, InflightLocks, RateGate, RecordOutcome, ResultCache, StatusPatch } from './store.js';
-import { gateLimit } from './rate-window.js';
+import { paceIntervalMs } from './rate-window.js';
 
 interface MemoryBatch {
   meta: BatchMeta;
@@ -158,20 +158,14 @@ export class MemoryInflightLocks implements InflightLocks {
 }
 
 export class MemoryRateGate implements RateGate {
-  private readonly passed = new Map<ApiId, number[]>();
-  constructor(private readonly now: () => number = Date.now) {}
+  private readonly next = new Map<ApiId, number>();
+  constructor(private readonly now: () => number = () => performance.timeOrigin + performance.now()) {}
 
-  async tryPass(api: ApiId, rate: number): Promise<number> {
-    const { limit, windowMs } = gateLimit(rate);
+  async reserve(api: ApiId, rate: number): Promise<number> {
     const now = this.now();
-    const times = this.passed.get(api) ?? [];
-    while (times.length > 0 && times[0]! <= now - windowMs) times.shift();
-    if (times.length < limit) {
-      times.push(now);
-      this.passed.set(api, times);
-      return 0;
-    }
-    return times[0]! + windowMs - now + 1;
+    const slot = Math.max(now, this.next.get(api) ?? 0);
+    this.next.set(api, slot + paceIntervalMs(rate));
+    return slot - now;
   }
 }
 

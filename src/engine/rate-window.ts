@@ -1,12 +1,21 @@
 /**
- * The sliding window of the rate gate. Slightly longer than a second, so that a call
- * leaving a few milliseconds after it passed the gate (a slow send, a busy event loop)
- * still lands inside a second that holds at most the rate; the sustained rate gives up 2%.
+ * Pacing of calls: the rate gate gives each call its own slot, evenly spaced, instead
+ * of letting a second's worth leave at once. Bursts are what make a busy machine late
+ * (a call passing a gate then waits on a crowded event loop), and a late call from one
+ * burst landing beside an early one of the next is how a one-second window at the
+ * service ends up over the rate. Evenly spaced at 97.5% of the rate, a call may be
+ * 25 ms late (at 25 calls/s; proportionally less at higher rates) without any second
+ * at the service holding more than the rate.
  */
-export const GATE_WINDOW_MS = 1_020;
+export const PACE_FACTOR = 0.975;
 
-/** Calls allowed per window for a rate in calls per second (fractions allowed). */
-export function gateLimit(rate: number): { limit: number; windowMs: number } {
-  const limit = Math.max(1, Math.floor(rate));
-  return { limit, windowMs: Math.ceil((GATE_WINDOW_MS * limit) / rate) };
+/** Milliseconds between two calls of an API at `rate` calls per second. */
+export function paceIntervalMs(rate: number): number {
+  return 1000 / (rate * PACE_FACTOR);
+}
+
+/** BullMQ's limiter at the same pace: `max` job starts per `duration` ms (whole ms). */
+export function queueLimitFor(rate: number): { max: number; duration: number } {
+  const max = Math.max(1, Math.floor(rate));
+  return { max, duration: Math.ceil(max * paceIntervalMs(rate)) };
 }

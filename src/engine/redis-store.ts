@@ -9,14 +9,14 @@
  *   <p>:batches              sorted set of batch ids by creation time
  *   <p>:cache:<api>:<hash>   encoded answer, with a TTL per API
  *   <p>:lock:<api>:<hash>    a question in flight (PX), owned by its job
- *   <p>:gate:<api>           sliding-window log of calls that left (rate gate)
+ *   <p>:gate:<api>           the next free call slot of the API (rate gate)
  *   <p>:rates                hash: api -> calls per second, shared by every process
  */
 import type { Redis } from 'ioredis';
 import type { ApiId } from '../juhe/catalogue.js';
 import { COUNTER_NAMES, FINAL_STATUSES, emptyCounters, type BatchMeta, type BatchStatus, type BatchView, type CounterName } from './batch.js';
 import type { BatchStore, EngineStores, InflightLocks, RateGate, RecordOutcome, ResultCache, StatusPatch } from './store.js';
-import { GATE_WINDOW_MS, gateLimit } from './rate-window.js';
+import { PACE_FACTOR } from './rate-window.js';
 
 const FINAL_LIST = [...FINAL_STATUSES].join(',');
 
@@ -70,28 +70,18 @@ return 0
 `;
 
 /**
- * Sliding-window log on Redis's own clock (every process agrees). ARGV: limit, window
- * ms, a unique member. Returns 0 when passed (and counted), else ms to wait.
+ * Virtual scheduling on Redis's own clock (every process agrees): the next free slot
+ * of an API, then the one after moves an interval on. KEYS: slot key, shared rates.
+ * ARGV: this process's rate, the api, the pace factor. Returns ms to wait (fractions).
  */
 const RATE_GATE = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local shared = tonumber(redis.call('HGET', KEYS[2], ARGV[4]) or '0')
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-if shared > 0 then
-  limit = math.max(1, math.floor(shared))
-  window = math.ceil(tonumber(ARGV[5]) * limit / shared)
-end
-ARGV[1] = limit
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window * 2)
-  return 0
-end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return tonumber(oldest[2]) + window - now + 1
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local rate = tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or ARGV[1])
+local interval = 1000 / (rate * tonumber(ARGV[3]))
+local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('SET', KEYS[1], tostring(slot + interval), 'PX', math.ceil(slot - now + interval + 60000))
+return tostring(slot - now)
 `;
 
 /** Take one unit of budget below ARGV[1]. */
@@ -108,7 +98,7 @@ type Scripted = Redis & {
   rsSetStatus(batchKey: string, ...args: string[]): Promise<number>;
   rsReserveCall(batchKey: string, max: number): Promise<number>;
   rsAcquireLock(key: string, owner: string, ttlMs: number): Promise<number>;
-  rsRateGate(key: string, ratesKey: string, limit: number, windowMs: number, member: string, api: string, gateWindowMs: number): Promise<number>;
+  rsRateGate(key: string, ratesKey: string, rate: number, api: string, paceFactor: number): Promise<string>;
   rsReleaseLock(key: string, owner: string): Promise<number>;
 };
 
@@ -304,19 +294,10 @@ export class RedisRateGate implements RateGate {
 
   /**
    * The rate shared in Redis (`<p>:rates`, set by `--rate` and by workers) wins over
-   * this process's configured one, so every worker gates at the same rate as the queue.
+   * this process's configured one, so every worker paces at the same rate as the queue.
    */
-  async tryPass(api: ApiId, rate: number, member: string): Promise<number> {
-    const { limit, windowMs } = gateLimit(rate);
-    return this.redis.rsRateGate(
-      `${this.prefix}:gate:${api}`,
-      `${this.prefix}:rates`,
-      limit,
-      windowMs,
-      `${member}:${Date.now()}:${Math.random()}`,
-      api,
-      GATE_WINDOW_MS,
-    );
+  async reserve(api: ApiId, rate: number): Promise<number> {
+    return Number(await this.redis.rsRateGate(`${this.prefix}:gate:${api}`, `${this.prefix}:rates`, rate, api, PACE_FACTOR));
   }
 }
 

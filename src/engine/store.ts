@@ -66,14 +66,13 @@ export interface InflightLocks {
 }
 
 /**
- * The last gate before a call leaves: at most `rate` calls of an API in any sliding
- * window, across every process. The queue's own limiter counts jobs when they start,
- * and work before the call (store round trips, a new connection) jitters that; this
- * counts calls when they leave.
+ * The last gate before a call leaves: calls of an API evenly paced at the rate, across
+ * every process (src/engine/rate-window.ts). The queue's own limiter counts jobs when
+ * they start, and work before the call jitters that; this paces the calls themselves.
  */
 export interface RateGate {
-  /** Milliseconds to wait before asking again; 0 when the call may go now (it is counted). */
-  tryPass(api: ApiId, rate: number, member: string): Promise<number>;
+  /** Reserve the next free slot; resolves with the milliseconds to wait until it. */
+  reserve(api: ApiId, rate: number): Promise<number>;
 }
 
 export interface EngineStores {

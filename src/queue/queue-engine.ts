@@ -8,7 +8,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { API_IDS, type ApiId } from '../juhe/catalogue.js';
 import { MAX_JOB_ATTEMPTS } from '../../jobs/api-call.js';
-import { gateLimit } from '../engine/rate-window.js';
+import { queueLimitFor } from '../engine/rate-window.js';
 import { apiJobId, reportJobId, type ApiJobData, type IngestJobData, type JobScheduler, type ReportJobData } from '../engine/context.js';
 import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './names.js';
 
@@ -34,14 +34,11 @@ const STEP_JOB_OPTIONS: JobsOptions = {
 };
 
 /**
- * BullMQ's limiter releases jobs at the rate, in a window as long as the rate gate's
- * (src/engine/rate-window.ts), which then holds the calls themselves to it: the limiter
- * counts jobs when they start, the gate counts calls when they leave.
+ * BullMQ's limiter releases jobs at the rate gate's pace (src/engine/rate-window.ts);
+ * the gate then spaces the calls themselves: the limiter counts jobs when they start,
+ * the gate paces calls when they leave.
  */
-export function rateLimitFor(callsPerSecond: number): { max: number; duration: number } {
-  const { limit, windowMs } = gateLimit(callsPerSecond);
-  return { max: limit, duration: windowMs };
-}
+export const rateLimitFor = queueLimitFor;
 
 export class QueueEngine implements JobScheduler {
   readonly ingest: Queue<IngestJobData>;
