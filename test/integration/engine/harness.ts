@@ -14,7 +14,7 @@ import type { Options } from '../../../src/config/options.js';
 import { FINAL_STATUSES, type BatchView } from '../../../src/engine/batch.js';
 import { redisStores } from '../../../src/engine/redis-store.js';
 import { submitBatch, type SubmitRequest } from '../../../src/engine/submit.js';
-import { startEmulator, type RunningEmulator, type EmulatorOptions } from '../../../src/emulator/index.js';
+import { startEmulator, type LedgerEntry, type RunningEmulator, type EmulatorOptions } from '../../../src/emulator/index.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { allPrefixes } from '../../../src/phone/prefixes.js';
 import { QueueEngine } from '../../../src/queue/queue-engine.js';
@@ -117,6 +117,54 @@ export async function startHarness(emulatorOptions: EmulatorOptions, env: Record
     },
   };
   return harness;
+}
+
+export interface EmulatorProcess {
+  env: Record<string, string>;
+  /** The ledger, read over HTTP. */
+  calls(): Promise<LedgerEntry[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `riskscreen sim` in a process of its own, as a real service would be: timestamps
+ * taken there are not disturbed by whatever the test process is doing.
+ */
+export async function startEmulatorProcess(args: string[]): Promise<EmulatorProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'sim', '--port', '0', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  const env = await new Promise<Record<string, string>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sim did not start: ${out}`)), 30_000);
+    const check = () => {
+      const found = Object.fromEntries([...out.matchAll(/export (JUHE_[A-Z_]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+      if (found.JUHE_BASE_URL && found.JUHE_KEY && found.JUHE_RSA_PUBLIC_KEY_FILE) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => reject(new Error(`sim exited with ${code}: ${out}`)));
+  });
+  return {
+    env,
+    async calls() {
+      const response = await fetch(`${env.JUHE_BASE_URL}/__sim/calls`);
+      const text = await response.text();
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as LedgerEntry);
+    },
+    async stop() {
+      await stopProcess(child);
+    },
+  };
 }
 
 /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
