@@ -151,6 +151,16 @@ export async function startEmulatorProcess(args: string[]): Promise<EmulatorProc
     child.stdout!.on('data', check);
     child.once('exit', (code) => reject(new Error(`sim exited with ${code}: ${out}`)));
   });
+  // Warm the emulator (JIT, the RSA path, connections) and empty its ledger, so its
+  // own cold start does not bunch the timestamps a test measures.
+  const { JuheClient } = await import('../../../src/juhe/client.js');
+  const { resolveJuheConfig } = await import('../../../src/juhe/config.js');
+  const warm = new JuheClient({
+    config: resolveJuheConfig({ key: env.JUHE_KEY, openid: env.JUHE_OPENID, baseUrl: env.JUHE_BASE_URL, rsaPublicKeyFile: env.JUHE_RSA_PUBLIC_KEY_FILE }),
+  });
+  for (let i = 0; i < 200; i++) await warm.query({ api: 'status', mobile: `1380013${String(i).padStart(4, '0')}` }).catch(() => undefined);
+  await warm.close();
+  await fetch(`${env.JUHE_BASE_URL}/__sim/reset`, { method: 'POST' });
   return {
     env,
     async calls() {
