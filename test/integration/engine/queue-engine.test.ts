@@ -148,6 +148,9 @@ describe('the queue engine', () => {
       harness = await startHarness({}, { ...service.env, RISKSCREEN_RATES: `status=${R},tenure=5000,tenureCmcc=5000,resale=5000,callDuration=5000` });
       const list = writeNumberList(harness.dir, 'rate.csv', R * 12);
       await Promise.all([1, 2, 3].map(() => harness!.startWorker(['--concurrency', '10'])));
+      // Workers are long-running; let the three finish starting (BullMQ scripts, timers)
+      // on this two-core machine before the batch, as they would have in production.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
       const id = await harness.submit({ file: list.path, profile: 'status' });
       const view = await harness.waitFor(id, 60_000);
       expect(view.status).toBe('done');
