@@ -115,7 +115,7 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
  * A call that wakes this much after its slot (a stalled event loop) does not go late,
  * next to the one after it: it gives the slot up and takes a new one.
  */
-const LATE_FOR_SLOT_MS = 15;
+const LATE_FOR_SLOT_MS = 25;
 
 /** Wait for this call's slot at the API's pace. */
 async function passRateGate(ctx: EngineContext, data: ApiJobData, signal?: AbortSignal): Promise<void> {
