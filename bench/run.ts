@@ -4,11 +4,17 @@
  * `node --import tsx bench/<name>.ts`.
  */
 import { run as emulatorThroughput } from './emulator-throughput.js';
+import { run as engineEfficiency } from './engine-efficiency.js';
+import { run as engineEndToEnd } from './engine-end-to-end.js';
+import { run as engineMillion } from './engine-million.js';
 import { run as inputRead } from './input-read.js';
 
 const BENCHES: Array<[string, () => Promise<void>]> = [
   ['input read', inputRead],
   ['emulator throughput', emulatorThroughput],
+  ['engine end to end', engineEndToEnd],
+  ['engine efficiency', engineEfficiency],
+  ['engine million', engineMillion],
 ];
 
 const only = process.argv.slice(2);

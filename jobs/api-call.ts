@@ -57,12 +57,15 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
   if (status === undefined) throw new GiveUp(`batch ${data.batchId} does not exist`);
   if (status === 'cancelled') return skip(ctx, data, 'cancelled');
   if (status === 'blocked') return skip(ctx, data, 'account_blocked');
-  if (await stores.batches.isExhausted(data.batchId, data.api)) return skip(ctx, data, 'quota_exhausted');
-
-  const [existing] = await stores.batches.getResults(data.batchId, [data.taskId]);
+  // Independent reads, sent together: one round trip to the store instead of three.
+  const [exhausted, [existing], cached] = await Promise.all([
+    stores.batches.isExhausted(data.batchId, data.api),
+    stores.batches.getResults(data.batchId, [data.taskId]),
+    stores.cache.get(data.api, data.hash),
+  ]);
+  if (exhausted) return skip(ctx, data, 'quota_exhausted');
   if (existing) return 'already';
 
-  const cached = await stores.cache.get(data.api, data.hash);
   if (cached) {
     await record(ctx, data, cached, { cacheHits: 1, ...countsOf(decodeTaskResult(data.api, cached)) });
     return 'cached';
@@ -74,12 +77,11 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
   }
   try {
     // Checked again under the lock: the holder before us may have just cached it.
-    const cachedNow = await stores.cache.get(data.api, data.hash);
+    const [cachedNow, meta] = await Promise.all([stores.cache.get(data.api, data.hash), stores.batches.get(data.batchId)]);
     if (cachedNow) {
       await record(ctx, data, cachedNow, { cacheHits: 1, ...countsOf(decodeTaskResult(data.api, cachedNow)) });
       return 'cached';
     }
-    const meta = await stores.batches.get(data.batchId);
     const maxCalls = meta?.options.maxCalls ?? null;
     if (maxCalls !== null && !(await stores.batches.reserveCall(data.batchId, maxCalls))) {
       return skip(ctx, data, 'max_calls');

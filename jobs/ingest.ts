@@ -38,7 +38,7 @@ export async function runIngestJob(ctx: EngineContext, data: IngestJobData): Pro
   await batches.setStatus(data.batchId, 'ingesting', null, { times: { ingestStarted: new Date().toISOString() } });
 
   const profile = resolveProfile(batch.options.profile);
-  const reader = await readPhoneList(batch.input.path, batch.options.input);
+  const reader = await readPhoneList(batch.input.path, batch.options.input, { expect: batch.input.fingerprint });
   log.info({ layout: { encoding: reader.layout.encoding, phoneColumn: reader.layout.phoneColumn } }, 'ingest started');
   const pending = new Map<ApiId, ApiJobData[]>();
   let pendingCount = 0;

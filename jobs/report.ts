@@ -36,7 +36,7 @@ export async function runReportJob(ctx: EngineContext, data: ReportJobData): Pro
   if (!existsSync(target)) {
     await batches.setStatus(data.batchId, 'reporting', null, { times: { reportingStarted: new Date().toISOString() } });
     const profile = resolveProfile(batch.options.profile);
-    const reader = await readPhoneList(batch.input.path, batch.options.input);
+    const reader = await readPhoneList(batch.input.path, batch.options.input, { expect: batch.input.fingerprint });
     const width = Math.max(batch.counts.fields, reader.layout.header?.length ?? 0, 1);
     const header = Array.from({ length: width }, (_, i) => reader.layout.header?.[i] ?? `column_${i + 1}`);
     const status = (await batches.status(data.batchId)) ?? batch.status;

@@ -10,6 +10,7 @@ import { createLogger } from '../log/logger.js';
 import { FixtureError } from './fixtures.js';
 import {
   EMULATOR_DEFAULTS,
+  EmulatorFileError,
   EmulatorOptionError,
   parseErrorRates,
   parseLatency,
@@ -49,6 +50,8 @@ Options:
   --quota N                   billed calls allowed; after them every call gets 10012 (default unlimited)
   --same-number-window-ms N   status API: the same number again within N ms gets 224924 (default off)
   --fixtures FILE             JSON pinning answers for given numbers (see docs/emulator.md)
+  --numbers FILE              numbers the emulator knows, one a line: their sha256/md5 forms are
+                              answered as the numbers (also POST /__sim/numbers)
   --rsa-private-key FILE      PEM private key for mobile_status/queryRV2 (default: a fresh 2048-bit key)
   --rsa-public-key-out FILE   where to write the public key PEM (default: a new temporary directory)
   --reference-date YYYYMMDD   "today" for tenure and activation dates (default: today in China)
@@ -57,7 +60,11 @@ Options:
   -h, --help                  show this help
 
 Ledger: GET /__sim/calls (JSON lines; ?from=N&limit=M), GET /__sim/stats,
-POST /__sim/reset, GET /__sim/info.
+POST /__sim/reset, POST /__sim/numbers, GET /__sim/info.
+
+Exit codes: 0 stopped by SIGINT/SIGTERM, 2 a wrong flag or value, 4 a file that cannot
+be read or used (--fixtures, --numbers, --rsa-private-key, --rsa-public-key-out) or an
+address that cannot be listened on (--host, --port), 1 anything else.
 `;
 
 export async function runSimCommand(argv: string[], io: SimIo, control: SimControl = {}): Promise<number> {
@@ -79,6 +86,7 @@ export async function runSimCommand(argv: string[], io: SimIo, control: SimContr
         quota: { type: 'string' },
         'same-number-window-ms': { type: 'string' },
         fixtures: { type: 'string' },
+        numbers: { type: 'string' },
         'rsa-private-key': { type: 'string' },
         'rsa-public-key-out': { type: 'string' },
         'reference-date': { type: 'string' },
@@ -119,6 +127,7 @@ export async function runSimCommand(argv: string[], io: SimIo, control: SimContr
         ? { sameNumberWindowMs: parseWholeNumber('--same-number-window-ms', flags['same-number-window-ms']) }
         : {}),
       ...(flags.fixtures !== undefined ? { fixtures: flags.fixtures } : {}),
+      ...(flags.numbers !== undefined ? { knownNumbers: flags.numbers } : {}),
       ...(flags['rsa-private-key'] !== undefined ? { rsaPrivateKeyFile: flags['rsa-private-key'] } : {}),
       ...(flags['rsa-public-key-out'] !== undefined ? { rsaPublicKeyFile: flags['rsa-public-key-out'] } : {}),
       ...(flags['reference-date'] !== undefined ? { referenceDate: flags['reference-date'] } : {}),
@@ -132,7 +141,7 @@ export async function runSimCommand(argv: string[], io: SimIo, control: SimContr
   try {
     emulator = await startEmulator(options);
   } catch (err) {
-    return reportStartFailure(err, io, options.port ?? EMULATOR_DEFAULTS.port);
+    return reportStartFailure(err, io, options.port ?? EMULATOR_DEFAULTS.port, options.host ?? EMULATOR_DEFAULTS.host);
   }
   io.stdout.write(banner(emulator));
 
@@ -141,12 +150,21 @@ export async function runSimCommand(argv: string[], io: SimIo, control: SimContr
   const stats = emulator.ledger.stats();
   io.stdout.write(
     `riskscreen sim: stopped (${reason}) after ${stats.calls} calls, ${stats.billed} billed, ` +
-      `${stats.duplicateBilled} (endpoint, number) pairs billed more than once\n`,
+      `${stats.duplicateBilled} (endpoint, number) pairs and ${stats.duplicateBilledByApi} (API, number) questions billed more than once\n`,
   );
   return EXIT.ok;
 }
 
-function reportStartFailure(err: unknown, io: SimIo, port?: number): ExitCode {
+/** Listen errors that mean the host is wrong: no such name, no such local address, not an address. */
+const HOST_ERRORS = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'EINVAL', 'EADDRNOTAVAIL']);
+/** Listen errors that mean the port is wrong: taken, or privileged. */
+const PORT_ERRORS = new Set(['EADDRINUSE', 'EACCES']);
+
+function reportStartFailure(err: unknown, io: SimIo, port?: number, host?: string): ExitCode {
+  if (err instanceof EmulatorFileError) {
+    io.stderr.write(`riskscreen sim: ${err.message}\n`);
+    return EXIT.config;
+  }
   if (err instanceof EmulatorOptionError) {
     io.stderr.write(`riskscreen sim: ${err.message}\n`);
     return EXIT.usage;
@@ -156,8 +174,13 @@ function reportStartFailure(err: unknown, io: SimIo, port?: number): ExitCode {
     return EXIT.config;
   }
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-    io.stderr.write(`riskscreen sim: --port/--host: cannot listen on port ${port ?? '?'} (${code})\n`);
+  if (code !== undefined && HOST_ERRORS.has(code)) {
+    io.stderr.write(`riskscreen sim: --host: cannot listen on ${JSON.stringify(host ?? '?')} (${code}: not a local address or a name that resolves to one)\n`);
+    return EXIT.config;
+  }
+  if (code !== undefined && PORT_ERRORS.has(code)) {
+    const why = code === 'EADDRINUSE' ? 'already in use' : 'not allowed for this user';
+    io.stderr.write(`riskscreen sim: --port: cannot listen on port ${port ?? '?'} (${code}: ${why})\n`);
     return EXIT.config;
   }
   io.stderr.write(`riskscreen sim: ${(err as Error).message ?? String(err)}\n`);
@@ -175,14 +198,14 @@ function banner(emulator: RunningEmulator): string {
     `  openid:         ${emulator.openid}`,
     `  RSA public key: ${emulator.rsaPublicKeyFile}`,
     `  seed ${options.seed}; latency ${latency}; error rates ${rates}; qps ${options.qps ?? 'unlimited'}; ` +
-      `quota ${options.quota ?? 'unlimited'}; same-number window ${options.sameNumberWindowMs === undefined ? 'off' : `${options.sameNumberWindowMs} ms`}; ` +
+      `quota ${options.quota ?? 'unlimited'}; known numbers ${emulator.knownNumbers}; same-number window ${options.sameNumberWindowMs === undefined ? 'off' : `${options.sameNumberWindowMs} ms`}; ` +
       `reference date ${options.referenceDate}`,
     'Point riskscreen at it:',
     `  export JUHE_BASE_URL=${emulator.env.JUHE_BASE_URL}`,
     `  export JUHE_KEY=${emulator.env.JUHE_KEY}`,
     `  export JUHE_OPENID=${emulator.env.JUHE_OPENID}`,
     `  export JUHE_RSA_PUBLIC_KEY_FILE=${emulator.env.JUHE_RSA_PUBLIC_KEY_FILE}`,
-    `Ledger: ${emulator.url}/__sim/calls  ${emulator.url}/__sim/stats  POST ${emulator.url}/__sim/reset`,
+    `Ledger: ${emulator.url}/__sim/calls  ${emulator.url}/__sim/stats  POST ${emulator.url}/__sim/reset  POST ${emulator.url}/__sim/numbers`,
     'Stop with Ctrl-C.',
     '',
   ].join('\n');

@@ -1,22 +1,27 @@
 /**
  * The faults the emulator can be told to produce, each a small state machine with the
- * clock passed in (so tests drive time): latency, error injection, a per-key rate
- * limit (10011), a billed-call quota (10012) and "same number too often" (224924).
+ * clock and the random draw passed in (so tests drive both): latency, error
+ * injection, the attempt count that keys each question's draws, a per-key rate limit
+ * (10011), a billed-call quota (10012) and "same number too often" (224924).
  */
 import type { ApiId } from '../juhe/catalogue.js';
+import { CompactTable, digestKey } from './compact-table.js';
+import { questionTag } from './identity.js';
 import type { InjectedCode, LatencyRange } from './options.js';
-import type { SeededRandom } from './prng.js';
 
 /** The delay before each answer: fixed, or uniform in the range (inclusive). */
 export class Latency {
-  constructor(
-    private readonly range: LatencyRange,
-    private readonly random: SeededRandom,
-  ) {}
+  constructor(private readonly range: LatencyRange) {}
 
-  nextMs(): number {
+  /** Whether every answer gets the same delay (no draw needed). */
+  get fixed(): boolean {
+    return this.range.minMs === this.range.maxMs;
+  }
+
+  /** The delay for a uniform draw `u` in [0, 1). */
+  pickMs(u: number): number {
     const { minMs, maxMs } = this.range;
-    return minMs === maxMs ? minMs : this.random.intBetween(minMs, maxMs);
+    return minMs === maxMs ? minMs : minMs + Math.floor(u * (maxMs - minMs + 1));
   }
 }
 
@@ -26,21 +31,60 @@ export class Latency {
  * with 0.1, exactly as given (the options check the sum is at most 1 per API).
  */
 export class ErrorInjector {
-  constructor(
-    private readonly ratesByApi: Readonly<Record<ApiId, readonly InjectedCode[]>>,
-    private readonly random: SeededRandom,
-  ) {}
+  constructor(private readonly ratesByApi: Readonly<Record<ApiId, readonly InjectedCode[]>>) {}
 
-  /** The code to answer instead of the data, or undefined. */
-  draw(api: ApiId): number | undefined {
-    const rates = this.ratesByApi[api];
-    if (rates.length === 0) return undefined;
-    let threshold = this.random.next();
-    for (const { code, probability } of rates) {
+  /** Whether `api` has any code to inject (no draw needed otherwise). */
+  injects(api: ApiId): boolean {
+    return this.ratesByApi[api].length > 0;
+  }
+
+  /** The code to answer instead of the data for a uniform draw `u` in [0, 1), or undefined. */
+  pick(api: ApiId, u: number): number | undefined {
+    let threshold = u;
+    for (const { code, probability } of this.ratesByApi[api]) {
       if (threshold < probability) return code;
       threshold -= probability;
     }
     return undefined;
+  }
+}
+
+/**
+ * How many times each question (endpoint, date, number) has already been asked,
+ * counting only calls that got past the checks (key, rate, quota, number, date, same
+ * number window): the n in "attempt n" that keys the question's fault and latency
+ * draws. A refusal does not count, so it shifts nobody's draws.
+ *
+ * Kept in a {@link CompactTable} keyed by 64 bits of the question (12 bytes a slot):
+ * two questions share a count with probability 2^-64 a pair.
+ */
+export class AttemptCounter {
+  private readonly table = new CompactTable(Uint32Array);
+
+  /** Earlier counted attempts of the question. */
+  peek(scope: number, date: string | undefined, digest: { kind: 'sha256' | 'md5'; hex: string }): number {
+    const [hi, lo] = digestKey(digest.hex, questionTag(scope, date, digest.kind));
+    return this.table.get(hi, lo) ?? 0;
+  }
+
+  /** Earlier counted attempts of the question; counts this one. */
+  next(scope: number, date: string | undefined, digest: { kind: 'sha256' | 'md5'; hex: string }): number {
+    const [hi, lo] = digestKey(digest.hex, questionTag(scope, date, digest.kind));
+    const n = this.table.get(hi, lo) ?? 0;
+    this.table.set(hi, lo, n + 1);
+    return n;
+  }
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  get bytes(): number {
+    return this.table.bytes;
+  }
+
+  reset(): void {
+    this.table.clear();
   }
 }
 

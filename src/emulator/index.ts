@@ -1,14 +1,17 @@
 /** The Juhe emulator's public surface: start it in code, or run `riskscreen sim`. */
 export { runSimCommand, SIM_USAGE, type SimIo, type SimControl } from './cli.js';
-export { startEmulator, EMULATOR_HEADER, type RunningEmulator } from './server.js';
+export { startEmulator, EMULATOR_HEADER, type RunningEmulator, type PrintableOptions } from './server.js';
 export {
   DEMO_KEY,
   DEMO_OPENID,
   EMULATOR_DEFAULTS,
+  EmulatorFileError,
   EmulatorOptionError,
+  MAX_QPS,
   resolveEmulatorOptions,
   type EmulatorOptions,
   type ResolvedEmulatorOptions,
 } from './options.js';
 export { FixtureError, parseFixtures, loadFixturesFile, type PinnedFacts, type FixtureMap } from './fixtures.js';
-export type { LedgerEntry, LedgerStats, DuplicatePair } from './ledger.js';
+export { KnownNumbersError } from './known-numbers.js';
+export type { LedgerEntry, LedgerStats, DuplicatePair, DuplicateQuestion } from './ledger.js';

@@ -1,26 +1,48 @@
 /**
  * The billing ledger: every Juhe call the emulator answered, in order, with the number
- * as the emulator understood it (or the hash it could not reverse), the code and
- * whether it was billed (only error_code 0 is). Tests and benchmarks read it to prove
- * that no (endpoint, number) pair was billed twice.
+ * as the emulator understood it (or the hash it could not reverse), the code, whether
+ * it was billed (only error_code 0 is), and two times: the wall clock (`time`) and the
+ * monotonic clock the rate limiter uses (`t_ms`). Tests and benchmarks read it to
+ * prove that no question was billed twice.
  *
- * A million-call run must not blow memory, so entries live in typed-array columns
- * (about 30 bytes a call; a hash that could not be reversed adds 32 bytes), the counts
- * are kept as calls arrive, and duplicate detection keys on the first 52 bits of the
- * number's sha256 (or the md5 when that is all there is), checked against the full
- * digest when two calls share a key.
+ * A question is a number on one endpoint (and, for the resale API, one `date`);
+ * `duplicateBilled` counts those billed more than once. `duplicateBilledByApi` counts
+ * the same across the endpoints of one API (a number asked on `twoSellTel/query` and
+ * `twoSellTel/queryEncry` for one date is one question billed twice).
+ *
+ * Memory: entries live in typed-array columns, 38 bytes a call (plus 33 for a hash
+ * that could not be reversed), allocated 64k rows at a time. Each billed question
+ * adds one entry to a table of 8-byte slots kept at most 3/4 full (11-21 bytes a
+ * billed call), two for a resale question asked by number (its md5 too, so that a
+ * number billed once as an md5 that could not be reversed and once by number, in
+ * either order, is caught). So about 50-60 bytes a billed call; docs/emulator.md has
+ * the measured figures for a whole process.
  */
-import { ENDPOINT_IDS, FORMS, type EndpointId, type Form } from '../juhe/catalogue.js';
-import { sha256Hex } from '../juhe/ciphers.js';
-import type { Identity } from './identity.js';
-import { digestPrefix } from './reverse-index.js';
+import {
+  API_IDS,
+  ENDPOINTS,
+  ENDPOINT_IDS,
+  FORMS,
+  formsOf,
+  type ApiId,
+  type EndpointId,
+  type Form,
+} from '../juhe/catalogue.js';
+import { md5Hex, sha256Hex } from './digests.js';
+import { digestKey, RowTable } from './compact-table.js';
+import { questionTag, type Identity } from './identity.js';
 
 /** One call as `GET /__sim/calls` prints it (one JSON object per line). */
 export interface LedgerEntry {
   /** 0-based position since start or the last reset. */
   seq: number;
-  /** When the call arrived, ISO 8601 UTC. */
+  /** When the call arrived, ISO 8601 UTC (wall clock). */
   time: string;
+  /**
+   * When the call arrived on the monotonic clock the rate limiter uses:
+   * `performance.timeOrigin + performance.now()`, milliseconds with fractions.
+   */
+  t_ms: number;
   endpoint: EndpointId;
   /** The form the number came in, when the emulator could tell. */
   form: Form | null;
@@ -43,24 +65,47 @@ export interface LedgerStats {
   byEndpoint: Record<string, Record<string, number>>;
   /** error_code (as text) -> calls, over all endpoints. */
   byCode: Record<string, number>;
-  /** (endpoint, number) pairs billed more than once. Must be 0 in a correct run. */
+  /** (endpoint, date, number) questions billed more than once. Must be 0 in a correct run. */
   duplicateBilled: number;
-  /** Billed calls beyond the first for those pairs (money wasted). */
+  /** Billed calls beyond the first for those questions (money wasted). */
   duplicateBilledCalls: number;
-  /** The first few such pairs. */
+  /** The first few such questions, in ledger order of their first billing. */
   duplicateBilledPairs: DuplicatePair[];
+  /** (API, date, number) questions billed more than once, over the API's endpoints. Must be 0. */
+  duplicateBilledByApi: number;
+  /** Billed calls beyond the first for those questions. */
+  duplicateBilledByApiCalls: number;
+  /** The first few such questions, in ledger order of their first billing. */
+  duplicateBilledByApiQuestions: DuplicateQuestion[];
 }
 
 export interface DuplicatePair {
   endpoint: EndpointId;
+  /** The number (or the hash) as the first billed call of the question had it. */
   mobile: string | null;
   hash: string | null;
   hash_type: 'sha256' | 'md5' | null;
+  /** The resale `date`; null for the other APIs. */
+  date: string | null;
+  times: number;
+}
+
+export interface DuplicateQuestion {
+  api: ApiId;
+  /** The endpoint of the first billed call. */
+  endpoint: EndpointId;
+  mobile: string | null;
+  hash: string | null;
+  hash_type: 'sha256' | 'md5' | null;
+  date: string | null;
   times: number;
 }
 
 export interface LedgerRecord {
+  /** Wall time, ms since the epoch. */
   timeMs: number;
+  /** Monotonic time, the rate limiter's clock. */
+  tMs: number;
   endpoint: EndpointId;
   /** Undefined when `mobile` could not be decoded at all. */
   identity: Identity | undefined;
@@ -74,11 +119,19 @@ const NO_HASH = -1;
 const HASH_BYTES = 32;
 const HASH_SHA256 = 1;
 const HASH_MD5 = 2;
-/** How many duplicate pairs `stats()` lists. */
+/** How many duplicate questions `stats()` lists, per kind. */
 export const DUPLICATE_PAIRS_SHOWN = 20;
+
+const ENDPOINT_INDEX = new Map<EndpointId, number>(ENDPOINT_IDS.map((id, i) => [id, i]));
+const FORM_INDEX = new Map<Form, number>(FORMS.map((form, i) => [form, i]));
+const API_INDEX_OF_ENDPOINT = ENDPOINT_IDS.map((id) => API_IDS.indexOf(ENDPOINTS[id].api));
+const takesMd5 = (forms: readonly Form[]): boolean => forms.includes('md5') || forms.includes('md5+aes');
+/** APIs that can be sent an md5: a number billed there is also keyed by its md5. */
+const API_TAKES_MD5 = API_IDS.map((api) => takesMd5(formsOf(api)));
 
 interface Chunk {
   time: Float64Array;
+  tMs: Float64Array;
   endpoint: Uint8Array;
   form: Uint8Array;
   mobile: Float64Array;
@@ -92,19 +145,129 @@ interface HashChunk {
   type: Uint8Array;
 }
 
+interface DigestKeyOf {
+  kind: 'sha256' | 'md5';
+  hex: string;
+}
+
+/** A question billed more than once: how often, and how often on each endpoint. */
+interface RepeatedQuestion {
+  times: number;
+  /** endpoint index -> the first row billed there and how often it was billed there. */
+  endpoints: Map<number, { first: number; times: number }>;
+}
+
+/**
+ * Questions billed so far, per API: each digest key (the question's sha256 or md5,
+ * under its API and date) maps to the first row billed under exactly that key. The
+ * table is keyed by 32 bits of the digest mixed with the API and date, and every hit
+ * is checked against the row's endpoint, date and full digest, so a key collision
+ * costs a check and can never merge two questions. Keys of one question met in two forms (an md5 that could not be
+ * reversed, then the number) are joined into one group, named by its first row.
+ *
+ * A question billed twice on one endpoint is also billed twice on its API, so the
+ * per-endpoint counts are kept only for questions already billed more than once:
+ * one table serves both.
+ */
+class BilledQuestions {
+  private readonly table = new RowTable();
+  /** Row -> the first row of its group, for rows whose group was joined to an earlier one. */
+  private readonly joined = new Map<number, number>();
+  /** First row of a group -> its counts, for groups billed more than once. */
+  readonly repeated = new Map<number, RepeatedQuestion>();
+
+  constructor(
+    private readonly endpointOfRow: (row: number) => number,
+    private readonly rowDate: (row: number) => number,
+    private readonly digestOfRow: (row: number, kind: 'sha256' | 'md5') => string | undefined,
+  ) {}
+
+  get bytes(): number {
+    return this.table.bytes;
+  }
+
+  /** A billed call at `row` on `endpoint`, known by `keys` (one digest, or a number's sha256 and md5). */
+  note(row: number, endpoint: number, date: number, keys: readonly DigestKeyOf[]): void {
+    const api = API_INDEX_OF_ENDPOINT[endpoint]!;
+    const groups: number[] = [];
+    let registered = false;
+    for (const key of keys) {
+      const keyRow = this.find(api, date, key);
+      if (keyRow === undefined) {
+        this.register(api, date, key, row);
+        registered = true;
+      } else {
+        const group = this.groupOf(keyRow);
+        if (!groups.includes(group)) groups.push(group);
+      }
+    }
+    if (groups.length === 0) return;
+    const first = Math.min(...groups);
+    const merged: RepeatedQuestion = { times: 1, endpoints: new Map([[endpoint, { first: row, times: 1 }]]) };
+    for (const group of groups) {
+      const known = this.repeated.get(group) ?? { times: 1, endpoints: new Map([[this.endpointOfRow(group), { first: group, times: 1 }]]) };
+      merged.times += known.times;
+      for (const [index, counts] of known.endpoints) {
+        const there = merged.endpoints.get(index);
+        if (there) merged.endpoints.set(index, { first: Math.min(there.first, counts.first), times: there.times + counts.times });
+        else merged.endpoints.set(index, { ...counts });
+      }
+      if (group !== first) {
+        this.joined.set(group, first);
+        this.repeated.delete(group);
+      }
+    }
+    this.repeated.set(first, merged);
+    if (registered) this.joined.set(row, first);
+  }
+
+  clear(): void {
+    this.table.clear();
+    this.joined.clear();
+    this.repeated.clear();
+  }
+
+  private groupOf(row: number): number {
+    let group = row;
+    for (let next = this.joined.get(group); next !== undefined; next = this.joined.get(group)) group = next;
+    return group;
+  }
+
+  private find(api: number, date: number, key: DigestKeyOf): number | undefined {
+    return this.table.find(tableKey(api, date, key), (row) => this.matches(row, api, date, key));
+  }
+
+  private register(api: number, date: number, key: DigestKeyOf, row: number): void {
+    this.table.add(tableKey(api, date, key), row);
+  }
+
+  private matches(row: number, api: number, date: number, key: DigestKeyOf): boolean {
+    return (
+      API_INDEX_OF_ENDPOINT[this.endpointOfRow(row)] === api &&
+      this.rowDate(row) === date &&
+      this.digestOfRow(row, key.kind) === key.hex
+    );
+  }
+}
+
+/** The 32-bit table key of a question: the low half of its 64-bit digest key. */
+function tableKey(api: number, date: number, key: DigestKeyOf): number {
+  return digestKey(key.hex, questionTag(api, date, key.kind))[1];
+}
+
 export class Ledger {
   private chunks: Chunk[] = [];
   private hashChunks: HashChunk[] = [];
   private length = 0;
   private hashCount = 0;
   private billedCount = 0;
+  private generation = 0;
   private readonly counts = new Map<string, Map<number, number>>();
-  /** Per endpoint and digest kind: digest prefix -> row of the first billed call. */
-  private firstBilled = new Map<string, Map<number, number>>();
-  /** Pairs whose digest prefix collided with another pair's: full key -> first row. */
-  private firstBilledOverflow = new Map<string, number>();
-  private duplicates = new Map<string, { endpoint: EndpointId; row: number; times: number }>();
-  private duplicateCalls = 0;
+  private readonly questions = new BilledQuestions(
+    (row) => this.column(row, 'endpoint'),
+    (row) => this.column(row, 'date'),
+    (row, kind) => this.digestOf(row, kind),
+  );
 
   get size(): number {
     return this.length;
@@ -114,18 +277,32 @@ export class Ledger {
     return this.billedCount;
   }
 
+  /** Changes on every `clear()`, so a reader can tell its rows are gone. */
+  get epoch(): number {
+    return this.generation;
+  }
+
+  /** Bytes held by the columns and the duplicate-detection tables. */
+  get bytes(): number {
+    const perChunk = CHUNK * (8 + 8 + 1 + 1 + 8 + 4 + 4 + 4);
+    return this.chunks.length * perChunk + this.hashChunks.length * CHUNK * (HASH_BYTES + 1) + this.questions.bytes;
+  }
+
   record(call: LedgerRecord): void {
     const row = this.length;
     const chunkIndex = Math.floor(row / CHUNK);
     const offset = row % CHUNK;
     if (chunkIndex === this.chunks.length) this.chunks.push(newChunk());
     const chunk = this.chunks[chunkIndex]!;
+    const endpointIndex = ENDPOINT_INDEX.get(call.endpoint)!;
+    const date = call.date ? Number(call.date) : 0;
     chunk.time[offset] = call.timeMs;
-    chunk.endpoint[offset] = ENDPOINT_IDS.indexOf(call.endpoint);
+    chunk.tMs[offset] = call.tMs;
+    chunk.endpoint[offset] = endpointIndex;
     const identity = call.identity;
-    chunk.form[offset] = identity ? FORMS.indexOf(identity.form) : NO_FORM;
+    chunk.form[offset] = identity ? FORM_INDEX.get(identity.form)! : NO_FORM;
     chunk.mobile[offset] = identity?.kind === 'number' ? Number(identity.mobile) : Number.NaN;
-    chunk.date[offset] = call.date ? Number(call.date) : 0;
+    chunk.date[offset] = date;
     chunk.code[offset] = call.errorCode;
     chunk.hashSlot[offset] =
       identity?.kind === 'sha256'
@@ -141,7 +318,7 @@ export class Ledger {
 
     if (call.errorCode === 0) {
       this.billedCount++;
-      if (identity) this.noteBilled(call.endpoint, identity, row);
+      if (identity) this.noteBilled(row, endpointIndex, date, identity);
     }
   }
 
@@ -162,6 +339,7 @@ export class Ledger {
     return {
       seq: row,
       time: new Date(chunk.time[offset]!).toISOString(),
+      t_ms: chunk.tMs[offset]!,
       endpoint: ENDPOINT_IDS[chunk.endpoint[offset]!]!,
       form: formIndex === NO_FORM ? null : FORMS[formIndex]!,
       mobile: Number.isNaN(mobile) ? null : String(mobile),
@@ -184,20 +362,29 @@ export class Ledger {
       }
       byEndpoint[endpoint] = perCode;
     }
-    const duplicateBilledPairs: DuplicatePair[] = [];
-    for (const { endpoint, row, times } of this.duplicates.values()) {
-      if (duplicateBilledPairs.length >= DUPLICATE_PAIRS_SHOWN) break;
-      const entry = this.entryAt(row);
-      duplicateBilledPairs.push({ endpoint, mobile: entry.mobile, hash: entry.hash, hash_type: entry.hash_type, times });
+    const pairs: Array<[first: number, times: number]> = [];
+    const questions: Array<[first: number, times: number]> = [];
+    for (const [first, repeated] of this.questions.repeated) {
+      questions.push([first, repeated.times]);
+      for (const counts of repeated.endpoints.values()) if (counts.times > 1) pairs.push([counts.first, counts.times]);
     }
     return {
       calls: this.length,
       billed: this.billedCount,
       byEndpoint,
       byCode,
-      duplicateBilled: this.duplicates.size,
-      duplicateBilledCalls: this.duplicateCalls,
-      duplicateBilledPairs,
+      duplicateBilled: pairs.length,
+      duplicateBilledCalls: extraCalls(pairs),
+      duplicateBilledPairs: firstFew(pairs).map(([row, times]): DuplicatePair => {
+        const { endpoint, mobile, hash, hash_type, date } = this.entryAt(row);
+        return { endpoint, mobile, hash, hash_type, date, times };
+      }),
+      duplicateBilledByApi: questions.length,
+      duplicateBilledByApiCalls: extraCalls(questions),
+      duplicateBilledByApiQuestions: firstFew(questions).map(([row, times]): DuplicateQuestion => {
+        const { endpoint, mobile, hash, hash_type, date } = this.entryAt(row);
+        return { api: ENDPOINTS[endpoint].api, endpoint, mobile, hash, hash_type, date, times };
+      }),
     };
   }
 
@@ -207,51 +394,34 @@ export class Ledger {
     this.length = 0;
     this.hashCount = 0;
     this.billedCount = 0;
+    this.generation++;
     this.counts.clear();
-    this.firstBilled = new Map();
-    this.firstBilledOverflow = new Map();
-    this.duplicates = new Map();
-    this.duplicateCalls = 0;
+    this.questions.clear();
   }
 
-  /** Track billed (endpoint, number) pairs; a second billing of a pair is a duplicate. */
-  private noteBilled(endpoint: EndpointId, identity: Identity, row: number): void {
-    const kind = identity.kind === 'md5' ? 'md5' : 'sha256';
-    const digest = identity.kind === 'md5' ? identity.md5 : identity.sha256;
-    const mapKey = `${endpoint}\n${kind}`;
-    let firsts = this.firstBilled.get(mapKey);
-    if (!firsts) this.firstBilled.set(mapKey, (firsts = new Map()));
-    const prefix = digestPrefix(digest);
-    const first = firsts.get(prefix);
-    const pairKey = `${mapKey}\n${digest}`;
-    if (first === undefined) {
-      firsts.set(prefix, row);
-      return;
-    }
-    let firstRow: number | undefined = first;
-    if (this.digestOf(first, kind) !== digest) {
-      // Another pair shares the 52-bit prefix (vanishingly rare): fall back to exact keys.
-      firstRow = this.firstBilledOverflow.get(pairKey);
-      if (firstRow === undefined) {
-        this.firstBilledOverflow.set(pairKey, row);
-        return;
-      }
-    }
-    const duplicate = this.duplicates.get(pairKey);
-    if (duplicate) duplicate.times++;
-    else this.duplicates.set(pairKey, { endpoint, row: firstRow, times: 2 });
-    this.duplicateCalls++;
+  /** Track the billed question; a number on an API that takes md5 forms is also keyed by its md5. */
+  private noteBilled(row: number, endpointIndex: number, date: number, identity: Identity): void {
+    const primary: DigestKeyOf = identity.kind === 'md5' ? { kind: 'md5', hex: identity.md5 } : { kind: 'sha256', hex: identity.sha256 };
+    const keys =
+      identity.kind === 'number' && API_TAKES_MD5[API_INDEX_OF_ENDPOINT[endpointIndex]!]
+        ? [primary, { kind: 'md5' as const, hex: md5Hex(identity.mobile) }]
+        : [primary];
+    this.questions.note(row, endpointIndex, date, keys);
   }
 
-  /** The digest a row was billed under: the sha256 of its number, or its stored hash. */
+  private column(row: number, name: 'endpoint' | 'date'): number {
+    return this.chunks[Math.floor(row / CHUNK)]![name][row % CHUNK]!;
+  }
+
+  /** The digest of a row's number of `kind`: its stored hash, or computed from the number. */
   private digestOf(row: number, kind: 'sha256' | 'md5'): string | undefined {
     const chunk = this.chunks[Math.floor(row / CHUNK)]!;
     const offset = row % CHUNK;
     const hash = this.hashAt(chunk.hashSlot[offset]!);
     if (hash) return hash.type === kind ? hash.hex : undefined;
     const mobile = chunk.mobile[offset]!;
-    if (Number.isNaN(mobile) || kind !== 'sha256') return undefined;
-    return sha256Hex(String(mobile));
+    if (Number.isNaN(mobile)) return undefined;
+    return kind === 'sha256' ? sha256Hex(String(mobile)) : md5Hex(String(mobile));
   }
 
   private storeHash(hex: string, type: number): number {
@@ -278,9 +448,20 @@ export class Ledger {
   }
 }
 
+/** Billed calls beyond the first, over (first row, times) pairs. */
+function extraCalls(repeated: ReadonlyArray<[number, number]>): number {
+  return repeated.reduce((sum, [, times]) => sum + times - 1, 0);
+}
+
+/** The first few, in ledger order of their first billing. */
+function firstFew(repeated: Array<[number, number]>): Array<[number, number]> {
+  return repeated.sort((a, b) => a[0] - b[0]).slice(0, DUPLICATE_PAIRS_SHOWN);
+}
+
 function newChunk(): Chunk {
   return {
     time: new Float64Array(CHUNK),
+    tMs: new Float64Array(CHUNK),
     endpoint: new Uint8Array(CHUNK),
     form: new Uint8Array(CHUNK),
     mobile: new Float64Array(CHUNK),

@@ -42,6 +42,12 @@ export interface EmulatorOptions {
   sameNumberWindowMs?: number;
   /** Pinned answers: a file path or the parsed map. Default none. */
   fixtures?: string | FixtureMap;
+  /**
+   * Numbers whose sha256 and md5 forms are answered as the numbers (besides the
+   * fixture numbers): 11-digit numbers, or a file with one a line (`--numbers FILE`).
+   * Numbers seen in clear during the run are never added. Default none.
+   */
+  knownNumbers?: readonly string[] | string;
   /** PEM of the RSA private key to use; default a fresh 2048-bit key. */
   rsaPrivateKeyPem?: string;
   /** File holding the PEM of the RSA private key (`--rsa-private-key`). */
@@ -69,6 +75,7 @@ export interface ResolvedEmulatorOptions {
   quota: number | undefined;
   sameNumberWindowMs: number | undefined;
   fixtures: string | FixtureMap | undefined;
+  knownNumbers: readonly string[] | string | undefined;
   rsaPrivateKeyPem: string | undefined;
   rsaPrivateKeyFile: string | undefined;
   rsaPublicKeyFile: string | undefined;
@@ -92,7 +99,7 @@ export const EMULATOR_DEFAULTS = {
 
 /** A wrong option value; `option` is the command-line flag. */
 export class EmulatorOptionError extends Error {
-  readonly code = 'RISKSCREEN_EMULATOR_OPTION';
+  readonly code: string = 'RISKSCREEN_EMULATOR_OPTION';
   constructor(
     readonly option: string,
     message: string,
@@ -101,6 +108,22 @@ export class EmulatorOptionError extends Error {
     this.name = 'EmulatorOptionError';
   }
 }
+
+/**
+ * A file named by an option cannot be read, written or understood (`--numbers`,
+ * `--rsa-private-key`, `--rsa-public-key-out`): a configuration problem (exit 4),
+ * not a wrong flag.
+ */
+export class EmulatorFileError extends EmulatorOptionError {
+  override readonly code: string = 'RISKSCREEN_EMULATOR_FILE';
+  constructor(option: string, message: string) {
+    super(option, message);
+    this.name = 'EmulatorFileError';
+  }
+}
+
+/** The highest `--qps` accepted: more than the emulator can serve, and the limiter keeps one slot a call. */
+export const MAX_QPS = 1_000_000;
 
 export function resolveEmulatorOptions(options: EmulatorOptions = {}): ResolvedEmulatorOptions {
   const host = options.host ?? EMULATOR_DEFAULTS.host;
@@ -128,6 +151,15 @@ export function resolveEmulatorOptions(options: EmulatorOptions = {}): ResolvedE
   const errorRates = errorRatesByApi(errorRatesGiven);
 
   const qps = optionalPositiveInt('--qps', options.qps);
+  if (qps !== undefined && qps > MAX_QPS) {
+    throw new EmulatorOptionError('--qps', `${qps} is over the ceiling of ${MAX_QPS} calls a second (leave --qps out for no limit)`);
+  }
+  if (options.knownNumbers !== undefined && typeof options.knownNumbers !== 'string' && !Array.isArray(options.knownNumbers)) {
+    throw new EmulatorOptionError('--numbers', 'knownNumbers must be an array of 11-digit numbers or a file path');
+  }
+  if (typeof options.knownNumbers === 'string' && options.knownNumbers.trim() === '') {
+    throw new EmulatorOptionError('--numbers', 'the file path must not be empty');
+  }
   const quota = optionalNonNegativeInt('--quota', options.quota);
   const sameNumberWindowMs = optionalPositiveInt('--same-number-window-ms', options.sameNumberWindowMs);
 
@@ -152,6 +184,7 @@ export function resolveEmulatorOptions(options: EmulatorOptions = {}): ResolvedE
     quota,
     sameNumberWindowMs,
     fixtures: options.fixtures,
+    knownNumbers: options.knownNumbers,
     rsaPrivateKeyPem: options.rsaPrivateKeyPem,
     rsaPrivateKeyFile: options.rsaPrivateKeyFile,
     rsaPublicKeyFile: options.rsaPublicKeyFile,

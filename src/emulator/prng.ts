@@ -1,9 +1,31 @@
 /**
- * A small seeded pseudo-random generator (sfc32) for the emulator's faults and latency
- * draws, so a run with the same seed and the same request order injects the same
- * faults. Not for anything secret.
+ * The emulator's seeded randomness for faults and latency. Not for anything secret.
+ *
+ * - {@link keyedUniform}: a draw that is a pure function of the seed, a domain
+ *   (`fault` or `latency`), the endpoint, the number (its sha256, or the md5 when that
+ *   is all there is), the date and the attempt: the same question asked for the n-th
+ *   time gets the same draw whatever else was asked before, in whatever order, by
+ *   however many clients.
+ * - {@link SeededRandom} (sfc32): a sequential stream, only for the latency of
+ *   requests whose number could not be read (there is no question to key them by).
  */
 import { createHash } from 'node:crypto';
+import { sha256Bytes } from './digests.js';
+
+export type DrawDomain = 'fault' | 'latency';
+
+/** Uniform in [0, 1), 53 bits, from sha256 of the inputs. */
+export function keyedUniform(
+  seed: string,
+  domain: DrawDomain,
+  endpoint: string,
+  digest: { kind: 'sha256' | 'md5'; hex: string },
+  date: string | undefined,
+  attempt: number,
+): number {
+  const bytes = sha256Bytes(`${seed}\n${domain}\n${endpoint}\n${digest.kind}:${digest.hex}\n${date ?? ''}\n${attempt}`);
+  return (bytes.readUInt32BE(0) * 2_097_152 + (bytes.readUInt32BE(4) >>> 11)) / 9_007_199_254_740_992;
+}
 
 export class SeededRandom {
   private a = 0;

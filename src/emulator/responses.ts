@@ -124,7 +124,8 @@ function envelope(reason: string, result: Record<string, unknown>): string {
  * - mobile_online_sha256_cmcc `J201901141703399055`: `J` + yyyyMMddHHmmss + 4 digits;
  * - ctccCallduration `J103201712261751495244`: `J103` + yyyyMMddHHmmss + 4 digits.
  * The trailing digits are a per-format counter, so ids are unique while fewer than
- * 10^4 (10^8) answers of one format are given in one second.
+ * 10^4 (10^8) answers of one format are given in one second. The counters are not
+ * reset with the ledger, so ids do not repeat after `POST /__sim/reset` either.
  */
 export class OrderIds {
   private second = -1;
@@ -152,10 +153,6 @@ export class OrderIds {
       case 'ctccCallduration/query':
         return `J103${this.longStamp}${this.count('J103', 4)}`;
     }
-  }
-
-  reset(): void {
-    this.counters.clear();
   }
 
   private count(format: string, digits: number): string {

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { EmulatorOptionError } from './options.js';
+import { EmulatorFileError, EmulatorOptionError } from './options.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -45,7 +45,7 @@ export async function prepareRsaKeys(source: RsaKeySource): Promise<RsaKeys> {
     await writeFile(publicKeyFile, publicKeyPem, { mode: 0o644 });
   } catch (err) {
     if (ownDirectory) await rm(ownDirectory, { recursive: true, force: true });
-    throw new EmulatorOptionError('--rsa-public-key-out', `cannot write ${publicKeyFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new EmulatorFileError('--rsa-public-key-out', `cannot write ${publicKeyFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   return {
     privateKey,
@@ -63,21 +63,24 @@ async function loadOrGeneratePrivateKey(source: RsaKeySource): Promise<KeyObject
     try {
       pem = await readFile(source.privateKeyFile, 'utf8');
     } catch (err) {
-      throw new EmulatorOptionError('--rsa-private-key', `cannot read ${source.privateKeyFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new EmulatorFileError('--rsa-private-key', `cannot read ${source.privateKeyFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   }
   if (pem === undefined) {
     const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: RSA_MODULUS_BITS });
     return privateKey;
   }
+  // A key read from a file is a configuration problem (exit 4); a PEM given in code is a wrong option value.
+  const problem = (message: string): EmulatorOptionError =>
+    source.privateKeyFile === undefined
+      ? new EmulatorOptionError('--rsa-private-key', message)
+      : new EmulatorFileError('--rsa-private-key', `${source.privateKeyFile} ${message}`);
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);
   } catch (err) {
-    throw new EmulatorOptionError('--rsa-private-key', `is not a PEM private key (${(err as Error).message})`);
+    throw problem(`is not a PEM private key (${(err as Error).message})`);
   }
-  if (key.asymmetricKeyType !== 'rsa') {
-    throw new EmulatorOptionError('--rsa-private-key', `holds a ${key.asymmetricKeyType ?? 'non-RSA'} key; an RSA key is needed`);
-  }
+  if (key.asymmetricKeyType !== 'rsa') throw problem(`holds a ${key.asymmetricKeyType ?? 'non-RSA'} key; an RSA key is needed`);
   return key;
 }

@@ -1,8 +1,8 @@
 /**
  * The emulator over HTTP (`node:http`): every documented Juhe path on one origin, GET
  * query strings and POST `application/x-www-form-urlencoded` bodies, plus the ledger
- * under `/__sim/`. Every response carries `x-riskscreen-emulator: 1` so it can never
- * be taken for the real service.
+ * and the known numbers under `/__sim/`. Every response carries
+ * `x-riskscreen-emulator: 1` so it can never be taken for the real service.
  *
  * `startEmulator(options)` resolves once it listens and returns where, the account it
  * accepts, the RSA public key, the ledger, `reset()` and `close()`.
@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { endpointByPath, type EndpointSpec } from '../juhe/catalogue.js';
 import { loadFixturesFile, parseFixtures, type PinnedFacts } from './fixtures.js';
+import { KnownNumbersError, loadKnownNumbers, parseNumberArray, parseNumbersBody } from './known-numbers.js';
 import type { Ledger } from './ledger.js';
 import { resolveEmulatorOptions, type EmulatorOptions, type ResolvedEmulatorOptions } from './options.js';
 import { prepareRsaKeys } from './rsa-keys.js';
@@ -20,6 +21,8 @@ import { World } from './world.js';
 export const EMULATOR_HEADER = 'x-riskscreen-emulator';
 /** A Juhe request is a key, a number and a date; anything larger is not one. */
 const MAX_BODY_BYTES = 64 * 1024;
+/** `POST /__sim/numbers`: room for about five million numbers a request. */
+const MAX_NUMBERS_BODY_BYTES = 64 * 1024 * 1024;
 /** Ledger lines written per chunk of `GET /__sim/calls`. */
 const CALLS_BATCH = 2_000;
 
@@ -37,18 +40,26 @@ export interface RunningEmulator {
   rsaPublicKeyFile: string;
   /** What to export so riskscreen talks to this emulator. */
   env: { JUHE_BASE_URL: string; JUHE_KEY: string; JUHE_OPENID: string; JUHE_RSA_PUBLIC_KEY_FILE: string };
-  options: Omit<ResolvedEmulatorOptions, 'logger'>;
+  /** The resolved options, without the logger; `knownNumbers` is the file path, or how many numbers were given. */
+  options: PrintableOptions;
   /** Every call so far (same data as `GET /__sim/calls` and `/__sim/stats`). */
   ledger: Ledger;
+  /** How many numbers the emulator knows (fixtures, `knownNumbers`, `POST /__sim/numbers`). */
+  readonly knownNumbers: number;
+  /** Same as `POST /__sim/numbers` with a JSON array: checks every number first, returns how many were new. */
+  addKnownNumbers(numbers: readonly string[]): number;
   /** Same as `POST /__sim/reset`. */
   reset(): void;
   /** Stop listening, drop connections and pending answers, remove the temporary key file. */
   close(): Promise<void>;
 }
 
+export type PrintableOptions = Omit<ResolvedEmulatorOptions, 'logger' | 'knownNumbers'> & { knownNumbers: string | number | undefined };
+
 export async function startEmulator(input: EmulatorOptions = {}): Promise<RunningEmulator> {
   const options = resolveEmulatorOptions(input);
   const pinned = await loadPinned(options.fixtures);
+  const knownNumbers = await loadKnownNumbers(options.knownNumbers);
   const rsa = await prepareRsaKeys({
     privateKeyPem: options.rsaPrivateKeyPem,
     privateKeyFile: options.rsaPrivateKeyFile,
@@ -56,6 +67,7 @@ export async function startEmulator(input: EmulatorOptions = {}): Promise<Runnin
   });
   const world = new World(options.seed, options.referenceDate, pinned);
   const service = new EmulatedService(options, world, rsa.privateKey, undefined, options.logger);
+  service.addKnownNumbers(knownNumbers);
   const pending = new Set<NodeJS.Timeout>();
 
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
@@ -76,7 +88,8 @@ export async function startEmulator(input: EmulatorOptions = {}): Promise<Runnin
   const address = server.address() as AddressInfo;
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${hostForUrl}:${address.port}`;
-  const { logger: _logger, ...printable } = options;
+  const { logger: _logger, knownNumbers: givenNumbers, ...rest } = options;
+  const printable: PrintableOptions = { ...rest, knownNumbers: typeof givenNumbers === 'string' ? givenNumbers : givenNumbers?.length };
 
   let closing: Promise<void> | undefined;
   const info: RunningEmulator = {
@@ -90,6 +103,10 @@ export async function startEmulator(input: EmulatorOptions = {}): Promise<Runnin
     env: { JUHE_BASE_URL: url, JUHE_KEY: options.key, JUHE_OPENID: options.openid, JUHE_RSA_PUBLIC_KEY_FILE: rsa.publicKeyFile },
     options: printable,
     ledger: service.ledger,
+    get knownNumbers() {
+      return service.index.size;
+    },
+    addKnownNumbers: (numbers) => service.addKnownNumbers(parseNumberArray(numbers)),
     reset: () => service.reset(),
     close: () => {
       closing ??= (async () => {
@@ -203,6 +220,8 @@ async function handleSim(
       req.resume();
       service.reset();
       return sendJson(res, 200, { reset: true });
+    case 'POST /__sim/numbers':
+      return addNumbers(req, res, service);
     case 'GET /__sim/info': {
       const running = info();
       return sendJson(res, 200, {
@@ -212,25 +231,50 @@ async function handleSim(
         openid: running.openid,
         rsaPublicKeyFile: running.rsaPublicKeyFile,
         rsaPublicKeyPem: running.rsaPublicKeyPem,
+        knownNumbers: service.index.size,
         options: running.options,
       });
     }
     default:
       return sendJson(res, 404, {
         error: 'unknown emulator route',
-        routes: ['GET /__sim/calls?from=N&limit=M', 'GET /__sim/stats', 'POST /__sim/reset', 'GET /__sim/info'],
+        routes: ['GET /__sim/calls?from=N&limit=M', 'GET /__sim/stats', 'POST /__sim/reset', 'POST /__sim/numbers', 'GET /__sim/info'],
       });
   }
 }
 
-/** The ledger as JSON lines, written in batches that respect backpressure. */
+/** `POST /__sim/numbers`: a JSON array or one number a line; all or nothing. */
+async function addNumbers(req: IncomingMessage, res: ServerResponse, service: EmulatedService): Promise<void> {
+  const body = await readBody(req, MAX_NUMBERS_BODY_BYTES);
+  if (body.kind === 'aborted') return;
+  if (body.kind === 'too_large') return sendJson(res, 413, { error: `body over ${MAX_NUMBERS_BODY_BYTES} bytes; send the numbers in parts` });
+  let numbers: string[];
+  try {
+    numbers = parseNumbersBody(body.text);
+  } catch (err) {
+    if (err instanceof KnownNumbersError) return sendJson(res, 400, { error: err.message });
+    throw err;
+  }
+  const added = service.addKnownNumbers(numbers);
+  return sendJson(res, 200, { added, known: service.index.size });
+}
+
+/**
+ * The ledger as JSON lines, written in batches that respect backpressure. The end is
+ * fixed when the request arrives (header `x-riskscreen-ledger-rows`), and a reset
+ * while it streams ends it there: the rows after it are gone.
+ */
 async function streamCalls(res: ServerResponse, ledger: Ledger, query: URLSearchParams): Promise<void> {
   const from = wholeNumber(query.get('from')) ?? 0;
   const limit = wholeNumber(query.get('limit')) ?? Number.POSITIVE_INFINITY;
-  // The end is fixed now, so calls arriving while this streams do not extend it.
   const end = Math.min(ledger.size, from + limit);
-  res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
-  for (let row = from; row < end && !res.destroyed; row += CALLS_BATCH) {
+  const epoch = ledger.epoch;
+  res.writeHead(200, {
+    'content-type': 'application/x-ndjson; charset=utf-8',
+    'x-riskscreen-ledger-rows': String(Math.max(0, end - from)),
+    'x-riskscreen-ledger-epoch': String(epoch),
+  });
+  for (let row = from; row < end && !res.destroyed && ledger.epoch === epoch; row += CALLS_BATCH) {
     let text = '';
     for (const entry of ledger.entries(row, Math.min(CALLS_BATCH, end - row))) text += `${JSON.stringify(entry)}\n`;
     if (!res.write(text)) await new Promise<void>((resolve) => {
@@ -253,15 +297,15 @@ function wholeNumber(text: string | null): number | undefined {
 type BodyRead = { kind: 'ok'; text: string } | { kind: 'too_large' } | { kind: 'aborted' };
 
 /** The request body as text; nothing is kept past the limit, and a client that leaves mid-body ends the read. */
-function readBody(req: IncomingMessage): Promise<BodyRead> {
+function readBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<BodyRead> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      if (size <= maxBytes) chunks.push(chunk);
     });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? { kind: 'too_large' } : { kind: 'ok', text: Buffer.concat(chunks).toString('utf8') }));
+    req.on('end', () => resolve(size > maxBytes ? { kind: 'too_large' } : { kind: 'ok', text: Buffer.concat(chunks).toString('utf8') }));
     // After 'end' this settles nothing (a promise resolves once); before it, the client is gone.
     req.on('close', () => resolve({ kind: 'aborted' }));
     req.on('error', () => resolve({ kind: 'aborted' }));

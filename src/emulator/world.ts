@@ -13,15 +13,19 @@
  *   reference date, so a recently re-issued (recycled) number has a short tenure and
  *   the resale answer depends on the date asked;
  * - call minutes (China Telecom): spread over codes 0..11 for normal lines, near zero
- *   for suspended, unavailable and pre-cancel lines.
+ *   for suspended, unavailable and pre-cancel lines;
+ * - about 1% of numbers each have no record at the line-status source (224922), the
+ *   tenure sources (224801, both tenure APIs) and the resale source (232703), drawn
+ *   separately per API; call minutes' 232403 stays tied to inactive lines. A fixture
+ *   that pins an API's data (status, tenure, resale) gives that API a record.
  * Fixtures pin any of these for given numbers.
  */
-import { createHash } from 'node:crypto';
 import type { ApiId } from '../juhe/catalogue.js';
 import type { TenureBucket } from '../juhe/model.js';
 import { CARRIER_NAMES, type Carrier } from '../phone/carrier.js';
 import { lookupPrefix } from '../phone/prefixes.js';
 import { NO_RECORD_CODE } from './api-codes.js';
+import { sha256Bytes } from './digests.js';
 import type { LineState, PinnedFacts } from './fixtures.js';
 import type { Identity } from './identity.js';
 
@@ -44,6 +48,8 @@ export interface NumberFacts {
   calledCode: number;
   /** Error codes pinned by fixtures, per API. */
   errors: Partial<Record<ApiId, number>>;
+  /** The sources with no record of this number (about 1% each): status 224922, tenure 224801, resale 232703. */
+  noRecord: { status: boolean; tenure: boolean; resale: boolean };
 }
 
 /** What the world says to one question: data, or a documented code instead. */
@@ -123,6 +129,8 @@ const PLACES: ReadonlyArray<readonly [province: string, city: string]> = [
 ];
 
 const DAY_MS = 86_400_000;
+/** The share of numbers a source (status, tenure, resale) has no record of. */
+export const NO_RECORD_SHARE = 0.01;
 
 export class World {
   private readonly referenceDay: number;
@@ -186,6 +194,12 @@ export class World {
     if (pin?.callingCode !== undefined) callingCode = pin.callingCode;
     if (pin?.calledCode !== undefined) calledCode = pin.calledCode;
     const minutesPinned = pin?.callingCode !== undefined || pin?.calledCode !== undefined;
+    const sparse = identity.kind === 'md5' ? this.draws('no-record md5', identity.md5) : this.draws('no-record', identity.sha256);
+    const noRecord = {
+      status: pin?.state === undefined && sparse[0]! < NO_RECORD_SHARE,
+      tenure: pin?.tenure === undefined && pin?.activated === undefined && sparse[1]! < NO_RECORD_SHARE,
+      resale: pin?.activated === undefined && sparse[2]! < NO_RECORD_SHARE,
+    };
 
     return {
       carrier,
@@ -201,6 +215,7 @@ export class World {
       callingCode,
       calledCode,
       errors: pin?.errors ?? {},
+      noRecord,
     };
   }
 
@@ -211,25 +226,27 @@ export class World {
     if (pinnedError !== undefined) return { kind: 'error', code: pinnedError, facts };
     switch (api) {
       case 'tenureCmcc':
-        if (facts.carrier !== 'cmcc') return { kind: 'error', code: NO_RECORD_CODE.tenureCmcc, facts };
+        if (facts.carrier !== 'cmcc' || facts.noRecord.tenure) return { kind: 'error', code: NO_RECORD_CODE.tenureCmcc, facts };
         return { kind: 'data', facts };
       case 'callDuration':
         if (facts.carrier !== 'ctcc' || !facts.hasCallRecord) return { kind: 'error', code: NO_RECORD_CODE.callDuration, facts };
         return { kind: 'data', facts };
       case 'resale': {
+        if (facts.noRecord.resale) return { kind: 'error', code: NO_RECORD_CODE.resale, facts };
         if (facts.activated === null) return { kind: 'data', facts, res: 3 };
         // 1: activated after the date (re-issued to a new subscriber); 2: on or before it.
         return { kind: 'data', facts, res: facts.activated > (date ?? '') ? 1 : 2 };
       }
       case 'status':
       case 'tenure':
+        if (facts.noRecord[api]) return { kind: 'error', code: NO_RECORD_CODE[api], facts };
         return { kind: 'data', facts };
     }
   }
 
   /** Eight uniform draws in [0, 1) from the seed and a digest. */
   private draws(domain: string, digestHex: string): number[] {
-    const digest = createHash('sha256').update(`${this.seed}\n${domain}\n${digestHex}`).digest();
+    const digest = sha256Bytes(`${this.seed}\n${domain}\n${digestHex}`);
     const out: number[] = [];
     for (let i = 0; i < 8; i++) out.push(digest.readUInt32BE(i * 4) / 4_294_967_296);
     return out;

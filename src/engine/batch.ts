@@ -3,7 +3,7 @@
  * what `riskscreen status` shows; its counters move as jobs finish.
  */
 import type { ApiId } from '../juhe/catalogue.js';
-import type { InputOptions } from '../input/index.js';
+import type { InputFingerprint, InputOptions } from '../input/index.js';
 
 export const BATCH_STATUSES = ['queued', 'ingesting', 'screening', 'reporting', 'done', 'failed', 'cancelled', 'blocked'] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
@@ -18,6 +18,8 @@ export interface BatchInput {
   name: string;
   sha256: string;
   bytes: number;
+  /** Of the stored copy: later reads prove they read the same bytes the same way. */
+  fingerprint: InputFingerprint;
 }
 
 export interface BatchOptions {

@@ -4,7 +4,7 @@
  * already holds.
  */
 import { API_IDS, type ApiId } from '../juhe/catalogue.js';
-import { readPhoneList, scanPhoneList, type InputCounts, type InputOptions } from '../input/index.js';
+import { readPhoneList, type InputCounts, type InputOptions } from '../input/index.js';
 import type { EngineKeys } from './keys.js';
 import { planRecord, ResaleQuestionsSeen } from './plan.js';
 import { resolveProfile } from './profiles.js';
@@ -27,11 +27,11 @@ export async function estimateBatch(
   keys: EngineKeys,
   cache: ResultCache | null,
 ): Promise<Estimate> {
-  const scan = await scanPhoneList(file, input);
   const profile = resolveProfile(profileName);
   const questions = Object.fromEntries(API_IDS.map((api) => [api, 0])) as Record<ApiId, number>;
   const cached = cache ? (Object.fromEntries(API_IDS.map((api) => [api, 0])) as Record<ApiId, number>) : null;
   const resaleSeen = new ResaleQuestionsSeen();
+  // One read: a bad file fails here, before anything is spent (nothing is).
   const reader = await readPhoneList(file, input);
   let lookups: Array<Promise<void>> = [];
   try {
@@ -54,7 +54,7 @@ export async function estimateBatch(
     await reader.close();
   }
   return {
-    counts: scan.counts,
+    counts: reader.counts(),
     profile: profile.name,
     questions,
     billableUpperBound: Object.values(questions).reduce((a, b) => a + b, 0),

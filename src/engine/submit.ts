@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { scanPhoneList, type InputOptions, type PhoneListScan } from '../input/index.js';
+import { scanPhoneList, type InputFingerprint, type InputOptions, type PhoneListScan } from '../input/index.js';
 import type { ApiId } from '../juhe/catalogue.js';
 import { openAtomicFile } from '../report/atomic-file.js';
 import { newBatchId, type BatchMeta } from './batch.js';
@@ -37,15 +37,19 @@ export async function submitBatch(store: BatchStore, dataDir: string, request: S
   await mkdir(dir, { recursive: true });
   const stored = join(dir, `input${extname(request.name ?? request.file).toLowerCase() || '.csv'}`);
   const { sha256, bytes } = await copyWithDigest(request.file, stored);
-  const info = await stat(request.file);
-  if (info.mtimeMs !== scan.layout.mtimeMs) {
-    throw new Error(`${request.file} changed while it was being read; submit it again`);
+  if (sha256 !== scan.fingerprint.sha256) {
+    await rm(dir, { recursive: true, force: true });
+    throw new InputChangedError(request.file);
   }
+  // The copy has the scanned bytes, so the scan's fingerprint holds for it but for the
+  // copy's own size, time and inode.
+  const copied = await stat(stored);
+  const fingerprint: InputFingerprint = { ...scan.fingerprint, bytes: copied.size, mtimeMs: copied.mtimeMs, ino: copied.ino };
   const meta: BatchMeta = {
     id,
     status: 'queued',
     reason: null,
-    input: { path: stored, name: request.name ?? basename(request.file), sha256, bytes },
+    input: { path: stored, name: request.name ?? basename(request.file), sha256, bytes, fingerprint },
     options: {
       profile: profile.name,
       apis: [...profile.apis],
@@ -58,6 +62,16 @@ export async function submitBatch(store: BatchStore, dataDir: string, request: S
   };
   await store.create(meta);
   return { meta, scan };
+}
+
+/** The list changed between the pre-flight read and the copy. */
+export class InputChangedError extends Error {
+  readonly code = 'RISKSCREEN_INPUT_CHANGED';
+  readonly exitCode = 3;
+  constructor(file: string) {
+    super(`${file} changed while it was being read; nothing was queued, submit it again`);
+    this.name = 'InputChangedError';
+  }
 }
 
 async function copyWithDigest(source: string, target: string): Promise<{ sha256: string; bytes: number }> {

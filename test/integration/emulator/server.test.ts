@@ -9,6 +9,7 @@ import { createPublicKey } from 'node:crypto';
 import { EmulatorOptionError } from '../../../src/emulator/options.js';
 import type { RunningEmulator } from '../../../src/emulator/server.js';
 import type { LedgerEntry, LedgerStats } from '../../../src/emulator/ledger.js';
+import { request } from 'undici';
 import { postForm, send, startTestEmulator, testPrivateKeyPem } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'riskscreen-emulator-test-'));
@@ -182,7 +183,13 @@ describe('emulator over HTTP', () => {
       { seq: 2, endpoint: 'mobile_online_sha256_cmcc/query', form: 'sha256', mobile: null, hash: sha256Hex('13900139000'), hash_type: 'sha256', error_code: 0, billed: true },
       { seq: 3, endpoint: 'mobile_status/query', form: 'plain', mobile: '13700137000', hash: null, hash_type: null, error_code: 10001, billed: false },
     ]);
-    for (const entry of entries) expect(Date.now() - Date.parse(entry.time)).toBeLessThan(60_000);
+    for (const entry of entries) {
+      expect(Date.now() - Date.parse(entry.time)).toBeLessThan(60_000);
+      // t_ms: the limiter's monotonic clock, ms since the epoch with fractions, close to the wall clock.
+      expect(Math.abs(entry.t_ms - Date.parse(entry.time))).toBeLessThan(1_000);
+    }
+    expect(entries.map((e) => e.t_ms)).toEqual([...entries.map((e) => e.t_ms)].sort((a, b) => a - b));
+    expect(entries.some((e) => !Number.isInteger(e.t_ms))).toBe(true);
     const page = await send(emulator, '/__sim/calls?from=1&limit=2');
     expect(page.text.trim().split('\n').map((line) => (JSON.parse(line) as LedgerEntry).seq)).toEqual([1, 2]);
 
@@ -194,12 +201,15 @@ describe('emulator over HTTP', () => {
       byCode: { '0': 3, '10001': 1 },
       duplicateBilled: 1,
       duplicateBilledCalls: 1,
-      duplicateBilledPairs: [{ endpoint: 'mobile_status/query', mobile: MOBILE, hash: null, hash_type: null, times: 2 }],
+      duplicateBilledPairs: [{ endpoint: 'mobile_status/query', mobile: MOBILE, hash: null, hash_type: null, date: null, times: 2 }],
+      duplicateBilledByApi: 1,
+      duplicateBilledByApiCalls: 1,
+      duplicateBilledByApiQuestions: [{ api: 'status', endpoint: 'mobile_status/query', mobile: MOBILE, hash: null, hash_type: null, date: null, times: 2 }],
     });
     expect(emulator.ledger.stats()).toEqual(stats);
 
     const info = (await send(emulator, '/__sim/info')).json;
-    expect(info).toMatchObject({ emulator: true, url: emulator.url, key: emulator.key, openid: emulator.openid, rsaPublicKeyFile: emulator.rsaPublicKeyFile });
+    expect(info).toMatchObject({ emulator: true, url: emulator.url, key: emulator.key, openid: emulator.openid, rsaPublicKeyFile: emulator.rsaPublicKeyFile, knownNumbers: 0 });
 
     const reset = await send(emulator, '/__sim/reset', { method: 'POST', body: '' });
     expect(reset.json).toEqual({ reset: true });
@@ -207,16 +217,105 @@ describe('emulator over HTTP', () => {
     expect((await send(emulator, '/__sim/calls')).text).toBe('');
   });
 
-  it('streams a large ledger completely', async () => {
-    const n = 3_000;
-    for (let i = 0; i < n; i += 100) {
-      await Promise.all(
-        Array.from({ length: 100 }, (_, j) => postForm(emulator, '/mobileOnline/query', { key: emulator.key, mobile: `1390000${String(i + j).padStart(4, '0')}` })),
-      );
+  it('bills a resale question per date, and counts one question billed on two endpoints of an API', async () => {
+    const key = emulator.key;
+    await postForm(emulator, '/twoSellTel/query', { key, mobile: MOBILE, date: '20200101' });
+    await postForm(emulator, '/twoSellTel/query', { key, mobile: MOBILE, date: '20210101' });
+    let stats = (await send(emulator, '/__sim/stats')).json as unknown as LedgerStats;
+    expect(stats).toMatchObject({ billed: 2, duplicateBilled: 0, duplicateBilledByApi: 0 });
+    await postForm(emulator, '/twoSellTel/queryEncry', { key, mobile: encodeMobile(MOBILE, 'aes', keys), date: '20210101' });
+    await postForm(emulator, '/mobile_status/query', { key, mobile: MOBILE });
+    await postForm(emulator, '/mobile_status/queryRV2', { key, mobile: encodeMobile(MOBILE, 'rsa', keys) });
+    stats = (await send(emulator, '/__sim/stats')).json as unknown as LedgerStats;
+    expect(stats).toMatchObject({ billed: 5, duplicateBilled: 0, duplicateBilledByApi: 2, duplicateBilledByApiCalls: 2 });
+    expect(stats.duplicateBilledByApiQuestions).toEqual([
+      { api: 'resale', endpoint: 'twoSellTel/query', mobile: MOBILE, hash: null, hash_type: null, date: '20210101', times: 2 },
+      { api: 'status', endpoint: 'mobile_status/query', mobile: MOBILE, hash: null, hash_type: null, date: null, times: 2 },
+    ]);
+  });
+
+  it('learns numbers from POST /__sim/numbers, as a JSON array or one a line, all or nothing', async () => {
+    const unknown = '13912340000';
+    const before = await postForm(emulator, '/twoSellTel/queryEncry', { key: emulator.key, mobile: md5Hex(unknown), date: '20200101' });
+    const asJson = await send(emulator, '/__sim/numbers', { method: 'POST', body: JSON.stringify([unknown, '13912340001']), contentType: 'application/json' });
+    expect(asJson.status).toBe(200);
+    expect(asJson.json).toEqual({ added: 2, known: 2 });
+    const asLines = await send(emulator, '/__sim/numbers', { method: 'POST', body: '13912340001\r\n13912340002\n\n', contentType: 'text/plain' });
+    expect(asLines.json).toEqual({ added: 1, known: 3 });
+    const bad = await send(emulator, '/__sim/numbers', { method: 'POST', body: '13912340003\nnope\n', contentType: 'text/plain' });
+    expect(bad.status).toBe(400);
+    expect(bad.json).toEqual({ error: 'line 2: "****" is not an allocated 11-digit mobile number' });
+    expect(emulator.knownNumbers).toBe(3);
+    // The md5 is now answered as the number, and the answer is the number's own.
+    const after = await postForm(emulator, '/twoSellTel/queryEncry', { key: emulator.key, mobile: md5Hex(unknown), date: '20200101' });
+    const plain = await postForm(emulator, '/twoSellTel/query', { key: emulator.key, mobile: unknown, date: '20200101' });
+    expect(after.json.result).toMatchObject({ res: (plain.json.result as { res: number }).res });
+    const entries = [...emulator.ledger.entries()];
+    expect(entries[0]).toMatchObject({ mobile: null, hash: md5Hex(unknown) });
+    expect(entries[1]).toMatchObject({ mobile: unknown, hash: null, form: 'md5' });
+    expect(before.json.error_code).toBe(0);
+    // Known numbers survive a reset: they are what the service knows, not what happened.
+    await send(emulator, '/__sim/reset', { method: 'POST', body: '' });
+    expect(((await send(emulator, '/__sim/info')).json as { knownNumbers: number }).knownNumbers).toBe(3);
+  });
+
+  it('streams a large ledger completely to a slow reader, and keeps serving meanwhile', async () => {
+    const n = 50_000;
+    for (let i = 0; i < n; i++) {
+      const mobile = String(13_900_000_000 + i);
+      emulator.ledger.record({ timeMs: Date.now(), tMs: performance.timeOrigin + performance.now(), endpoint: 'mobileOnline/query', identity: { kind: 'number', mobile, sha256: sha256Hex(mobile), form: 'plain' }, errorCode: 0 });
     }
-    const lines = (await send(emulator, '/__sim/calls')).text.trim().split('\n');
-    expect(lines).toHaveLength(n);
-    const mobiles = new Set(lines.map((line) => (JSON.parse(line) as LedgerEntry).mobile));
-    expect(mobiles.size).toBe(n);
+    const response = await request(`${emulator.url}/__sim/calls`);
+    expect(response.headers['x-riskscreen-ledger-rows']).toBe(String(n));
+    let text = '';
+    let chunks = 0;
+    for await (const chunk of response.body) {
+      text += (chunk as Buffer).toString();
+      if (++chunks === 2) {
+        // The server is waiting for this reader to drain, not holding the event loop.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const started = performance.now();
+        expect((await postForm(emulator, '/mobile_status/query', { key: emulator.key, mobile: MOBILE })).json.error_code).toBe(0);
+        expect(performance.now() - started).toBeLessThan(1_000);
+      }
+    }
+    const lines = text.trim().split('\n');
+    expect(lines).toHaveLength(n); // the call made while streaming is not in this read
+    lines.forEach((line, i) => {
+      const entry = JSON.parse(line) as LedgerEntry;
+      if (entry.seq !== i || entry.mobile !== String(13_900_000_000 + i)) throw new Error(`line ${i}: ${line}`);
+    });
+    expect(chunks).toBeGreaterThan(10);
+  });
+
+  it('ends a ledger stream at a reset, with only whole lines from before it', async () => {
+    const n = 200_000;
+    for (let i = 0; i < n; i++) emulator.ledger.record({ timeMs: Date.now(), tMs: performance.timeOrigin + performance.now(), endpoint: 'mobileOnline/query', identity: undefined, errorCode: 10011 });
+    const response = await request(`${emulator.url}/__sim/calls`);
+    expect(response.headers['x-riskscreen-ledger-rows']).toBe(String(n));
+    let text = '';
+    let reset = false;
+    for await (const chunk of response.body) {
+      text += (chunk as Buffer).toString();
+      if (!reset) {
+        reset = true;
+        // Let the server fill the socket and wait for it to drain, then reset under it.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect((await send(emulator, '/__sim/reset', { method: 'POST', body: '' })).json).toEqual({ reset: true });
+        // A new ledger, longer than where the stream stands: none of it may appear in this read.
+        await postForm(emulator, '/mobile_status/query', { key: emulator.key, mobile: MOBILE });
+        for (let i = 1; i < n; i++) emulator.ledger.record({ timeMs: Date.now(), tMs: performance.timeOrigin + performance.now(), endpoint: 'ctccCallduration/query', identity: undefined, errorCode: 232402 });
+      }
+    }
+    expect(text.endsWith('\n')).toBe(true);
+    const seqs = text.trim().split('\n').map((line) => (JSON.parse(line) as LedgerEntry).seq);
+    expect(seqs.length).toBeGreaterThan(0);
+    expect(seqs.length).toBeLessThan(n);
+    expect(seqs).toEqual(seqs.map((_, i) => i));
+    const stale = text.trim().split('\n').filter((line) => !line.includes('"endpoint":"mobileOnline/query"') || !line.includes('"error_code":10011'));
+    expect(stale).toEqual([]);
+    const after = await request(`${emulator.url}/__sim/calls?limit=1`);
+    expect(after.headers['x-riskscreen-ledger-rows']).toBe('1');
+    expect(JSON.parse(await after.body.text())).toMatchObject({ seq: 0, endpoint: 'mobile_status/query', mobile: MOBILE });
   });
 });

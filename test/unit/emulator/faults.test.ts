@@ -1,35 +1,87 @@
 import { describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../../src/juhe/ciphers.js';
 import { resolveEmulatorOptions } from '../../../src/emulator/options.js';
-import { ErrorInjector, Latency, Quota, SameNumberWindow, SlidingWindowLimiter } from '../../../src/emulator/faults.js';
-import { SeededRandom } from '../../../src/emulator/prng.js';
+import { AttemptCounter, ErrorInjector, Latency, Quota, SameNumberWindow, SlidingWindowLimiter } from '../../../src/emulator/faults.js';
+import { keyedUniform, SeededRandom } from '../../../src/emulator/prng.js';
+
+const digest = (mobile: string): { kind: 'sha256'; hex: string } => ({ kind: 'sha256', hex: sha256Hex(mobile) });
 
 describe('faults', () => {
-  it('draws latency fixed or uniformly in the range, reproducibly', () => {
-    expect(new Latency({ minMs: 30, maxMs: 30 }, new SeededRandom('x')).nextMs()).toBe(30);
-    const draws = Array.from({ length: 2_000 }, ((latency) => () => latency.nextMs())(new Latency({ minMs: 10, maxMs: 20 }, new SeededRandom('x'))));
+  it('picks latency fixed or uniformly in the range', () => {
+    expect(new Latency({ minMs: 30, maxMs: 30 }).fixed).toBe(true);
+    expect(new Latency({ minMs: 30, maxMs: 30 }).pickMs(0.7)).toBe(30);
+    const latency = new Latency({ minMs: 10, maxMs: 20 });
+    expect(latency.fixed).toBe(false);
+    expect([0, 0.0909, 0.0910, 0.5, 0.999999].map((u) => latency.pickMs(u))).toEqual([10, 10, 11, 15, 20]);
+    const random = new SeededRandom('x');
+    const draws = Array.from({ length: 2_000 }, () => latency.pickMs(random.next()));
     expect(Math.min(...draws)).toBe(10);
     expect(Math.max(...draws)).toBe(20);
-    const again = Array.from({ length: 2_000 }, ((latency) => () => latency.nextMs())(new Latency({ minMs: 10, maxMs: 20 }, new SeededRandom('x'))));
-    expect(again).toEqual(draws);
   });
 
   it('injects each code with its own probability, only on the APIs it belongs to', () => {
     const { errorRates } = resolveEmulatorOptions({ errorRates: '224805=0.2,224808=0.1,10014=0.05' });
-    const injector = new ErrorInjector(errorRates, new SeededRandom('rates'));
+    const injector = new ErrorInjector(errorRates);
     const counts = new Map<number | undefined, number>();
     const n = 40_000;
+    const random = new SeededRandom('rates');
     for (let i = 0; i < n; i++) {
-      const code = injector.draw('tenure');
+      const code = injector.pick('tenure', random.next());
       counts.set(code, (counts.get(code) ?? 0) + 1);
     }
-    expect((counts.get(224805) ?? 0) / n).toBeCloseTo(0.2, 1);
     expect(Math.abs((counts.get(224805) ?? 0) / n - 0.2)).toBeLessThan(0.01);
     expect(Math.abs((counts.get(224808) ?? 0) / n - 0.1)).toBeLessThan(0.01);
     expect(Math.abs((counts.get(10014) ?? 0) / n - 0.05)).toBeLessThan(0.01);
-    for (let i = 0; i < 5_000; i++) expect([undefined, 10014]).toContain(injector.draw('status'));
-    const always = new ErrorInjector(resolveEmulatorOptions({ errorRates: '232401=1' }).errorRates, new SeededRandom('r'));
-    expect(always.draw('callDuration')).toBe(232401);
-    expect(always.draw('resale')).toBeUndefined();
+    for (let i = 0; i < 5_000; i++) expect([undefined, 10014]).toContain(injector.pick('status', random.next()));
+    const always = new ErrorInjector(resolveEmulatorOptions({ errorRates: '232401=1' }).errorRates);
+    expect(always.injects('callDuration')).toBe(true);
+    expect(always.pick('callDuration', 0.999999)).toBe(232401);
+    expect(always.injects('resale')).toBe(false);
+    expect(always.pick('resale', 0)).toBeUndefined();
+  });
+
+  it('draws as a pure function of seed, domain, endpoint, number, date and attempt', () => {
+    const base = ['s', 'fault', 'twoSellTel/query', digest('13800138000'), '20200101', 0] as const;
+    const u = keyedUniform(...base);
+    expect(u).toBeGreaterThanOrEqual(0);
+    expect(u).toBeLessThan(1);
+    expect(keyedUniform(...base)).toBe(u);
+    // Every input matters.
+    const variants = [
+      keyedUniform('t', 'fault', 'twoSellTel/query', digest('13800138000'), '20200101', 0),
+      keyedUniform('s', 'latency', 'twoSellTel/query', digest('13800138000'), '20200101', 0),
+      keyedUniform('s', 'fault', 'twoSellTel/queryEncry', digest('13800138000'), '20200101', 0),
+      keyedUniform('s', 'fault', 'twoSellTel/query', digest('13800138001'), '20200101', 0),
+      keyedUniform('s', 'fault', 'twoSellTel/query', { kind: 'md5', hex: sha256Hex('13800138000') }, '20200101', 0),
+      keyedUniform('s', 'fault', 'twoSellTel/query', digest('13800138000'), '20200102', 0),
+      keyedUniform('s', 'fault', 'twoSellTel/query', digest('13800138000'), '20200101', 1),
+    ];
+    expect(new Set([u, ...variants]).size).toBe(variants.length + 1);
+    // Uniform enough: the mean of many draws is near 1/2.
+    let sum = 0;
+    for (let i = 0; i < 10_000; i++) sum += keyedUniform('s', 'fault', 'mobile_status/query', digest(String(13800000000 + i)), undefined, 0);
+    expect(Math.abs(sum / 10_000 - 0.5)).toBeLessThan(0.02);
+  });
+
+  it('counts attempts per (endpoint, date, number), compactly', () => {
+    const attempts = new AttemptCounter();
+    const a = digest('13800138000');
+    expect(attempts.peek(0, undefined, a)).toBe(0);
+    expect(attempts.next(0, undefined, a)).toBe(0);
+    expect(attempts.next(0, undefined, a)).toBe(1);
+    expect(attempts.peek(0, undefined, a)).toBe(2);
+    expect(attempts.next(1, undefined, a)).toBe(0); // another endpoint
+    expect(attempts.next(6, '20200101', a)).toBe(0); // dates are separate questions
+    expect(attempts.next(6, '20200102', a)).toBe(0);
+    expect(attempts.next(6, '20200101', a)).toBe(1);
+    expect(attempts.next(0, undefined, { kind: 'md5', hex: a.hex })).toBe(0); // a digest kind is part of the question
+    for (let i = 0; i < 200_000; i++) attempts.next(0, undefined, digest(String(13900000000 + i)));
+    expect(attempts.size).toBe(200_000 + 5);
+    expect(attempts.peek(0, undefined, a)).toBe(2);
+    // 12-byte slots, at most 3/4 full.
+    expect(attempts.bytes / attempts.size).toBeLessThan(12 / 0.375 + 1);
+    attempts.reset();
+    expect(attempts.peek(0, undefined, a)).toBe(0);
   });
 
   it('limits calls per key over any sliding second, not counting refusals', () => {

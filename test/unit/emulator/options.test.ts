@@ -4,6 +4,7 @@ import {
   DEMO_OPENID,
   EMULATOR_DEFAULTS,
   EmulatorOptionError,
+  MAX_QPS,
   parseErrorRates,
   parseLatency,
   parseWholeNumber,
@@ -82,6 +83,14 @@ describe('emulator options', () => {
     expect(parseWholeNumber('--qps', '50')).toBe(50);
     expect(optionError(() => parseWholeNumber('--qps', '5.5')).message).toBe('--qps: "5.5" is not a whole number');
     expect(optionError(() => resolveEmulatorOptions({ qps: 0 })).option).toBe('--qps');
+    expect(resolveEmulatorOptions({ qps: MAX_QPS }).qps).toBe(1_000_000);
+    const tooMany = optionError(() => resolveEmulatorOptions({ qps: MAX_QPS + 1 }));
+    expect(tooMany.option).toBe('--qps');
+    expect(tooMany.message).toMatch(/^--qps: 1000001 is over the ceiling of 1000000/);
+    expect(optionError(() => resolveEmulatorOptions({ qps: 1e12 })).option).toBe('--qps');
+    expect(optionError(() => resolveEmulatorOptions({ knownNumbers: '' })).option).toBe('--numbers');
+    expect(optionError(() => resolveEmulatorOptions({ knownNumbers: 5 as unknown as string })).option).toBe('--numbers');
+    expect(resolveEmulatorOptions({ knownNumbers: ['13800138000'] }).knownNumbers).toEqual(['13800138000']);
     expect(resolveEmulatorOptions({ quota: 0 }).quota).toBe(0);
     expect(optionError(() => resolveEmulatorOptions({ quota: -1 })).option).toBe('--quota');
     expect(optionError(() => resolveEmulatorOptions({ sameNumberWindowMs: 0 })).option).toBe('--same-number-window-ms');

@@ -19,8 +19,9 @@ const wrongAesKey = aesKeyFromOpenid('another-openid');
 const keys = { aesKey, rsaPublicKey: publicKey };
 const MOBILE = '13800138000';
 
-function decoder(): { decoder: MobileDecoder; index: ReverseIndex } {
+function decoder(known: string[] = []): { decoder: MobileDecoder; index: ReverseIndex } {
   const index = new ReverseIndex();
+  index.rememberAll(known);
   return { decoder: new MobileDecoder(aesKey, privateKey, index), index };
 }
 
@@ -35,12 +36,12 @@ function expectProblem(result: MobileDecoding, problem: 'wrong_openid' | 'bad_pa
 
 describe('request decoding', () => {
   it('reads every form on its endpoint', () => {
-    const { decoder: d } = decoder();
+    const { decoder: d } = decoder([MOBILE]);
     expectNumber(d.decode(ENDPOINTS['mobile_status/query'], MOBILE), MOBILE, 'plain');
     expectNumber(d.decode(ENDPOINTS['mobile_status/queryEncry'], encodeMobile(MOBILE, 'aes', keys)), MOBILE, 'aes');
     expectNumber(d.decode(ENDPOINTS['mobile_status/queryRV2'], encodeMobile(MOBILE, 'rsa', keys)), MOBILE, 'rsa');
     expectNumber(d.decode(ENDPOINTS['mobileOnline/queryEncry'], encodeMobile(MOBILE, 'aes', keys)), MOBILE, 'aes');
-    // Seen in clear above, so the hashes reverse to the number.
+    // A known number, so the hashes reverse to it.
     expectNumber(d.decode(ENDPOINTS['mobile_online_sha256_cmcc/query'], sha256Hex(MOBILE)), MOBILE, 'sha256');
     const encry = ENDPOINTS['twoSellTel/queryEncry'];
     expectNumber(d.decode(encry, md5Hex(MOBILE)), MOBILE, 'md5');
@@ -50,19 +51,26 @@ describe('request decoding', () => {
     expectNumber(d.decode(encry, encodeMobile(MOBILE, 'sha256+aes', keys)), MOBILE, 'sha256+aes');
   });
 
-  it('reports a hash it has never seen in clear as the hash', () => {
+  it('reports a hash of a number it does not know as the hash, even after seeing the number in clear', () => {
     const { decoder: d } = decoder();
     const sha = sha256Hex('13900139000');
     const md5 = md5Hex('13900139000');
-    expect(d.decode(ENDPOINTS['mobile_online_sha256_cmcc/query'], sha)).toEqual({ ok: true, identity: { kind: 'sha256', sha256: sha, form: 'sha256' } });
-    expect(d.decode(ENDPOINTS['twoSellTel/queryEncry'], md5)).toEqual({ ok: true, identity: { kind: 'md5', md5, form: 'md5' } });
-    expect(d.decode(ENDPOINTS['twoSellTel/queryEncry'], aesEncryptBase64(md5, aesKey))).toEqual({
-      ok: true,
-      identity: { kind: 'md5', md5, form: 'md5+aes' },
-    });
-    // Once seen in clear (AES here), both hashes reverse.
-    d.decode(ENDPOINTS['mobileOnline/queryEncry'], encodeMobile('13900139000', 'aes', keys));
-    expectNumber(d.decode(ENDPOINTS['twoSellTel/queryEncry'], md5), '13900139000', 'md5');
+    const hashes = (): MobileDecoding[] => [
+      d.decode(ENDPOINTS['mobile_online_sha256_cmcc/query'], sha),
+      d.decode(ENDPOINTS['twoSellTel/queryEncry'], md5),
+      d.decode(ENDPOINTS['twoSellTel/queryEncry'], aesEncryptBase64(md5, aesKey)),
+    ];
+    const before = hashes();
+    expect(before).toEqual([
+      { ok: true, identity: { kind: 'sha256', sha256: sha, form: 'sha256' } },
+      { ok: true, identity: { kind: 'md5', md5, form: 'md5' } },
+      { ok: true, identity: { kind: 'md5', md5, form: 'md5+aes' } },
+    ]);
+    // Seeing the number in clear (plain, AES, RSA) teaches the decoder nothing.
+    expectNumber(d.decode(ENDPOINTS['mobile_status/query'], '13900139000'), '13900139000', 'plain');
+    expectNumber(d.decode(ENDPOINTS['mobileOnline/queryEncry'], encodeMobile('13900139000', 'aes', keys)), '13900139000', 'aes');
+    expectNumber(d.decode(ENDPOINTS['mobile_status/queryRV2'], encodeMobile('13900139000', 'rsa', keys)), '13900139000', 'rsa');
+    expect(hashes()).toEqual(before);
   });
 
   it('answers AES under another openid as a wrong openid (10004), for every number', () => {
@@ -109,13 +117,14 @@ describe('request decoding', () => {
     expectProblem(d.decode(rsa, rsaOaepEncryptBase64('12345', publicKey)), 'bad_parameter');
   });
 
-  it('indexes only numbers seen in clear', () => {
+  it('never adds to the index, and skips RSA when told to', () => {
     const { decoder: d, index } = decoder();
-    d.decode(ENDPOINTS['mobile_online_sha256_cmcc/query'], sha256Hex(MOBILE));
-    expect(index.size).toBe(0);
+    d.decode(ENDPOINTS['mobile_status/query'], MOBILE);
     d.decode(ENDPOINTS['mobile_status/queryRV2'], encodeMobile(MOBILE, 'rsa', keys));
-    expect(index.size).toBe(1);
-    expect(index.numberForSha256(sha256Hex(MOBILE))).toBe(MOBILE);
-    expect(index.numberForMd5(md5Hex(MOBILE))).toBe(MOBILE);
+    d.decode(ENDPOINTS['twoSellTel/queryEncry'], encodeMobile(MOBILE, 'aes', keys));
+    expect(index.size).toBe(0);
+    const rsa = encodeMobile(MOBILE, 'rsa', keys);
+    expect(d.decode(ENDPOINTS['mobile_status/queryRV2'], rsa, { decryptRsa: false })).toMatchObject({ ok: false, form: 'rsa', problem: 'not_decrypted' });
+    expectNumber(d.decode(ENDPOINTS['mobile_status/queryEncry'], encodeMobile(MOBILE, 'aes', keys), { decryptRsa: false }), MOBILE, 'aes');
   });
 });

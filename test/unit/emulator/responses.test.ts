@@ -19,6 +19,7 @@ const FACTS: NumberFacts = {
   callingCode: 2,
   calledCode: 1,
   errors: {},
+  noRecord: { status: false, tenure: false, resale: false },
 };
 
 function body(endpoint: EndpointId, facts: Partial<NumberFacts> = {}, res?: 1 | 2 | 3): Record<string, unknown> {

@@ -71,7 +71,7 @@ describe('world', () => {
         expect(facts.tenure).toBe('left_network');
         expect(facts.activated).toBeNull();
         expect(world.answer('callDuration', byNumber(mobile))).toMatchObject({ kind: 'error', code: 232403 });
-        expect(world.answer('resale', byNumber(mobile), '20200101')).toMatchObject({ kind: 'data', res: 3 });
+        if (!facts.noRecord.resale) expect(world.answer('resale', byNumber(mobile), '20200101')).toMatchObject({ kind: 'data', res: 3 });
       } else {
         expect(facts.tenure).not.toBe('left_network');
         expect(facts.activated).toMatch(/^\d{8}$/);
@@ -87,6 +87,54 @@ describe('world', () => {
       expect(facts.isp).toBe('电信');
     }
     expect(inactive).toBeGreaterThan(100);
+  });
+
+  it('has about 1% no-record answers each for status, tenure and resale, deterministic per number', () => {
+    const world = new World('no-record', REFERENCE);
+    const again = new World('no-record', REFERENCE);
+    const sample = numbers(20_000);
+    const codes = { status: 0, tenure: 0, tenureCmcc: 0, resale: 0 };
+    let all = 0;
+    for (const mobile of sample) {
+      const status = world.answer('status', byNumber(mobile));
+      const tenure = world.answer('tenure', byNumber(mobile));
+      const cmcc = world.answer('tenureCmcc', byNumber(mobile));
+      const resale = world.answer('resale', byNumber(mobile), '20200101');
+      if (status.kind === 'error' && status.code === 224922) codes.status++;
+      if (tenure.kind === 'error' && tenure.code === 224801) codes.tenure++;
+      if (cmcc.kind === 'error' && cmcc.code === 224801) codes.tenureCmcc++;
+      if (resale.kind === 'error' && resale.code === 232703) codes.resale++;
+      if (status.kind === 'error' && tenure.kind === 'error' && resale.kind === 'error') all++;
+      expect(again.answer('status', byNumber(mobile))).toEqual(status);
+    }
+    for (const count of [codes.status, codes.tenure, codes.resale]) {
+      expect(count / sample.length).toBeGreaterThan(0.006);
+      expect(count / sample.length).toBeLessThan(0.014);
+    }
+    // Both tenure APIs agree (these are all China Mobile numbers), and the three are drawn separately.
+    expect(codes.tenureCmcc).toBe(codes.tenure);
+    expect(all).toBeLessThan(5);
+    // Call minutes keep their own rule: no record only for inactive lines and other carriers.
+    const telecom = numbers(5_000, '189').map((m) => world.factsFor(byNumber(m)));
+    expect(telecom.filter((f) => !f.hasCallRecord).every((f) => f.state === '3')).toBe(true);
+  });
+
+  it('gives a number whose data a fixture pins a record for that API', () => {
+    const world = new World('no-record', REFERENCE);
+    const unlucky = numbers(20_000).filter((m) => {
+      const { noRecord } = world.factsFor(byNumber(m));
+      return noRecord.status && noRecord.tenure;
+    });
+    const resaleless = numbers(20_000).find((m) => world.factsFor(byNumber(m)).noRecord.resale)!;
+    expect(unlucky.length).toBeGreaterThan(0);
+    const pinned = new World(
+      'no-record',
+      REFERENCE,
+      parseFixtures({ [unlucky[0]!]: { status: { state: '0' }, tenure: { bucket: '3-6' } }, [resaleless]: { resale: { activated: '20200101' } } }),
+    );
+    expect(pinned.answer('status', byNumber(unlucky[0]!))).toMatchObject({ kind: 'data' });
+    expect(pinned.answer('tenure', byNumber(unlucky[0]!))).toMatchObject({ kind: 'data' });
+    expect(pinned.answer('resale', byNumber(resaleless), '20190101')).toMatchObject({ kind: 'data', res: 1 });
   });
 
   it('spreads call minutes over the codes 0..11 for normal lines', () => {
