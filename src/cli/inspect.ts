@@ -55,7 +55,8 @@ Options:
   -h, --help             print this help
 
 Exit codes:
-  0  the file reads as a phone list (invalid rows do not change this)
+  0  the file reads as a phone list (invalid rows do not change this; with no
+     valid row at all, a warning on stderr)
   1  unexpected error (riskscreen --debug shows the stack trace)
   2  bad command line or option
   3  the file cannot be read as a phone list (the message names file, line and problem)
@@ -101,8 +102,25 @@ export async function runInspectCommand(argv: string[], io: CommandIo): Promise<
   } catch (error) {
     return failure(io, error);
   }
-  io.stdout.write(values.json ? `${JSON.stringify(jsonReport(scan), null, 2)}\n` : textReport(scan));
+  const warnings = scanWarnings(scan);
+  for (const warning of warnings) io.stderr.write(`riskscreen: warning: ${oneLine(warning)}\n`);
+  io.stdout.write(values.json ? `${JSON.stringify(jsonReport(scan, warnings), null, 2)}\n` : textReport(scan));
   return EXIT.ok;
+}
+
+/** What is worth a warning though the file reads (exit 0 all the same). */
+function scanWarnings(scan: PhoneListScan): string[] {
+  const warnings: string[] = [];
+  if (scan.counts.valid === 0) {
+    const column = describeColumn(maskedLayout(scan.layout).phoneColumn);
+    warnings.push(`${scan.layout.file}: no row has a valid mobile number: nothing would be screened (phone column ${column}; pass --column to choose another)`);
+  }
+  if (scan.layout.encodingAlternative) {
+    warnings.push(
+      `${scan.layout.file}: read as ${scan.layout.encoding}, but the bytes also read as ${scan.layout.encodingAlternative}: if names look wrong, pass --encoding ${scan.layout.encodingAlternative}`,
+    );
+  }
+  return warnings;
 }
 
 function usage(io: CommandIo, problem: string): ExitCode {
@@ -127,18 +145,36 @@ function oneLine(text: string): string {
   return text.replace(/[\r\n]+/g, ' ');
 }
 
+/** A header cell, masked if it holds a number (a header taken from a data row, or --header yes). */
+function maskedHeaderCell(cell: string): string {
+  const text = oneLine(cell);
+  return /\d{7}/.test(text.normalize('NFKC').replace(/[\s\-.()]/g, '')) ? maskMobile(text.trim()) : text;
+}
+
+function maskedLayout(layout: InputLayout): InputLayout {
+  const column = (pick: ColumnPick): ColumnPick => ({ ...pick, name: pick.name === null ? null : maskedHeaderCell(pick.name) });
+  return {
+    ...layout,
+    header: layout.header ? layout.header.map(maskedHeaderCell) : null,
+    phoneColumn: column(layout.phoneColumn),
+    dateColumn: layout.dateColumn ? column(layout.dateColumn) : null,
+  };
+}
+
 /** The phone cell of a record, masked: reports never show a whole number. */
 function maskedCell(record: PhoneRecord, layout: InputLayout): string {
   const raw = (record.fields[layout.phoneColumn.index] ?? '').trim();
   return raw === '' ? '(empty)' : maskMobile(oneLine(raw));
 }
 
-function jsonReport(scan: PhoneListScan) {
+function jsonReport(scan: PhoneListScan, warnings: string[]) {
   const { layout, counts } = scan;
   return {
     file: layout.file,
-    layout,
+    layout: maskedLayout(layout),
     counts,
+    fingerprint: scan.fingerprint,
+    warnings,
     firstInvalid: scan.firstInvalid.map((record) => ({
       index: record.index,
       line: record.line,
@@ -160,14 +196,18 @@ const SOURCE_WORDS: Record<string, string> = {
 };
 
 function textReport(scan: PhoneListScan): string {
-  const { layout, counts } = scan;
+  const { counts } = scan;
+  const layout = maskedLayout(scan.layout);
   const out: string[] = [];
   const row = (label: string, value: string) => out.push(`  ${label.padEnd(14)}${value}`);
 
   out.push(`${layout.file}`);
   row('format', `${layout.format === 'xlsx' ? 'xlsx workbook' : 'text'}, ${formatBytes(layout.bytes)}`);
   if (layout.sheet) row('sheet', `${layout.sheet.position} "${layout.sheet.name}"`);
-  if (layout.encoding) row('encoding', `${layout.encoding} (${SOURCE_WORDS[layout.encodingSource ?? 'detected']})`);
+  if (layout.encoding) {
+    const also = layout.encodingAlternative ? `; the bytes also read as ${layout.encodingAlternative}` : '';
+    row('encoding', `${layout.encoding} (${SOURCE_WORDS[layout.encodingSource ?? 'detected']}${also})`);
+  }
   if (layout.delimiter) row('delimiter', `${DELIMITER_NAMES[layout.delimiter]} (${SOURCE_WORDS[layout.delimiterSource ?? 'detected']})`);
   row(
     'header',

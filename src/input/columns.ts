@@ -4,11 +4,17 @@
  * - Phone column, by name first, in tiers: an exact mobile name (mobile, 手机号, ...),
  *   an exact generic phone name (phone, tel, 电话, 联系电话, ...), a name containing a
  *   mobile word (客户手机号1), a name containing a phone word (not landline or fax).
- *   Several columns in the best tier: the one with the most valid numbers wins.
+ *   Several columns in the best tier: the one with the most valid numbers wins. A named
+ *   column without a single valid number in the sample (a 电话 column of "手机"/"座机"
+ *   types) is passed over for one that has some.
  * - Phone column, by content otherwise: the column with the most valid mobile numbers,
  *   provided they are most of its non-empty values. Failing that, the column where
  *   most values look like numbers that were damaged (scientific notation, unallocated
  *   prefixes), so an Excel-mangled list is reported row by row rather than refused.
+ *   Columns whose name says they hold ids (订单号, 会员编号, member_no, ...) come last.
+ *   When a second column holds at least half as many numbers as the best one, nothing
+ *   says which is the phone column: the caller refuses to guess
+ *   (INPUT_AMBIGUOUS_PHONE_COLUMN) rather than spend API calls on order numbers.
  * - Date column, by name only (注册日期, reg_date, date, ...): dates by content would
  *   pick up birthdays and order dates.
  *
@@ -45,7 +51,20 @@ const PHONE_NAMES: readonly (readonly string[])[] = [
 const PHONE_WORDS_MOBILE = ['手机', 'mobile', 'cellphone', 'msisdn'];
 const PHONE_WORDS_GENERIC = ['电话', 'phone'];
 /** Names that contain a phone word but are not the mobile: landlines, fax, office lines. */
-const NOT_MOBILE_WORDS = ['固定', '固话', '座机', '传真', '办公', 'fax', 'landline', 'office', 'home'];
+const NOT_MOBILE_WORDS = [
+  '固定', '固话', '座机', '传真', '办公', '家庭', '住宅', '单位', '公司', 'fax', 'landline', 'office', 'home',
+];
+/** Words of header names of id columns, which can hold 11-digit numbers starting with 1. */
+const ID_WORDS = [
+  '编号', '单号', '订单', '账号', '帐号', '会员', '卡号', '工号', '学号', '序号', '流水', '证件', '身份证', '客户号',
+  '用户号', '代码', '编码',
+];
+/** The same in English, as whole words (`order_id`, `MemberNo`, `Card No.`). */
+const ID_TOKENS = new Set([
+  'id', 'no', 'nr', 'uid', 'uuid', 'sn', 'seq', 'serial', 'code', 'order', 'orderid', 'orderno', 'account', 'acct',
+  'accountid', 'member', 'memberid', 'memberno', 'card', 'cardno', 'ref', 'invoice', 'ticket', 'imei', 'imsi', 'iccid',
+  'qq', 'userid', 'custid', 'customerid', 'sku', 'pk',
+]);
 
 const DATE_NAMES: readonly (readonly string[])[] = [
   [
@@ -90,11 +109,6 @@ export function dateNameTier(name: string): number | undefined {
   return tier === -1 ? undefined : tier;
 }
 
-/** Whether a header row names a known phone or date column. */
-export function hasKnownColumnName(cells: readonly string[]): boolean {
-  return cells.some((cell) => phoneNameTier(cell) !== undefined || dateNameTier(cell) !== undefined);
-}
-
 /** The header cell matching a name given by the user: exactly, then ignoring case, then by `headerKey`. */
 export function findHeaderName(header: readonly string[], name: string): number {
   const wanted = name.trim();
@@ -124,31 +138,107 @@ export function measureColumns(rows: readonly (readonly string[])[]): ColumnCont
   return content;
 }
 
-/** The phone column by header name, or undefined. `content` breaks ties inside a tier. */
-export function phoneColumnByName(header: readonly string[], content: readonly ColumnContent[]): ColumnPick | undefined {
-  let best: { index: number; tier: number; valid: number } | undefined;
-  header.forEach((name, index) => {
-    const tier = phoneNameTier(name);
-    if (tier === undefined) return;
-    const valid = content[index]?.valid ?? 0;
-    if (!best || tier < best.tier || (tier === best.tier && valid > best.valid)) best = { index, tier, valid };
-  });
-  return best && { index: best.index, name: header[best.index] ?? null, source: 'name' };
+/** Whether a header name says its column holds ids (order, member, card numbers), not phones. */
+export function isIdColumnName(name: string | null | undefined): boolean {
+  if (!name || phoneNameTier(name) !== undefined) return false;
+  const text = name.normalize('NFKC');
+  if (ID_WORDS.some((word) => text.includes(word))) return true;
+  const words = text
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/);
+  return words.some((word) => ID_TOKENS.has(word));
 }
 
-/** The phone column by what its values look like, or undefined. */
-export function phoneColumnByContent(content: readonly ColumnContent[]): number | undefined {
-  const pick = (score: (column: ColumnContent) => number): number | undefined => {
-    let best: number | undefined;
-    content.forEach((column, index) => {
-      const value = score(column);
-      // "Most values are phone numbers": more than half of the non-empty ones.
-      if (value === 0 || value * 2 <= column.nonEmpty) return;
-      if (best === undefined || value > score(content[best]!)) best = index;
-    });
-    return best;
+/** A column that could be the phone column, with what its sample values look like. */
+export interface ColumnCandidate {
+  /** 0-based. */
+  index: number;
+  name: string | null;
+  valid: number;
+  damaged: number;
+  nonEmpty: number;
+}
+
+export interface ContentRanking {
+  /** The column most of whose values are mobile numbers (`valid`), or damaged ones (`damaged`). */
+  best: ColumnCandidate | undefined;
+  by: 'valid' | 'damaged' | null;
+  /** Other columns of the best's rank holding at least half as many: the choice is ambiguous. */
+  rivals: ColumnCandidate[];
+}
+
+function candidate(content: readonly ColumnContent[], header: readonly string[] | null, index: number): ColumnCandidate {
+  const column = content[index] ?? { valid: 0, damaged: 0, nonEmpty: 0 };
+  return { index, name: header?.[index] ?? null, valid: column.valid, damaged: column.damaged, nonEmpty: column.nonEmpty };
+}
+
+/**
+ * The phone column by what its values look like. A column qualifies when most of its
+ * non-empty values (more than half) are valid mobile numbers; failing any, when most
+ * look like damaged ones. Among the qualifying columns, those named like id columns
+ * come last; the one with the most wins (the leftmost on a tie), and any other of its
+ * rank holding at least half as many is a rival.
+ */
+export function rankPhoneColumnsByContent(content: readonly ColumnContent[], header: readonly string[] | null): ContentRanking {
+  const pass = (by: 'valid' | 'damaged', score: (column: ColumnCandidate) => number): ContentRanking | undefined => {
+    const qualifying = content
+      .map((_, index) => candidate(content, header, index))
+      .filter((column) => score(column) > 0 && score(column) * 2 > column.nonEmpty);
+    if (qualifying.length === 0) return undefined;
+    const named = qualifying.filter((column) => !isIdColumnName(column.name));
+    const pool = (named.length > 0 ? named : qualifying).sort((a, b) => score(b) - score(a) || a.index - b.index);
+    const best = pool[0]!;
+    return { best, by, rivals: pool.slice(1).filter((column) => score(column) * 2 >= score(best)) };
   };
-  return pick((column) => column.valid) ?? pick((column) => column.valid + column.damaged);
+  return (
+    pass('valid', (column) => column.valid) ??
+    pass('damaged', (column) => column.valid + column.damaged) ?? { best: undefined, by: null, rivals: [] }
+  );
+}
+
+export type PhoneColumnChoice =
+  | { kind: 'pick'; pick: ColumnPick }
+  | { kind: 'ambiguous'; candidates: ColumnCandidate[] }
+  | { kind: 'none' };
+
+/**
+ * The phone column of a list without `--column`: by name, else by content (see the top
+ * of this file). `header` is null for a list without a header row.
+ */
+export function choosePhoneColumn(header: readonly string[] | null, content: readonly ColumnContent[]): PhoneColumnChoice {
+  const pick = (column: ColumnCandidate, source: ColumnSource): PhoneColumnChoice => ({
+    kind: 'pick',
+    pick: { index: column.index, name: header?.[column.index] ?? null, source },
+  });
+  const ranking = rankPhoneColumnsByContent(content, header);
+  const named = header ? namedPhoneColumns(header, content) : [];
+  if (named.length > 0) {
+    const withNumbers = named.find((column) => column.valid > 0);
+    if (withNumbers) return pick(withNumbers, 'name');
+    // No named column holds a single valid number: a column that is mostly numbers wins,
+    // unless a named one is full of damaged numbers (then the user must say which).
+    if (ranking.by === 'valid' && ranking.best) {
+      const damaged = named.find((column) => column.damaged > 0 && column.damaged * 2 > column.nonEmpty);
+      if (damaged) return { kind: 'ambiguous', candidates: [damaged, ranking.best, ...ranking.rivals] };
+      if (ranking.rivals.length > 0) return { kind: 'ambiguous', candidates: [ranking.best, ...ranking.rivals] };
+      return pick(ranking.best, 'content');
+    }
+    return pick(named[0]!, 'name');
+  }
+  if (!ranking.best) return { kind: 'none' };
+  if (ranking.rivals.length > 0) return { kind: 'ambiguous', candidates: [ranking.best, ...ranking.rivals] };
+  return pick(ranking.best, 'content');
+}
+
+/** The columns with a phone name, best first: by tier, then the most valid numbers, then leftmost. */
+function namedPhoneColumns(header: readonly string[], content: readonly ColumnContent[]): ColumnCandidate[] {
+  const named: (ColumnCandidate & { tier: number })[] = [];
+  header.forEach((name, index) => {
+    const tier = phoneNameTier(name);
+    if (tier !== undefined) named.push({ ...candidate(content, header, index), tier });
+  });
+  return named.sort((a, b) => a.tier - b.tier || b.valid - a.valid || a.index - b.index);
 }
 
 export function dateColumnByName(header: readonly string[]): ColumnPick | undefined {

@@ -1,36 +1,61 @@
 /**
- * Rows of a CSV/TXT file, streamed: file bytes -> DecodeStream (UTF-8, checked) ->
- * csv-parse -> rows with their line numbers. Memory stays constant: a line is at most
- * `maxLineBytes`, and so is a quoted field running over several lines (csv-parse's
- * `max_record_size`).
+ * Rows of a CSV/TXT file, streamed: file bytes (one descriptor) -> CheckedDecoder (text,
+ * checked, as UTF-8 bytes) -> csv-parse -> rows with their line numbers. Memory stays
+ * constant: a physical line is at most `maxLineBytes` (the decoder), and so is a record
+ * spanning lines, which is a quoted field (csv-parse's `max_record_size`).
  *
- * csv-parse settings, and why:
+ * The loop pulls: one chunk of the file is read, decoded, parsed, and its rows handed
+ * on before the next chunk is read, never ahead. So an error stops the read in the chunk
+ * where it is found (a quoted field left open is refused soon after the limit, not at the
+ * end of the file), and what comes out does not depend on read timing. csv-parse keeps
+ * the state of a record cut between chunks (a CRLF, a `""`, a quoted field), so the rows
+ * are the same for any chunking.
+ *
+ * csv-parse (its Node stream `Parser`, written to chunk by chunk) settings, and why:
  * - `record_delimiter` CRLF, LF and CR all at once: files pasted together mix them, and
- *   auto-discovery would lock onto the first one seen.
- * - `relax_quotes`: a quote inside an unquoted field (`138"0013`) is text, not an error.
- *   A field that starts with a quote is quoted, as in RFC 4180, and must be closed.
+ *   auto-discovery would lock onto the first one seen. CRLF comes first, so it is one
+ *   line end; csv-parse waits for the next chunk when a chunk ends on a CR.
+ * - `quote` `"` with `relax_quotes`: a field that starts with `"` is quoted, as in RFC
+ *   4180 (delimiters, doubled quotes `""` and line breaks inside it are text); a quote
+ *   anywhere else (`138"0013`, `O"Brien`) is text instead of an error. A quoted field
+ *   ends at a quote followed by the delimiter, a line end or the end of the file; a quote
+ *   followed by anything else (`"Li" Wei`) ends the quoting there and the field goes on
+ *   as text, the quotes kept. A stray opening quote (`"Li` with no quote after it on its
+ *   line) runs on over the next lines up to the next quote: the limitation documented in
+ *   docs/input.md.
+ * - With no delimiter (a TXT list) `quote` null: quotes are plain text, each line is its
+ *   field as written, and the number's cleaning strips the quotes. csv-parse wants some
+ *   delimiter: it gets NUL, which the decoder guarantees never reaches it. (csv-parse
+ *   rather than a line reader of our own: the same line ends, last line, line limit and
+ *   line numbers as CSV, from one tokenizer, at the same speed.)
  * - `relax_column_count`: ragged rows come out as they are; the phone cell of a short
  *   row is empty, not a reason to drop the row.
- * - `skip_empty_lines` off: empty lines come through and are counted here, which also
- *   keeps line numbers exact without csv-parse's own counter (it counts a CRLF inside a
- *   quoted field as two lines).
- * - `max_record_size` = `maxLineBytes`. csv-parse counts characters of finished fields
- *   plus bytes of the current one, never more than the line's bytes, so a single long
- *   line always trips DecodeStream's exact byte limit first; csv-parse's limit only
- *   trips on a record spanning lines, which is a quoted field left open.
+ * - `skip_empty_lines` off: empty lines come through, and a row whose fields are all
+ *   blank (also `,,,` and spaces) is counted here in `blankLines`, not handed on.
+ * - `max_record_size` = `maxLineBytes`. csv-parse checks it before adding each character
+ *   to a field, against the characters of the record's finished fields plus the UTF-8
+ *   bytes of the field being read (delimiters and quotes not counted). That is never
+ *   more than a line's UTF-8 bytes, so a single long line always trips the decoder's
+ *   exact limit (INPUT_LINE_TOO_LONG) first; csv-parse's limit trips on a record spanning
+ *   lines, which is a quoted field left open (INPUT_UNCLOSED_QUOTE, at the line where
+ *   its row starts), whether or not a closing quote comes later.
+ * - `bom` off: the BOM was skipped before (encoding.ts). No `columns`, `cast`, `trim`,
+ *   `info`, `raw` or `on_record`: fields stay the text as decoded, and line numbers are
+ *   counted here, as each record is made: the previous record's line, plus one, plus the
+ *   line breaks inside its fields (csv-parse's own `info.lines` counts a CRLF inside a
+ *   quoted field as two lines; `on_record` and `info` build a context object per
+ *   record, which doubles csv-parse's time on the bench's million rows).
  */
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream';
 import { CsvError, Parser, type Options } from 'csv-parse';
-import { DecodeStream } from './decode-stream.js';
+import { CheckedDecoder } from './decoder.js';
 import type { EncodingChoice } from './encoding.js';
-import { InputFileError, isInputFileError } from './errors.js';
+import { InputFileError } from './errors.js';
 import type { Delimiter } from './options.js';
 import { formatBytes } from './options.js';
 import { isBlankRow, type RawRow, type RowStats } from './rows.js';
+import type { InputSource } from './source.js';
 
 export interface CsvRowOptions {
-  path: string;
   /** The path as the user gave it, for messages. */
   file: string;
   encoding: EncodingChoice;
@@ -38,66 +63,72 @@ export interface CsvRowOptions {
   maxLineBytes: number;
 }
 
-/**
- * With no delimiter every line is one field. csv-parse needs some delimiter, so it gets
- * NUL, which DecodeStream guarantees never reaches it.
- */
+/** The delimiter csv-parse gets for one field per line: NUL, which the decoder refuses in the text. */
 const NO_DELIMITER = '\u0000';
-const READ_CHUNK_BYTES = 256 * 1024;
 
-export async function* readCsvRows(options: CsvRowOptions, stats: RowStats): AsyncGenerator<RawRow> {
-  const { file, maxLineBytes } = options;
-  const source = createReadStream(options.path, { start: options.encoding.bomLength, highWaterMark: READ_CHUNK_BYTES });
-  const decode = new DecodeStream({
-    file,
+/** csv-parse options for `delimiter` (see the top of this file). */
+function csvParseOptions(delimiter: Delimiter | 'none', maxLineBytes: number): Options {
+  const text = delimiter === 'none';
+  return {
+    delimiter: text ? NO_DELIMITER : delimiter,
+    record_delimiter: ['\r\n', '\n', '\r'],
+    quote: text ? null : '"',
+    escape: '"',
+    relax_quotes: true,
+    relax_column_count: true,
+    skip_empty_lines: false,
+    bom: false,
+    max_record_size: maxLineBytes,
+  };
+}
+
+/** Reads the rows of `source` from its first byte after the BOM (`source.skipStart` is the caller's). */
+export async function* readCsvRows(source: InputSource, options: CsvRowOptions, stats: RowStats): AsyncGenerator<RawRow> {
+  const decoder = new CheckedDecoder({
+    file: options.file,
     encoding: options.encoding.encoding,
     source: options.encoding.source,
-    maxLineBytes,
+    maxLineBytes: options.maxLineBytes,
   });
-  const parser = new RowParser(
-    {
-      delimiter: options.delimiter === 'none' ? NO_DELIMITER : options.delimiter,
-      record_delimiter: ['\r\n', '\n', '\r'],
-      quote: '"',
-      escape: '"',
-      relax_quotes: true,
-      relax_column_count: true,
-      skip_empty_lines: false,
-      bom: false,
-      max_record_size: maxLineBytes,
-    },
-    stats,
-  );
-  // Errors reach the loop below through the parser, which pipeline destroys with them.
-  pipeline(source, decode, parser, () => {});
-
+  const parser = new RowParser(csvParseOptions(options.delimiter, options.maxLineBytes), stats);
   try {
-    for await (const row of parser as AsyncIterable<RawRow>) yield row;
+    for (;;) {
+      const bytes = await source.next();
+      const last = bytes === null;
+      const utf8 = last ? decoder.end() : decoder.write(bytes);
+      if (utf8.length > 0) await parser.parseText(utf8);
+      if (last) await parser.parseEnd();
+      for (const row of parser.takeRows()) yield row;
+      if (last) return;
+    }
   } catch (error) {
-    throw asInputError(error, file, parser.nextLine, maxLineBytes);
+    throw asInputError(error, options.file, parser.nextLine, options.maxLineBytes);
   } finally {
-    source.destroy();
-    decode.destroy();
     parser.destroy();
   }
 }
 
 /**
- * csv-parse with line numbers. Lines are counted as csv-parse makes each record (every
- * record goes out through `push`), not as the consumer takes them: when the parser
- * fails, records it made but had not yet handed on are dropped, and the failing row's
- * line must still be right. (csv-parse's `on_record` hook would do the same, but builds
- * a context object per record: a third of the parse time on a million rows.)
+ * csv-parse's Parser, written to one chunk at a time, with line numbers. Every record it
+ * makes goes out through `push`: there it gets its line, blank rows are counted, and the
+ * rows wait in `takeRows()` for the loop (they do not go through the stream's readable side,
+ * so a write is done as soon as csv-parse has parsed the chunk). Lines are counted as
+ * records are made, not as the loop takes them, so when csv-parse fails, `nextLine` is
+ * the line where the failing row starts.
  */
 class RowParser extends Parser {
-  /** The line the next record starts on: the previous one's start, plus one, plus the line breaks inside its quoted fields. */
+  /** The line the next record starts on: the previous one's, plus one, plus the line breaks inside its fields. */
   nextLine = 1;
+  private rows: RawRow[] = [];
 
   constructor(
     options: Options,
     private readonly stats: RowStats,
   ) {
     super(options);
+    // Errors come back through the write and end callbacks (parseText, parseEnd); without a
+    // listener the stream's own 'error' event would be an uncaught exception.
+    this.on('error', () => undefined);
   }
 
   override push(record: unknown, encoding?: BufferEncoding): boolean {
@@ -105,15 +136,34 @@ class RowParser extends Parser {
     const fields = record as string[];
     const line = this.nextLine;
     this.nextLine = line + 1 + lineBreaksIn(fields);
-    if (isBlankRow(fields)) {
-      this.stats.blankLines++;
-      return true;
-    }
-    const row: RawRow = { fields, line };
-    return super.push(row, encoding);
+    if (isBlankRow(fields)) this.stats.blankLines++;
+    else this.rows.push({ fields, line });
+    return true;
+  }
+
+  /** Parses the next chunk of text (UTF-8 bytes); rejects with csv-parse's error. */
+  parseText(utf8: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.write(utf8, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** Parses the end of the text (the last record, an unclosed quote); rejects with csv-parse's error. */
+  parseEnd(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.end((error?: Error | null) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** The rows made since the last call. */
+  takeRows(): RawRow[] {
+    const rows = this.rows;
+    this.rows = [];
+    return rows;
   }
 }
 
+/** Line breaks inside the fields of a record (CRLF is one). */
 function lineBreaksIn(fields: readonly string[]): number {
   let breaks = 0;
   for (const field of fields) {
@@ -127,29 +177,27 @@ function lineBreaksIn(fields: readonly string[]): number {
   return breaks;
 }
 
-function asInputError(error: unknown, file: string, pendingLine: number, maxLineBytes: number): unknown {
-  if (isInputFileError(error)) return error;
-  if (error instanceof CsvError) {
-    if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
-      return new InputFileError(
-        'INPUT_UNCLOSED_QUOTE',
-        'a quoted field in the row starting on this line is never closed (a missing closing ")',
-        { file, line: pendingLine, cause: error },
-      );
-    }
-    if (error.code === 'CSV_MAX_RECORD_SIZE') {
-      return new InputFileError(
-        'INPUT_UNCLOSED_QUOTE',
-        `a quoted field in the row starting on this line runs on past ${formatBytes(maxLineBytes)}: a closing " is missing`,
-        { file, line: pendingLine, cause: error },
-      );
-    }
-    return error;
+/**
+ * csv-parse's errors as the layer's. With the options above csv-parse raises two: a
+ * quoted field still open at the end of the file, and a record over `max_record_size`
+ * (a quoted field left open further up). `relax_quotes` and `relax_column_count` rule out
+ * its quote and column-count errors; anything else passes through as it is.
+ */
+function asInputError(error: unknown, file: string, line: number, maxLineBytes: number): unknown {
+  if (!(error instanceof CsvError)) return error;
+  if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
+    return new InputFileError('INPUT_UNCLOSED_QUOTE', 'a quoted field in the row starting on this line is never closed (a missing closing ")', {
+      file,
+      line,
+      cause: error,
+    });
   }
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return new InputFileError('INPUT_NOT_FOUND', 'no such file', { file, cause: error });
-  if (code === 'EISDIR' || code === 'EACCES' || code === 'EPERM') {
-    return new InputFileError('INPUT_UNREADABLE', `cannot read the file (${code})`, { file, cause: error });
+  if (error.code === 'CSV_MAX_RECORD_SIZE') {
+    return new InputFileError(
+      'INPUT_UNCLOSED_QUOTE',
+      `a quoted field in the row starting on this line runs on past ${formatBytes(maxLineBytes)}: a closing " is missing`,
+      { file, line, cause: error },
+    );
   }
   return error;
 }

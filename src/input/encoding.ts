@@ -5,15 +5,19 @@
  *    text"), UTF-16 BE (FE FF), GB18030 (84 31 95 33).
  * 2. No BOM but NUL bytes in every other position: UTF-16 without a BOM.
  * 3. Any other NUL or many control bytes: not text (INPUT_BINARY).
- * 4. The sample (first MiB) is valid UTF-8: UTF-8. Pure ASCII is valid UTF-8.
+ * 4. The sample (first MiB) is valid UTF-8: UTF-8, unless it also reads as GB18030 and
+ *    reads much better so (see `compareUtf8WithGb`): short GBK text, a few names, can
+ *    happen to be valid UTF-8 (郑伟 in GBK is D6 A3 CE B0, two UTF-8 characters).
+ *    Pure ASCII is UTF-8.
  * 5. Otherwise GB18030, a superset of GBK and GB2312 (Excel on Chinese Windows); if even
  *    GB18030 cannot decode it, INPUT_UNDECODABLE names the line.
  *
- * `--encoding` skips the guess; a BOM of that same encoding is still skipped.
+ * `--encoding` skips the guess; a BOM of that same encoding is skipped, and a BOM of
+ * another encoding is a contradiction the user must resolve (InputOptionError).
  */
 import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
-import { InputFileError } from './errors.js';
+import { InputFileError, InputOptionError } from './errors.js';
 
 export type EncodingSource = 'bom' | 'detected' | 'option';
 
@@ -23,6 +27,11 @@ export interface EncodingChoice {
   /** Bytes of byte order mark at the start of the file, skipped before decoding. */
   bomLength: number;
   source: EncodingSource;
+  /**
+   * Detected UTF-8 only: `gb18030` when the bytes also read as plausible GB18030 text and
+   * the call was close (UTF-8 was kept; numbers read the same either way), else null.
+   */
+  alternative?: string | null;
 }
 
 const BOMS: readonly { bytes: readonly number[]; encoding: string }[] = [
@@ -53,7 +62,11 @@ export function detectEncoding(sample: Buffer, complete: boolean, file: string):
   assertNotBinary(sample, file);
 
   const body = complete ? sample : sample.subarray(0, completeUtf8Length(sample));
-  if (isUtf8(body)) return { encoding: 'utf-8', bomLength: 0, source: 'detected' };
+  if (isUtf8(body)) {
+    const verdict = hasHighBytes(body) ? compareUtf8WithGb(body, sample, complete) : 'utf-8';
+    if (verdict === 'gb18030') return { encoding: 'gb18030', bomLength: 0, source: 'detected' };
+    return { encoding: 'utf-8', bomLength: 0, source: 'detected', alternative: verdict === 'close' ? 'gb18030' : null };
+  }
 
   const text = decodeSample(sample, 'gb18030', 0, complete);
   const bad = text.indexOf('\ufffd');
@@ -67,17 +80,38 @@ export function detectEncoding(sample: Buffer, complete: boolean, file: string):
   return { encoding: 'gb18030', bomLength: 0, source: 'detected' };
 }
 
-/** The encoding the user forced; a BOM of that encoding is skipped, any other bytes are data. */
+/**
+ * The encoding the user forced; a BOM of that encoding is skipped, any other bytes are
+ * data. A BOM of another encoding contradicts the option: InputOptionError.
+ */
 export function forcedEncoding(sample: Buffer, encoding: string): EncodingChoice {
-  if (encoding === 'utf-16') {
-    // "UTF-16" without a byte order: the BOM says which, little-endian without one (Windows).
-    const bom = findBom(sample);
-    if (bom?.encoding === 'utf-16be') return { encoding: 'utf-16be', bomLength: 2, source: 'option' };
-    return { encoding: 'utf-16le', bomLength: bom?.encoding === 'utf-16le' ? 2 : 0, source: 'option' };
+  const bom = findBom(sample);
+  const family = /^utf-?(16|32)$/.exec(encoding);
+  if (family) {
+    // "UTF-16"/"UTF-32" without a byte order: the BOM says which, little-endian without one (Windows).
+    const bits = family[1]!;
+    if (!bom) return { encoding: `utf-${bits}le`, bomLength: 0, source: 'option' };
+    if (bom.encoding === `utf-${bits}le` || bom.encoding === `utf-${bits}be`) {
+      return { encoding: bom.encoding, bomLength: bom.bytes.length, source: 'option' };
+    }
+  } else if (!bom || sameEncoding(bom.encoding, encoding)) {
+    return { encoding, bomLength: bom ? bom.bytes.length : 0, source: 'option' };
   }
-  const bom = BOMS.find((candidate) => sameEncoding(candidate.encoding, encoding) && startsWith(sample, candidate.bytes));
-  return { encoding, bomLength: bom ? bom.bytes.length : 0, source: 'option' };
+  throw new InputOptionError(
+    'encoding',
+    `the file starts with a ${BOM_NAMES[bom.encoding] ?? bom.encoding} byte order mark, so it is not ${encoding}: ` +
+      `leave --encoding out, or pass --encoding ${bom.encoding}`,
+  );
 }
+
+const BOM_NAMES: Record<string, string> = {
+  'utf-8': 'UTF-8',
+  'utf-16le': 'UTF-16 LE',
+  'utf-16be': 'UTF-16 BE',
+  'utf-32le': 'UTF-32 LE',
+  'utf-32be': 'UTF-32 BE',
+  gb18030: 'GB18030',
+};
 
 /**
  * Decodes the sample for sniffing delimiters. When the sample is cut short, a character
@@ -213,4 +247,97 @@ function lineOfByteOffset(bytes: Uint8Array, offset: number): number {
     else if (byte === 0x0d && bytes[i + 1] !== 0x0a) line++;
   }
   return line;
+}
+
+function hasHighBytes(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return true;
+  return false;
+}
+
+/** A reading is plausible when at least this share of its non-ASCII characters is. */
+const PLAUSIBLE = 0.9;
+/** UTF-8 loses outright when at most this share of its non-ASCII characters is plausible. */
+const IMPLAUSIBLE = 0.5;
+
+/**
+ * Valid UTF-8 with non-ASCII bytes: is it really GBK/GB18030? Both readings are scored by
+ * the share of their non-ASCII characters that are plausible in a Chinese phone list:
+ *
+ * - GB18030 reading: the 3,755 common hanzi (GB2312 level 1) and GB2312's punctuation
+ *   and full-width forms. Real names and addresses are almost all level-1 hanzi; UTF-8
+ *   bytes read as GB18030 give rare hanzi and undecodable bytes.
+ * - UTF-8 reading: any CJK ideograph or punctuation, full-width forms, general
+ *   punctuation, the middle dot of transliterated names, emoji, and accented Latin
+ *   letters next to an ASCII letter (José, Zoë). GBK read as UTF-8 gives Greek, Cyrillic,
+ *   Hebrew, combining marks and control characters, none of them in a word.
+ *
+ * `gb18030` when the GB18030 reading is plausible (90%) and the UTF-8 one is not (50% or
+ * less); `close` when both are more or less plausible (UTF-8 is kept: the digits read
+ * the same either way, only names may not); `utf-8` otherwise.
+ */
+export function compareUtf8WithGb(utf8Bytes: Buffer, sample: Buffer, complete: boolean): 'utf-8' | 'gb18030' | 'close' {
+  const gb = decodeSample(sample, 'gb18030', 0, complete);
+  if (gb.indexOf('\ufffd') !== -1) return 'utf-8';
+  const gbShare = plausibleShare(gb, isPlausibleGb);
+  if (gbShare < PLAUSIBLE) return 'utf-8';
+  const utf8Share = plausibleShare(utf8Bytes.toString('utf8'), isPlausibleUtf8);
+  if (utf8Share <= IMPLAUSIBLE) return 'gb18030';
+  return utf8Share < PLAUSIBLE ? 'close' : 'utf-8';
+}
+
+function plausibleShare(text: string, plausible: (text: string, index: number, code: number) => boolean): number {
+  let total = 0;
+  let good = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    total++;
+    if (plausible(text, i, code)) good++;
+    if (code >= 0xd800 && code <= 0xdbff) i++; // a pair is one character
+  }
+  return total === 0 ? 1 : good / total;
+}
+
+function isPlausibleGb(_text: string, _index: number, code: number): boolean {
+  return commonChinese()[code] === 1;
+}
+
+function isPlausibleUtf8(text: string, index: number, code: number): boolean {
+  if (commonChinese()[code] === 1) return true;
+  if (code >= 0x3400 && code <= 0x9fff) return true; // CJK ideographs, rare ones too
+  if (code >= 0xf900 && code <= 0xfaff) return true; // CJK compatibility ideographs
+  if (code >= 0x3000 && code <= 0x303f) return true; // CJK punctuation
+  if (code >= 0xff00 && code <= 0xffef) return true; // full-width forms
+  if (code >= 0x2000 && code <= 0x206f) return true; // general punctuation
+  if (code >= 0x20a0 && code <= 0x20cf) return true; // currency signs
+  if (code === 0x00b7 || code === 0x00a0) return true; // middle dot, no-break space
+  if (code >= 0xd83c && code <= 0xd83e) return true; // emoji (high surrogates of U+1F000-1FBFF)
+  if (code >= 0x00c0 && code <= 0x024f && code !== 0x00d7 && code !== 0x00f7) {
+    return isAsciiLetter(text.charCodeAt(index - 1)) || isAsciiLetter(text.charCodeAt(index + 1));
+  }
+  return false;
+}
+
+function isAsciiLetter(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+
+let commonChineseTable: Uint8Array | undefined;
+
+/** 1 for the characters of GB2312's symbol rows (A1-A3) and level-1 hanzi (B0-D7), by UTF-16 code. */
+function commonChinese(): Uint8Array {
+  if (commonChineseTable) return commonChineseTable;
+  const table = new Uint8Array(0x10000);
+  const bytes: number[] = [];
+  for (let lead = 0xa1; lead <= 0xd7; lead++) {
+    if (lead > 0xa3 && lead < 0xb0) continue;
+    for (let trail = 0xa1; trail <= 0xfe; trail++) bytes.push(lead, trail);
+  }
+  const text = iconv.decode(Buffer.from(bytes), 'gbk');
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80 && code !== 0xfffd) table[code] = 1;
+  }
+  commonChineseTable = table;
+  return table;
 }

@@ -34,12 +34,22 @@ export const INPUT_FILE_ERROR_CODES = [
   'INPUT_LINE_TOO_LONG',
   /** No column could be identified as the phone column, by name or by content. */
   'INPUT_NO_PHONE_COLUMN',
+  /**
+   * Several columns hold mobile numbers and nothing says which is the phone column (the
+   * message lists them): `--column` must say.
+   */
+  'INPUT_AMBIGUOUS_PHONE_COLUMN',
   /** `--column` or `--date-column` names a column the file does not have. */
   'INPUT_COLUMN_NOT_FOUND',
   /** `--sheet` names a sheet the workbook does not have. */
   'INPUT_SHEET_NOT_FOUND',
   /** A .xlsx file that cannot be opened as a workbook (corrupt, truncated, encrypted). */
   'INPUT_BAD_WORKBOOK',
+  /**
+   * The file is not the one an earlier read described (`expect`): other size, time,
+   * bytes, rows or layout; or it changed while it was being read.
+   */
+  'INPUT_CHANGED',
 ] as const;
 
 export type InputFileErrorCode = (typeof INPUT_FILE_ERROR_CODES)[number];

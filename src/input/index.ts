@@ -2,8 +2,9 @@
  * The input layer: reading phone lists (CSV, TXT, XLSX) into one record per row.
  * It knows nothing of queues or APIs. See docs/input.md.
  */
-export { readPhoneList, scanPhoneList } from './reader.js';
+export { readPhoneList, scanPhoneList, fingerprintFile } from './reader.js';
 export type { InputLayout, PhoneListReader, PhoneListScan } from './reader.js';
+export type { InputFingerprint, ReadExpectation } from './fingerprint.js';
 export type { PhoneRecord, RecordStatus, SkipReason, DateWarning } from './records.js';
 export type { InputCounts } from './counts.js';
 export { INPUT_DEFAULTS, resolveInputOptions } from './options.js';
@@ -13,5 +14,5 @@ export type { InputFileErrorCode } from './errors.js';
 export { normalizeMobile, INVALID_REASONS, INVALID_REASON_CODES } from './normalize.js';
 export type { InvalidReason, MobileCheck } from './normalize.js';
 export { parseDate } from './dates.js';
-export type { ColumnPick, ColumnSource } from './columns.js';
+export type { ColumnPick, ColumnSource, ColumnCandidate } from './columns.js';
 export type { SheetInfo } from './xlsx.js';

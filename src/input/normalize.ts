@@ -51,8 +51,8 @@ const MASKED = /\*|\d[xX]{2,}\d/;
 const EXCEL_FLOAT = /^(\+?\d+)\.0+$/;
 /** 13800138000.5: a fraction is not phone formatting (dotted phones end in groups of 3 or 4). */
 const DECIMAL = /^\+?\d+\.\d{1,2}$/;
-/** Characters that separate two numbers written in one cell. */
-const LIST_SEPARATORS = /[,;|/\\、\n\r]+/;
+/** Characters that separate two numbers written in one cell (spaces too: `13800138000 13900139000`). */
+const LIST_SEPARATORS = /[\s,;|/\\、]+/;
 /** Formatting between digits: spaces, dashes, dots, parentheses, commas, slashes, underscores. */
 const FORMATTING = /[\s\-\u2010-\u2015.()[\]/\\_,]/g;
 const LETTER = /\p{L}/u;
@@ -72,12 +72,14 @@ export function normalizeMobile(raw: string): MobileCheck {
   text = text.replace(QUOTES, '').trim();
   if (text === '') return refuse('empty');
 
-  if (SCIENTIFIC.test(text.replace(/\s/g, ''))) return refuse('scientific_notation');
+  const unspaced = text.replace(/\s+/g, '');
+  if (SCIENTIFIC.test(unspaced)) return refuse('scientific_notation');
   if (MASKED.test(text)) return refuse('masked');
-  const float = EXCEL_FLOAT.exec(text);
-  if (float) text = float[1] ?? text;
-  else if (DECIMAL.test(text)) return refuse('decimal');
+  // Before the .0 rule, which reads the cell without its spaces: `138 0013 8000.0`.
   if (countNumbers(text) >= 2) return refuse('multiple_numbers');
+  const float = EXCEL_FLOAT.exec(unspaced);
+  if (float) text = float[1] ?? text;
+  else if (DECIMAL.test(unspaced)) return refuse('decimal');
 
   let compact = text.replace(FORMATTING, '');
   if (LETTER.test(compact)) return refuse('letters');
@@ -86,6 +88,7 @@ export function normalizeMobile(raw: string): MobileCheck {
   if (!DIGITS_ONLY.test(compact)) return refuse(compact === '' ? 'empty' : 'invalid_characters');
 
   let digits = compact;
+  let countryCode = true;
   if (plus) {
     if (!digits.startsWith('86')) return refuse('foreign');
     digits = digits.slice(2);
@@ -96,8 +99,13 @@ export function normalizeMobile(raw: string): MobileCheck {
     return refuse('foreign');
   } else if (digits.length === 13 && digits.startsWith('861')) {
     digits = digits.slice(2);
+  } else {
+    countryCode = false;
   }
   if (digits.startsWith('0')) return refuse('landline');
+  // After +86 an area code drops its 0: +86 10 1234 5678 is Beijing, +86 21 ... Shanghai.
+  // Mobile numbers start 13-19, never 10 or 2-9.
+  if (countryCode && digits !== '' && (!digits.startsWith('1') || digits.startsWith('10'))) return refuse('landline');
   if (digits.length < 11) return refuse('too_short');
   if (digits.length > 11) return refuse('too_long');
   return checkAllocation(digits);

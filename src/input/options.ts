@@ -16,7 +16,8 @@ export type Delimiter = (typeof DELIMITERS)[number];
 export interface InputOptions {
   /**
    * The text encoding of a CSV/TXT file. Default `auto`: detected from the bytes
-   * (BOM, else UTF-8 if the first MiB is valid UTF-8, else GB18030). Any encoding
+   * (BOM, else UTF-8 if the first MiB is valid UTF-8 and does not read far better as
+   * GB18030, else GB18030). A BOM of another encoding is refused. Any encoding
    * iconv-lite knows is accepted (`utf-8`, `utf-16le`, `utf-16be`, `utf-16`, `gb18030`,
    * `gbk`, `big5`, ...). Not for .xlsx.
    */

@@ -1,54 +1,70 @@
 /**
  * The public entry of the input layer.
  *
- * - `readPhoneList(path, options)` opens a list, decides its layout from the first
- *   bytes and rows (format, encoding, delimiter, header, phone and date columns), and
- *   returns a reader: an async iterable of one record per data row, in input order,
- *   with the counts at the end.
- * - `scanPhoneList(path, options)` reads the whole file once and returns the layout and
- *   counts. It is the pre-flight: every bad-file error a list can raise, it raises, so
- *   a caller that scans first queues nothing for a file that would fail half-way.
+ * - `readPhoneList(path, options, check?)` opens a list, decides its layout from the
+ *   first bytes and rows (format, encoding, delimiter, header, phone and date columns),
+ *   and returns a reader: an async iterable of one record per data row, in input order,
+ *   with the counts and the fingerprint at the end.
+ * - `scanPhoneList(path, options)` reads the whole file once and returns the layout,
+ *   counts and fingerprint. It is the pre-flight: every bad-file error a list can raise,
+ *   it raises, so a caller that scans first queues nothing for a file that would fail
+ *   half-way.
+ * - `fingerprintFile(path, options)`: the fingerprint alone (of a stored copy).
+ *
+ * A read opens the file once and reads everything from that descriptor (see
+ * source.ts). The same bytes with the same options give the same layout and records;
+ * `check.expect` makes a read prove it (see fingerprint.ts).
  *
  * Both stream: memory does not grow with the file, except the dedupe index (about 17 to
  * 34 bytes per unique number).
  */
-import { open, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
 import type { ColumnPick } from './columns.js';
 import { copyCounts, type InputCounts } from './counts.js';
 import { readCsvRows } from './csv-rows.js';
 import { decodeSample, detectEncoding, forcedEncoding, type EncodingSource } from './encoding.js';
 import { InputFileError, InputOptionError } from './errors.js';
+import {
+  checkLayout,
+  checkOpened,
+  checkRead,
+  layoutKeyOf,
+  type InputFingerprint,
+  type ReadExpectation,
+} from './fingerprint.js';
 import { detectFormat, type InputFormat } from './format.js';
 import { detectRowLayout, type HeaderSource } from './layout.js';
-import {
-  formatBytes,
-  MIB,
-  resolveInputOptions,
-  type Delimiter,
-  type InputOptions,
-  type ResolvedInputOptions,
-} from './options.js';
+import { MIB, resolveInputOptions, type Delimiter, type InputOptions, type ResolvedInputOptions } from './options.js';
 import { RecordBuilder, type PhoneRecord } from './records.js';
 import type { RawRow, RowStats } from './rows.js';
 import { sniffDelimiter } from './sniff.js';
+import { InputSource } from './source.js';
 import { readXlsxRows, type SheetInfo, type XlsxRowStats } from './xlsx.js';
 
 /** Bytes read up front to tell the format and the encoding and to sniff the delimiter. */
 const SAMPLE_BYTES = 1 * MIB;
-/** Rows read up front to decide the header and the columns. */
-const LAYOUT_ROWS = 1000;
+/**
+ * Rows read up front to decide the header and the columns: 1,000, or fewer if they hold
+ * 4 MiB of text (UTF-8 bytes of their fields), whichever comes first. Counted on the
+ * rows' own text, so the same file always gives the same sample.
+ */
+export const LAYOUT_LIMITS = { rows: 1000, bytes: 4 * MIB } as const;
 
 export interface InputLayout {
   /** The path as given. */
   file: string;
+  /** Size when opened (the fingerprint has it too). */
   bytes: number;
-  /** Modification time when opened: a job runner can check the file did not change between scan and read. */
+  /** Modification time when opened (the fingerprint has it too). */
   mtimeMs: number;
   format: InputFormat;
   /** Text files only: the iconv-lite encoding name and how it was chosen. */
   encoding: string | null;
   encodingSource: EncodingSource | null;
+  /**
+   * Detected UTF-8 only: `gb18030` when the bytes also read as plausible GB18030 and the
+   * call was close (names may be wrong, numbers are not; `--encoding` settles it), else null.
+   */
+  encodingAlternative: string | null;
   /** Text files only: the delimiter (`none`: one field per line) and how it was chosen. */
   delimiter: Delimiter | 'none' | null;
   delimiterSource: 'detected' | 'option' | null;
@@ -65,10 +81,12 @@ export interface InputLayout {
 
 export interface PhoneListReader extends AsyncIterable<PhoneRecord> {
   readonly layout: InputLayout;
-  /** True once every row has been read. */
+  /** True once every row has been read (and, with `expect`, found to be the expected ones). */
   readonly finished: boolean;
   /** The counts so far; final once `finished`. */
   counts(): InputCounts;
+  /** What was read, once `finished` (throws before): pass it as `expect` to a later read. */
+  fingerprint(): InputFingerprint;
   /** Stops reading and closes the file; for callers that stop before the end. */
   close(): Promise<void>;
 }
@@ -76,89 +94,143 @@ export interface PhoneListReader extends AsyncIterable<PhoneRecord> {
 export interface PhoneListScan {
   layout: InputLayout;
   counts: InputCounts;
+  fingerprint: InputFingerprint;
   /** The first invalid records, for a report (at most `keepInvalid`). */
   firstInvalid: PhoneRecord[];
   /** The first records with a date warning (at most `keepInvalid`). */
   firstDateWarnings: PhoneRecord[];
 }
 
-export async function readPhoneList(path: string, options: InputOptions = {}): Promise<PhoneListReader> {
+export type { InputFingerprint, ReadExpectation } from './fingerprint.js';
+
+/**
+ * Opens a list and decides its layout; iterate the reader for the records. The file is
+ * opened once, and everything (sample, rows, hash) is read from that one descriptor.
+ * With `check.expect`, refuses (INPUT_CHANGED) a file other than the one fingerprinted:
+ * by size, time and layout before the first record, by bytes and rows after the last.
+ */
+export async function readPhoneList(
+  path: string,
+  options: InputOptions = {},
+  check: ReadExpectation = {},
+): Promise<PhoneListReader> {
   const resolved = resolveInputOptions(options);
   const file = path;
-  const stats = await statInput(path, file, resolved.maxFileBytes);
-  if (stats.size === 0) throw new InputFileError('INPUT_EMPTY', 'the file is empty (0 bytes)', { file });
-  const sample = await readSample(path, file, Math.min(SAMPLE_BYTES, stats.size));
-  const complete = sample.length >= stats.size;
-  const format = detectFormat(sample, file);
-  const source = format === 'xlsx' ? openXlsx(path, file, resolved) : openText(path, file, resolved, sample, complete);
-
-  const buffered: RawRow[] = [];
-  let ended = false;
+  const source = await InputSource.open(path, file, { maxFileBytes: resolved.maxFileBytes, sampleBytes: SAMPLE_BYTES });
+  let rows: AsyncGenerator<RawRow> | undefined;
   try {
-    while (buffered.length < LAYOUT_ROWS) {
-      const next = await source.rows.next();
-      if (next.done) {
-        ended = true;
-        break;
-      }
-      buffered.push(next.value);
-    }
+    if (check.expect) checkOpened(check.expect, source.stats, file, check.compareInode ?? false);
+    const sample = source.sample;
+    const complete = sample.length >= source.stats.bytes;
+    const format = detectFormat(sample, file);
+    const rowSource = format === 'xlsx' ? openXlsx(source, file, resolved) : openText(source, file, resolved, complete);
+    rows = rowSource.rows;
+    const { rows: buffered, ended } = await collectLayoutRows(rows);
     if (buffered.length === 0) {
-      const where = format === 'xlsx' && source.stats.sheet ? `sheet "${source.stats.sheet.name}"` : 'the file';
+      const where = format === 'xlsx' && rowSource.stats.sheet ? `sheet "${rowSource.stats.sheet.name}"` : 'the file';
       throw new InputFileError('INPUT_EMPTY', `${where} has no rows, only blank lines`, { file });
     }
     const rowLayout = detectRowLayout(buffered, ended, resolved, file);
     const layout: InputLayout = {
       file,
-      bytes: stats.size,
-      mtimeMs: stats.mtimeMs,
+      bytes: source.stats.bytes,
+      mtimeMs: source.stats.mtimeMs,
       format,
-      encoding: source.encoding?.encoding ?? null,
-      encodingSource: source.encoding?.source ?? null,
-      delimiter: source.delimiter?.delimiter ?? null,
-      delimiterSource: source.delimiter?.source ?? null,
-      sheet: source.stats.sheet ?? null,
+      encoding: rowSource.encoding?.encoding ?? null,
+      encodingSource: rowSource.encoding?.source ?? null,
+      encodingAlternative: rowSource.encoding?.alternative ?? null,
+      delimiter: rowSource.delimiter?.delimiter ?? null,
+      delimiterSource: rowSource.delimiter?.source ?? null,
+      sheet: rowSource.stats.sheet ?? null,
       ...rowLayout,
       since: resolved.since,
     };
+    const layoutKey = layoutKeyOf(layout);
+    if (check.expect) checkLayout(check.expect, layoutKey, file);
     const builder = new RecordBuilder({
       phoneColumn: layout.phoneColumn.index,
       dateColumn: layout.dateColumn?.index ?? null,
       since: resolved.since,
     });
-    return new Reader(layout, layout.header ? buffered.slice(1) : buffered, source.rows, source.stats, builder);
+    return new Reader(
+      layout,
+      layoutKey,
+      layout.header ? buffered.slice(1) : buffered,
+      rows,
+      rowSource.stats,
+      builder,
+      source,
+      check.expect,
+    );
   } catch (error) {
-    await source.rows.return(undefined);
+    await rows?.return(undefined);
+    await source.close();
     throw error;
   }
 }
 
+/**
+ * Reads the whole list once: the pre-flight. Raises every bad-file error the list has,
+ * and returns its layout, counts and fingerprint (to pass as `expect` to later reads).
+ */
 export async function scanPhoneList(
   path: string,
   options: InputOptions = {},
-  report: { keepInvalid?: number } = {},
+  report: { keepInvalid?: number } & ReadExpectation = {},
 ): Promise<PhoneListScan> {
   const keep = report.keepInvalid ?? 10;
-  const reader = await readPhoneList(path, options);
+  const reader = await readPhoneList(path, options, report);
   const firstInvalid: PhoneRecord[] = [];
   const firstDateWarnings: PhoneRecord[] = [];
   for await (const record of reader) {
     if (record.status === 'invalid' && firstInvalid.length < keep) firstInvalid.push(record);
     if (record.dateWarning && firstDateWarnings.length < keep) firstDateWarnings.push(record);
   }
-  return { layout: reader.layout, counts: reader.counts(), firstInvalid, firstDateWarnings };
+  return { layout: reader.layout, counts: reader.counts(), fingerprint: reader.fingerprint(), firstInvalid, firstDateWarnings };
+}
+
+/**
+ * The fingerprint of a list, read in full with `options` (the same options the later
+ * reads will use). For a copy of a scanned file: its sha256, rows and layoutKey equal the
+ * scan's, and its bytes, mtimeMs and ino are the copy's own.
+ */
+export async function fingerprintFile(path: string, options: InputOptions = {}): Promise<InputFingerprint> {
+  return (await scanPhoneList(path, options, { keepInvalid: 0 })).fingerprint;
+}
+
+/**
+ * The first rows, for the layout: up to `limits.rows` rows or `limits.bytes` of field text
+ * (UTF-8), whichever comes first; `ended` when the rows ran out before that.
+ */
+export async function collectLayoutRows(
+  rows: AsyncIterator<RawRow>,
+  limits: { rows: number; bytes: number } = LAYOUT_LIMITS,
+): Promise<{ rows: RawRow[]; ended: boolean }> {
+  const buffered: RawRow[] = [];
+  let bytes = 0;
+  while (buffered.length < limits.rows && bytes < limits.bytes) {
+    const next = await rows.next();
+    if (next.done) return { rows: buffered, ended: true };
+    buffered.push(next.value);
+    for (const field of next.value.fields) bytes += Buffer.byteLength(field, 'utf8');
+  }
+  return { rows: buffered, ended: false };
 }
 
 class Reader implements PhoneListReader {
   private started = false;
   private done = false;
+  private read: InputFingerprint | undefined;
 
   constructor(
     readonly layout: InputLayout,
+    private readonly layoutKey: string,
     private buffered: RawRow[],
     private readonly rows: AsyncGenerator<RawRow>,
     private readonly stats: RowStats,
     private readonly builder: RecordBuilder,
+    private readonly source: InputSource,
+    private readonly expect: InputFingerprint | undefined,
   ) {}
 
   get finished(): boolean {
@@ -171,9 +243,15 @@ class Reader implements PhoneListReader {
     return counts;
   }
 
+  fingerprint(): InputFingerprint {
+    if (!this.read) throw new Error('the fingerprint is known once the reader has read to the end');
+    return { ...this.read };
+  }
+
   async close(): Promise<void> {
     this.buffered = [];
     await this.rows.return(undefined);
+    await this.source.close();
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<PhoneRecord> {
@@ -185,9 +263,21 @@ class Reader implements PhoneListReader {
       this.buffered = [];
       for (const row of buffered) yield this.builder.build(row);
       for await (const row of this.rows) yield this.builder.build(row);
+      const digest = await this.source.finish();
+      const read: InputFingerprint = {
+        bytes: digest.bytes,
+        mtimeMs: this.source.stats.mtimeMs,
+        ino: this.source.stats.ino,
+        sha256: digest.sha256,
+        rows: this.builder.counts.rows,
+        layoutKey: this.layoutKey,
+      };
+      if (this.expect) checkRead(this.expect, read, this.layout.file);
+      this.read = read;
       this.done = true;
     } finally {
       await this.rows.return(undefined);
+      await this.source.close();
     }
   }
 }
@@ -195,82 +285,29 @@ class Reader implements PhoneListReader {
 interface RowSource {
   rows: AsyncGenerator<RawRow>;
   stats: XlsxRowStats;
-  encoding?: { encoding: string; source: EncodingSource };
+  encoding?: { encoding: string; source: EncodingSource; alternative: string | null };
   delimiter?: { delimiter: Delimiter | 'none'; source: 'detected' | 'option' };
 }
 
-function openText(
-  path: string,
-  file: string,
-  options: ResolvedInputOptions,
-  sample: Buffer,
-  complete: boolean,
-): RowSource {
+function openText(source: InputSource, file: string, options: ResolvedInputOptions, complete: boolean): RowSource {
   if (options.sheet) throw new InputOptionError('sheet', 'applies to .xlsx workbooks only, and this file is text');
+  const sample = source.sample;
   const encoding = options.encoding ? forcedEncoding(sample, options.encoding) : detectEncoding(sample, complete, file);
   const delimiter = options.delimiter ?? sniffDelimiter(decodeSample(sample, encoding.encoding, encoding.bomLength, complete), complete);
+  source.skipStart(encoding.bomLength);
   const stats: XlsxRowStats = { blankLines: 0 };
-  const rows = readCsvRows({ path, file, encoding, delimiter, maxLineBytes: options.maxLineBytes }, stats);
+  const rows = readCsvRows(source, { file, encoding, delimiter, maxLineBytes: options.maxLineBytes }, stats);
   return {
     rows,
     stats,
-    encoding: { encoding: encoding.encoding, source: encoding.source },
+    encoding: { encoding: encoding.encoding, source: encoding.source, alternative: encoding.alternative ?? null },
     delimiter: { delimiter, source: options.delimiter ? 'option' : 'detected' },
   };
 }
 
-function openXlsx(path: string, file: string, options: ResolvedInputOptions): RowSource {
+function openXlsx(source: InputSource, file: string, options: ResolvedInputOptions): RowSource {
   if (options.encoding) throw new InputOptionError('encoding', 'applies to text files only, and this file is an .xlsx workbook');
   if (options.delimiter) throw new InputOptionError('delimiter', 'applies to text files only, and this file is an .xlsx workbook');
   const stats: XlsxRowStats = { blankLines: 0 };
-  return { rows: readXlsxRows({ path, file, sheet: options.sheet }, stats), stats };
-}
-
-async function statInput(path: string, file: string, maxFileBytes: number): Promise<Stats> {
-  let stats: Stats;
-  try {
-    stats = await stat(path);
-  } catch (error) {
-    throw fileSystemError(error, file);
-  }
-  if (!stats.isFile()) {
-    throw new InputFileError('INPUT_UNREADABLE', stats.isDirectory() ? 'this is a directory, not a file' : 'this is not a regular file', { file });
-  }
-  if (stats.size > maxFileBytes) {
-    throw new InputFileError(
-      'INPUT_TOO_LARGE',
-      `the file is ${formatBytes(stats.size)}, over the limit of ${formatBytes(maxFileBytes)}: split it, or raise the limit`,
-      { file },
-    );
-  }
-  return stats;
-}
-
-async function readSample(path: string, file: string, length: number): Promise<Buffer> {
-  try {
-    const handle = await open(path, 'r');
-    try {
-      const buffer = Buffer.alloc(length);
-      let filled = 0;
-      while (filled < length) {
-        const { bytesRead } = await handle.read(buffer, filled, length - filled, filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      return buffer.subarray(0, filled);
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    throw fileSystemError(error, file);
-  }
-}
-
-function fileSystemError(error: unknown, file: string): unknown {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new InputFileError('INPUT_NOT_FOUND', 'no such file', { file, cause: error });
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EISDIR') {
-    return new InputFileError('INPUT_UNREADABLE', `cannot read the file (${code})`, { file, cause: error });
-  }
-  return error;
+  return { rows: readXlsxRows({ source, file, sheet: options.sheet }, stats), stats };
 }

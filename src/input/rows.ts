@@ -4,7 +4,7 @@
  */
 
 export interface RawRow {
-  /** The fields exactly as decoded (CSV quotes removed, XLSX cells as text). */
+  /** The fields exactly as decoded (CSV quotes removed, a TXT line as it is, XLSX cells as text). */
   fields: string[];
   /** 1-based physical line where the row starts (CSV/TXT), or the sheet row number (XLSX). */
   line: number;

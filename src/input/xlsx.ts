@@ -1,6 +1,12 @@
 /**
- * Rows of an .xlsx workbook, streamed with exceljs's WorkbookReader: the first sheet in
- * tab order, or the one `--sheet` names (by name or 1-based position).
+ * Rows of an .xlsx workbook: the first sheet in tab order, or the one `--sheet` names
+ * (by name or 1-based position).
+ *
+ * The archive is read through its central directory (zip.ts), from the read's one file
+ * descriptor, in the order the parts are needed: the workbook's relationships and
+ * xl/workbook.xml (sheet names and order, the date system), the shared strings, the
+ * styles (which number cells are dates), then the one sheet wanted, streamed row by row
+ * by exceljs's worksheet parser. Other sheets are never read.
  *
  * Every cell becomes text, so the rest of the input layer treats a workbook exactly like
  * a CSV. A phone stored as a number cell (13800138000) must keep every digit: the
@@ -9,13 +15,15 @@
  * display format; the stored number is complete. A cell that holds the text
  * "1.38001E+10" is another matter: those digits are gone, and normalization says so.
  */
-import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { InputFileError, isInputFileError } from './errors.js';
 import type { SheetChoice } from './options.js';
 import { isBlankRow, type RawRow, type RowStats } from './rows.js';
+import { ZipDirectory, type RandomAccess } from './zip.js';
 
 export interface XlsxRowOptions {
-  path: string;
+  /** The workbook's bytes, by position (the read's one file descriptor). */
+  source: RandomAccess;
   /** The path as the user gave it, for messages. */
   file: string;
   sheet: SheetChoice | null;
@@ -34,107 +42,196 @@ export interface XlsxRowStats extends RowStats {
 interface SheetModel {
   name: string;
   id: number;
+  rId: string;
 }
+
+interface Relationship {
+  Id: string;
+  Type?: string;
+  Target: string;
+}
+
+interface SheetRow {
+  number: number;
+  values: unknown;
+  getCell(column: number): { numFmt?: unknown };
+}
+
+/**
+ * The parts of exceljs's streaming WorkbookReader used here: its parsers of each part of
+ * a workbook, called in order instead of from its own front-to-back pass over the zip.
+ */
+interface PartParsers {
+  model?: { sheets?: SheetModel[] };
+  workbookRels?: Relationship[];
+  properties?: { model?: { date1904?: boolean } };
+  _parseRels(entry: Readable): Promise<void>;
+  _parseWorkbook(entry: Readable): Promise<void>;
+  _parseSharedStrings(entry: Readable): AsyncIterable<unknown>;
+  _parseStyles(entry: Readable): Promise<void>;
+  _parseWorksheet(iterator: AsyncIterable<unknown>, sheetNo: string): Iterable<{ eventType: string; value: AsyncIterable<SheetRow> }>;
+}
+
+const RELATIONSHIP = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships/';
 
 export async function* readXlsxRows(options: XlsxRowOptions, stats: XlsxRowStats): AsyncGenerator<RawRow> {
   const { file } = options;
+  let rows: AsyncIterable<SheetRow>;
+  let date1904: boolean;
+  try {
+    ({ rows, date1904 } = await openSheet(options, stats));
+  } catch (error) {
+    throw asWorkbookError(error, file);
+  }
+  let previousLine = 0;
+  try {
+    for await (const row of rows) {
+      // `r` is optional in the file format; without it rows follow one another.
+      const line = Number.isInteger(row.number) && row.number > 0 ? row.number : previousLine + 1;
+      previousLine = line;
+      const fields = rowFields(row, date1904);
+      if (isBlankRow(fields)) {
+        stats.blankLines++;
+        continue;
+      }
+      yield { fields, line };
+    }
+  } catch (error) {
+    throw asWorkbookError(error, file);
+  }
+}
+
+async function openSheet(options: XlsxRowOptions, stats: XlsxRowStats): Promise<{ rows: AsyncIterable<SheetRow>; date1904: boolean }> {
+  const { file } = options;
   // Loaded on demand: exceljs is a large library and most lists are CSV.
   const { default: ExcelJS } = await import('exceljs');
-  const stream = createReadStream(options.path);
-  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(stream, {
+  const zip = await ZipDirectory.read(options.source);
+  const workbookPart = zip.entry('xl/workbook.xml');
+  if (!workbookPart) {
+    throw new InputFileError('INPUT_BAD_WORKBOOK', 'this is a zip archive, not an .xlsx workbook (it has no xl/workbook.xml)', {
+      file,
+    });
+  }
+  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([]), {
     worksheets: 'emit',
     sharedStrings: 'cache',
     hyperlinks: 'ignore',
     // Styles say which number cells are dates; without them a date is a day count.
     styles: 'cache',
     entries: 'ignore',
-  });
+  }) as unknown as PartParsers;
+
+  const relationshipsPart = zip.entry('xl/_rels/workbook.xml.rels');
+  if (relationshipsPart) await workbook._parseRels(await zip.open(relationshipsPart));
+  await workbook._parseWorkbook(await zip.open(workbookPart));
+  const relationships = workbook.workbookRels ?? [];
+  const sheets = workbook.model?.sheets ?? [];
+  if (sheets.length === 0) throw new InputFileError('INPUT_EMPTY', 'the workbook has no sheets', { file });
+
   const wanted = options.sheet ?? { by: 'number', position: 1 };
-  let found = false;
-  try {
-    for await (const worksheet of workbook) {
-      const sheet = describeSheet(workbook, worksheet);
-      if (found || !isWanted(sheet, wanted)) {
-        // Every other sheet is read through and dropped. exceljs parks sheets that come
-        // before the shared strings in temp files and deletes each once it is passed;
-        // a sheet left unread races that deletion and fails with an unhandled ENOENT.
-        await drain(worksheet);
+  const index =
+    wanted.by === 'number'
+      ? wanted.position - 1
+      : findIndex(sheets, (sheet) => sheet.name === wanted.name) ??
+        findIndex(sheets, (sheet) => sheet.name.trim().toLowerCase() === wanted.name.trim().toLowerCase());
+  const sheet = index === undefined ? undefined : sheets[index];
+  if (index === undefined || !sheet) {
+    const asked = wanted.by === 'name' ? `named "${wanted.name}"` : `number ${wanted.position}`;
+    const names = sheets.map((model) => `"${model.name}"`).join(', ');
+    throw new InputFileError('INPUT_SHEET_NOT_FOUND', `the workbook has no sheet ${asked} (its sheets: ${names})`, { file });
+  }
+  const target = relationships.find((relationship) => relationship.Id === sheet.rId)?.Target;
+  const sheetPart = target === undefined ? undefined : zip.entry(partPath(target));
+  if (!sheetPart) {
+    throw new InputFileError('INPUT_BAD_WORKBOOK', `the sheet "${sheet.name}" is missing from this .xlsx workbook: open it in Excel and save it again`, {
+      file,
+    });
+  }
+
+  const stringsPart = zip.entry(partOfType(relationships, 'sharedStrings') ?? 'xl/sharedStrings.xml');
+  if (stringsPart) for await (const event of workbook._parseSharedStrings(await zip.open(stringsPart))) void event;
+  const stylesPart = zip.entry(partOfType(relationships, 'styles') ?? 'xl/styles.xml');
+  if (stylesPart) await workbook._parseStyles(await zip.open(stylesPart));
+
+  stats.sheet = { name: sheet.name, position: index + 1 };
+  const sheetNo = /sheet(\d+)\.xml$/.exec(sheetPart.name)?.[1] ?? String(sheet.id);
+  const [event] = [...workbook._parseWorksheet(await zip.open(sheetPart), sheetNo)];
+  if (!event) throw new Error('exceljs gave no worksheet reader');
+  return { rows: event.value, date1904: Boolean(workbook.properties?.model?.date1904) };
+}
+
+function findIndex<T>(items: readonly T[], test: (item: T) => boolean): number | undefined {
+  const index = items.findIndex(test);
+  return index === -1 ? undefined : index;
+}
+
+/** `worksheets/sheet1.xml` (relative to xl/) or `/xl/worksheets/sheet1.xml` -> `xl/worksheets/sheet1.xml`. */
+function partPath(target: string): string {
+  if (target.startsWith('/')) return target.slice(1);
+  const parts: string[] = ['xl'];
+  for (const part of target.split('/')) {
+    if (part === '..') parts.pop();
+    else if (part !== '.' && part !== '') parts.push(part);
+  }
+  return parts.join('/');
+}
+
+function partOfType(relationships: readonly Relationship[], type: string): string | undefined {
+  const relationship = relationships.find((candidate) => candidate.Type === `${RELATIONSHIP}${type}`);
+  return relationship ? partPath(relationship.Target) : undefined;
+}
+
+function asWorkbookError(error: unknown, file: string): unknown {
+  if (isInputFileError(error)) return error;
+  // A read error of the file itself is not a damaged workbook.
+  if ((error as NodeJS.ErrnoException | undefined)?.syscall !== undefined) return error;
+  return new InputFileError(
+    'INPUT_BAD_WORKBOOK',
+    `this .xlsx workbook is damaged or incomplete (${describeCause(error)}): open it in Excel and save it again`,
+    { file, cause: error },
+  );
+}
+
+/**
+ * `row.values` is 1-based and sparse; fields are 0-based and dense up to the last cell.
+ * A formula's number result in a cell formatted as a date is a date: exceljs converts
+ * plain date cells itself, but leaves formula results (`=DATE(2023,1,5)`, `=A2+30`) as
+ * Excel day numbers.
+ */
+function rowFields(row: SheetRow, date1904: boolean): string[] {
+  const cells = Array.isArray(row.values) ? (row.values as unknown[]) : [];
+  const fields: string[] = [];
+  for (let column = 1; column < cells.length; column++) {
+    const value = cells[column];
+    const result = formulaNumber(value);
+    if (result !== undefined) {
+      const format = row.getCell(column).numFmt;
+      if (typeof format === 'string' && isDateFormat(format)) {
+        fields.push(dateText(excelSerialToDate(result, date1904)));
         continue;
       }
-      found = true;
-      stats.sheet = sheet;
-      let previousLine = 0;
-      for await (const row of worksheet) {
-        // `r` is optional in the file format; without it rows follow one another.
-        const line = Number.isInteger(row.number) && row.number > 0 ? row.number : previousLine + 1;
-        previousLine = line;
-        const fields = rowFields(row.values);
-        if (isBlankRow(fields)) {
-          stats.blankLines++;
-          continue;
-        }
-        yield { fields, line };
-      }
     }
-  } catch (error) {
-    if (isInputFileError(error)) throw error;
-    throw new InputFileError(
-      'INPUT_BAD_WORKBOOK',
-      `this .xlsx workbook is damaged or incomplete (${describeCause(error)}): open it in Excel and save it again`,
-      { file, cause: error },
-    );
-  } finally {
-    stream.destroy();
+    fields.push(cellText(value));
   }
-  if (!found) {
-    if (!hasWorkbookModel(workbook)) {
-      throw new InputFileError('INPUT_BAD_WORKBOOK', 'this is a zip archive, not an .xlsx workbook (it has no xl/workbook.xml)', {
-        file,
-      });
-    }
-    const names = sheetModels(workbook).map((sheet) => `"${sheet.name}"`);
-    if (names.length === 0) throw new InputFileError('INPUT_EMPTY', 'the workbook has no sheets', { file });
-    const asked = wanted.by === 'name' ? `named "${wanted.name}"` : `number ${wanted.position}`;
-    throw new InputFileError(
-      'INPUT_SHEET_NOT_FOUND',
-      `the workbook has no sheet ${asked} (its sheets: ${names.join(', ')})`,
-      { file },
-    );
-  }
-}
-
-async function drain(worksheet: AsyncIterable<unknown>): Promise<void> {
-  for await (const row of worksheet) void row;
-}
-
-function hasWorkbookModel(workbook: unknown): boolean {
-  return (workbook as { model?: unknown }).model !== undefined;
-}
-
-function sheetModels(workbook: unknown): SheetModel[] {
-  const model = (workbook as { model?: { sheets?: SheetModel[] } }).model;
-  return model?.sheets ?? [];
-}
-
-function describeSheet(workbook: unknown, worksheet: unknown): SheetInfo {
-  const reader = worksheet as { name?: string; id?: number | string };
-  const sheets = sheetModels(workbook);
-  const name = reader.name ?? `Sheet${reader.id ?? ''}`;
-  const index = sheets.findIndex((sheet) => sheet.name === name);
-  return { name, position: index !== -1 ? index + 1 : Number(reader.id) || 1 };
-}
-
-function isWanted(sheet: SheetInfo, wanted: SheetChoice): boolean {
-  if (wanted.by === 'number') return sheet.position === wanted.position;
-  return sheet.name === wanted.name || sheet.name.trim().toLowerCase() === wanted.name.trim().toLowerCase();
-}
-
-/** `row.values` is 1-based and sparse; fields are 0-based and dense up to the last cell. */
-function rowFields(values: unknown): string[] {
-  const cells = Array.isArray(values) ? values : [];
-  const fields: string[] = [];
-  for (let column = 1; column < cells.length; column++) fields.push(cellText(cells[column]));
   return fields;
+}
+
+function formulaNumber(value: unknown): number | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const cell = value as { formula?: unknown; sharedFormula?: unknown; result?: unknown };
+  if (!('formula' in cell) && !('sharedFormula' in cell)) return undefined;
+  return typeof cell.result === 'number' && Number.isFinite(cell.result) ? cell.result : undefined;
+}
+
+/** A number format that shows a date or time (what exceljs itself checks for plain cells). */
+export function isDateFormat(format: string): boolean {
+  const bare = format.replace(/\[[^\]]*]/g, '').replace(/"[^"]*"/g, '');
+  return /[ymdhMsb]/.test(bare);
+}
+
+/** An Excel day number (serial) as a UTC date, as exceljs converts date cells. */
+export function excelSerialToDate(serial: number, date1904: boolean): Date {
+  return new Date(Math.round((serial - 25569 + (date1904 ? 1462 : 0)) * 86_400_000));
 }
 
 /** A cell's value as text: what a CSV export of the cell would hold, digits in full. */
@@ -169,7 +266,7 @@ function numberText(value: number): string {
 }
 
 /** Dates as exceljs gives them (UTC): `2023-01-05`, or with the time when there is one. */
-function dateText(date: Date): string {
+export function dateText(date: Date): string {
   if (Number.isNaN(date.getTime())) return '';
   const iso = date.toISOString();
   const time = iso.slice(11, 19);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { phoneNameTier, dateNameTier } from '../../../src/input/columns.js';
+import { isIdColumnName, phoneNameTier, dateNameTier } from '../../../src/input/columns.js';
 import { readPhoneList } from '../../../src/input/reader.js';
 import { readAll, rejection, useTempDir } from './fixtures.js';
 
@@ -48,13 +48,111 @@ describe('header and phone column', () => {
   });
 
   it('picks by content the column where most values are mobile numbers, not landlines or IDs', async () => {
+    // The order ids are 11 digits starting 13: shaped exactly like mobile numbers, and
+    // on the left of the phone column, which has one value fewer. Their name puts them last.
     const rows = ['订单,座机,客户,身份'];
-    for (let i = 0; i < 20; i++) rows.push(`2023010${i % 10}123,010-6${String(i).padStart(7, '0')},1380013${String(8000 + i)},11010519900101${String(1000 + i)}`);
-    rows.push('20230101999,010-60000000,unknown,110105199001019999');
+    for (let i = 0; i < 20; i++) rows.push(`1300000${String(1000 + i)},010-6${String(i).padStart(7, '0')},1380013${String(8000 + i)},11010519900101${String(1000 + i)}`);
+    rows.push('13000001999,010-60000000,unknown,110105199001019999');
     const file = await dir.text('content.csv', rows.join('\n'));
     const { layout, counts } = await readAll(file);
     expect(layout.phoneColumn).toMatchObject({ index: 2, source: 'content' });
     expect(counts).toMatchObject({ rows: 21, valid: 20, invalid: 1 });
+  });
+
+  it.each([
+    ['订单号', 'the leftmost on a tie'],
+    ['会员编号', 'the leftmost on a tie'],
+    ['member_no', 'the leftmost on a tie'],
+    ['OrderID', 'the leftmost on a tie'],
+    ['卡号', 'the leftmost on a tie'],
+  ])('ranks a column named %j (ids) below the phone column by content, though it is %s', async (idName) => {
+    const rows = [`${idName},联系人,Contact`];
+    for (let i = 0; i < 30; i++) rows.push(`1350000${String(2000 + i)},客户${i},1390013${String(8000 + i)}`);
+    const file = await dir.text(`id-${encodeURIComponent(idName)}.csv`, rows.join('\n'));
+    const { layout, records } = await readAll(file);
+    expect(layout.phoneColumn).toEqual({ index: 2, name: 'Contact', source: 'content' });
+    expect(records[0]!.mobile).toBe('13900138000');
+  });
+
+  it('refuses to guess between two columns of mobile numbers, naming both, and takes --column', async () => {
+    const rows = ['A,B,C'];
+    // B has empties (only 20 numbers to A's 30): still at least half as many.
+    for (let i = 0; i < 30; i++) rows.push(`1350000${String(2000 + i)},${i % 3 === 0 ? '' : `1390013${String(8000 + i)}`},x${i}`);
+    const file = await dir.text('ambiguous.csv', rows.join('\n'));
+    const error = await rejection(readPhoneList(file));
+    expect(error).toMatchObject({ code: 'INPUT_AMBIGUOUS_PHONE_COLUMN', file, line: 1 });
+    expect(String(error.message)).toMatch(/column 1 "A" \(30 valid mobile numbers in the first 30 rows\); column 2 "B" \(20 valid/);
+    expect(String(error.message)).toMatch(/--column NAME or --column NUMBER/);
+    expect((await readAll(file, { column: 'B' })).layout.phoneColumn).toEqual({ index: 1, name: 'B', source: 'option' });
+
+    const headerless = await dir.text('ambiguous-no-header.csv', rows.slice(1).join('\n'));
+    const second = await rejection(readPhoneList(headerless));
+    expect(second).toMatchObject({ code: 'INPUT_AMBIGUOUS_PHONE_COLUMN', line: undefined });
+    expect(String(second.message)).toMatch(/column 1 \(30 valid .*column 2 \(20 valid/);
+
+    // Far fewer numbers in the second column (under half): not a rival.
+    const notes = ['A,Notes'];
+    for (let i = 0; i < 30; i++) notes.push(`1350000${String(2000 + i)},${i < 5 ? `1390013${String(8000 + i)}` : ''}`);
+    const clear = await dir.text('not-ambiguous.csv', notes.join('\n'));
+    expect((await readAll(clear)).layout.phoneColumn).toMatchObject({ index: 0, source: 'content' });
+  });
+
+  it('passes over a named column without a single valid number for a column of numbers', async () => {
+    // 电话 here is the type of phone, not the number.
+    const file = await dir.text('type-column.csv', '姓名,电话,号\n张三,手机,13800138000\n李四,座机,18612345678\n王五,手机,13312345678\n');
+    const { layout, counts } = await readAll(file);
+    expect(layout.phoneColumn).toEqual({ index: 2, name: '号', source: 'content' });
+    expect(counts.valid).toBe(3);
+    // A named column full of Excel-damaged numbers, next to a column of good ones: ask.
+    const damaged = await dir.text('damaged-named.csv', '手机号,other\n1.38001E+10,13800138000\n1.38612E+10,18612345678\n');
+    const error = await rejection(readPhoneList(damaged));
+    expect(error).toMatchObject({ code: 'INPUT_AMBIGUOUS_PHONE_COLUMN' });
+    expect(String(error.message)).toMatch(/column 1 "手机号" \(0 valid mobile numbers, 2 damaged .*column 2 "other" \(2 valid/);
+  });
+
+  it('does not take a first data row as the header because a type column holds a known name (手机, mobile, tel)', async () => {
+    for (const type of ['手机', 'mobile', 'tel']) {
+      const text = `13800138000,${type},张三\n18612345678,${type},李四\n13312345678,座机,王五\n`;
+      const file = await dir.text(`type-${type}.csv`, text);
+      const { layout, records, counts } = await readAll(file);
+      expect(layout.header).toBeNull();
+      expect(layout.phoneColumn).toEqual({ index: 0, name: null, source: 'content' });
+      expect(records.map((record) => [record.line, record.mobile])).toEqual([
+        [1, '13800138000'],
+        [2, '18612345678'],
+        [3, '13312345678'],
+      ]);
+      expect(counts).toMatchObject({ rows: 3, valid: 3, invalid: 0 });
+    }
+    // The first row's phone cell empty: 手机 comes again below, so it is a value, not a name.
+    const empty = await dir.text('type-empty-first.csv', ',手机,张三\n18612345678,手机,李四\n13312345678,手机,王五\n');
+    const read = await readAll(empty);
+    expect(read.layout.header).toBeNull();
+    expect(read.records.map((record) => record.reason)).toEqual(['empty', null, null]);
+  });
+
+  it('does not take a first row with an empty phone cell as the header', async () => {
+    const file = await dir.text('empty-first.csv', '张三,,北京\n李四,13800138000,上海\n王五,18612345678,广州\n赵六,13312345678,深圳\n');
+    const { layout, records } = await readAll(file);
+    expect(layout.header).toBeNull();
+    expect(layout.phoneColumn).toEqual({ index: 1, name: null, source: 'content' });
+    expect(records.map((record) => [record.line, record.reason])).toEqual([
+      [1, 'empty'],
+      [2, null],
+      [3, null],
+      [4, null],
+    ]);
+  });
+
+  it('does not take a first row that looks like the rows under it as the header', async () => {
+    // The first phone cell is a word, but one that comes again in the column: a value.
+    const repeated = await dir.text('first-na.csv', 'R001,张三,n/a\nR002,李四,13800138000\nR003,王五,n/a\nR004,赵六,18612345678\nR005,钱七,13312345678\n');
+    expect((await readAll(repeated)).layout.header).toBeNull();
+    // Not repeated, but the other cells have the shape of the cells below them (R001 over R002...).
+    const shaped = await dir.text('first-shaped.csv', 'R001,2023-01-05,无\nR002,2023-02-06,13800138000\nR003,2023-03-07,18612345678\nR004,2023-04-08,13312345678\n');
+    const read = await readAll(shaped);
+    expect(read.layout.header).toBeNull();
+    expect(read.records).toHaveLength(4);
   });
 
   it('finds an Excel-mangled phone column by content and refuses its rows one by one', async () => {
@@ -174,12 +272,22 @@ describe('column name tiers', () => {
     expect(phoneNameTier('手机号码')).toBe(0);
     expect(phoneNameTier('联系电话')).toBe(1);
     expect(phoneNameTier('备用手机')).toBe(2);
-    expect(phoneNameTier('家庭电话号')).toBe(3);
+    expect(phoneNameTier('备用电话号')).toBe(3);
+    for (const landline of ['家庭电话', '家庭电话号', '住宅电话', '单位电话', '公司电话', '办公电话']) expect(phoneNameTier(landline)).toBeUndefined();
     expect(phoneNameTier('固定电话')).toBeUndefined();
     expect(phoneNameTier('身份证号码')).toBeUndefined();
     expect(phoneNameTier('hotel')).toBeUndefined();
     expect(dateNameTier('注册日期')).toBe(0);
     expect(dateNameTier('Date')).toBe(1);
     expect(dateNameTier('出生日期')).toBeUndefined();
+  });
+
+  it('tells id column names', () => {
+    for (const name of ['订单号', '会员编号', '账号', '卡号', 'ID', 'member_no', 'OrderID', 'orderId', 'Card No.', 'uid', '用户ID']) {
+      expect(isIdColumnName(name)).toBe(true);
+    }
+    for (const name of ['Contact', 'Notes', 'Nokia', 'Mobile No.', '会员手机号', '联系方式', '姓名', 'Phone Number']) {
+      expect(isIdColumnName(name)).toBe(false);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sniffDelimiter } from '../../../src/input/sniff.js';
-import { readAll, useTempDir } from './fixtures.js';
+import { readAll, rejection, useTempDir } from './fixtures.js';
 
 describe('delimiters, quoting, line ends', () => {
   const dir = useTempDir();
@@ -94,6 +94,48 @@ describe('delimiters, quoting, line ends', () => {
     expect(records.map((record) => record.mobile)).toEqual(['13800138000', '18612345678', '13312345678']);
   });
 
+  it('reads a field opened by a stray quote as text, quotes and all, when the quote ending it is followed by text', async () => {
+    // The quote after Li is followed by a space, not by a delimiter or a line end: the
+    // quoting ends there and the field goes on as text up to the next delimiter.
+    const one = await dir.text('stray-one-line.csv', 'mobile,name\n13800138000,"Li" Wei,x\n');
+    expect((await readAll(one)).records[0]!.fields).toEqual(['13800138000', '"Li" Wei', 'x']);
+    // A delimiter between the quotes is inside the quoting; the next field's quotes are quotes again.
+    const comma = await dir.text('stray-comma.csv', 'mobile,name,note\n"13800138000","Li, Wei" (VIP),"x"\n18612345678,Zhao,y\n');
+    expect((await readAll(comma)).records.map((record) => [record.line, record.fields])).toEqual([
+      [2, ['13800138000', '"Li, Wei" (VIP)', 'x']],
+      [3, ['18612345678', 'Zhao', 'y']],
+    ]);
+  });
+
+  it('lets a stray opening quote with no quote after it on its line run on to the next quote (a limit of csv-parse)', async () => {
+    // "Li opens a quoted field that only the quote after Zhao ends: row 3 is read into
+    // row 2's name field. The line numbers still count every line.
+    const file = await dir.text('stray-open.csv', 'mobile,name,note\n13800138000,"Li,x\n18612345678,"Zhao",y\n13312345678,Qian,z\n');
+    const { records, counts } = await readAll(file);
+    expect(records.map((record) => [record.line, record.fields])).toEqual([
+      [2, ['13800138000', '"Li,x\n18612345678,"Zhao"', 'y']],
+      [4, ['13312345678', 'Qian', 'z']],
+    ]);
+    expect(counts).toMatchObject({ rows: 2, blankLines: 0 });
+    // With no quote at all after it the field is never closed: refused, at the line of its row.
+    const open = await dir.text('stray-unclosed.csv', 'mobile,name\n13800138000,"Li\n18612345678,Zhao\n13312345678,Qian\n');
+    expect(await rejection(readAll(open))).toMatchObject({ code: 'INPUT_UNCLOSED_QUOTE', line: 2 });
+  });
+
+  it('reads quotes in a TXT list (one number per line) as text: a stray one loses no row', async () => {
+    const file = await dir.text('stray-quotes.txt', '"13800138000\n18612345678\n"13312345678"\n19212345678"\n\n"\n');
+    const { layout, records, counts } = await readAll(file);
+    expect(layout.delimiter).toBe('none');
+    expect(records.map((record) => [record.line, record.fields[0], record.mobile, record.reason])).toEqual([
+      [1, '"13800138000', '13800138000', null],
+      [2, '18612345678', '18612345678', null],
+      [3, '"13312345678"', '13312345678', null],
+      [4, '19212345678"', '19212345678', null],
+      [6, '"', null, 'empty'],
+    ]);
+    expect(counts).toMatchObject({ rows: 5, valid: 4, blankLines: 1 });
+  });
+
   it('keeps ragged rows: a short row has an empty phone cell, a long row keeps its extra fields', async () => {
     const file = await dir.text('ragged.csv', 'name,city,mobile\nWang,Beijing,13800138000\nLi\nZhao,Shanghai,18612345678,extra,more\n');
     const { records } = await readAll(file);
@@ -122,8 +164,16 @@ describe('sniffDelimiter', () => {
     expect(sniffDelimiter('a\tb\tc\n1\t2,5\t3\n4\t5\t6\n', true)).toBe('\t');
   });
 
-  it('ignores delimiters inside quotes', () => {
+  it('ignores delimiters inside quotes, but not after a stray quote', () => {
     expect(sniffDelimiter('"a,b";c\n"1,2,3";4\n"x";y\n', true)).toBe(';');
+    // The stray quote on line 1 is closed by nothing that ends a field: lines 2-4 still count.
+    expect(sniffDelimiter('"Li;1\nWang;2\n"Zhao";3\nQian;4\n', true)).toBe(';');
+  });
+
+  it('prefers tab to comma when every line has both the same way', () => {
+    expect(sniffDelimiter('mobile\tname,city\n13800138000\tWang,Beijing\n18612345678\tLi,Shanghai\n', true)).toBe('\t');
+    // Tabs on only some lines: no tie, comma wins.
+    expect(sniffDelimiter('a,b\n1,2\n3\t,4\n', true)).toBe(',');
   });
 
   it('says none when no candidate is on most lines', () => {

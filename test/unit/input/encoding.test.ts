@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
+import { InputOptionError } from '../../../src/input/errors.js';
 import { readPhoneList } from '../../../src/input/reader.js';
 import { completeUtf8Length, firstInvalidUtf8Offset } from '../../../src/input/encoding.js';
 import { readAll, rejection, useTempDir } from './fixtures.js';
@@ -81,6 +83,53 @@ describe('encodings, detected from the bytes', () => {
     const big5 = await dir.text('big5.csv', csv([['電話', '姓名'], ['13800138000', '陳大文']]), 'big5');
     const read = await readAll(big5, { encoding: 'big5' });
     expect(read.records[0]!.fields).toEqual(['13800138000', '陳大文']);
+  });
+
+  it('reads GBK that happens to be valid UTF-8 (a few names) as GB18030', async () => {
+    // 郑伟 in GBK is D6 A3 CE B0, 谢英 D0 BB D3 A2: both valid UTF-8 (Hebrew, Greek, Cyrillic).
+    const text = 'mobile,name\n13800138000,郑伟\n13900139000,谢英\n';
+    const bytes = iconv.encode(text, 'gbk');
+    expect(isUtf8(bytes)).toBe(true);
+    const file = await dir.bytes('gbk-valid-utf8.csv', bytes);
+    const { layout, records } = await readAll(file);
+    expect(layout).toMatchObject({ encoding: 'gb18030', encodingSource: 'detected', encodingAlternative: null });
+    expect(records.map((record) => record.fields[1])).toEqual(['郑伟', '谢英']);
+  });
+
+  it('keeps UTF-8 when it reads well: accented names, Chinese, Cyrillic', async () => {
+    for (const [name, names] of [
+      ['latin', ['José', 'Zoë', 'Ångström']],
+      ['chinese', ['郑伟', '阿依古丽·买买提']],
+      ['cyrillic', ['Иван', 'Мария']],
+    ] as const) {
+      const text = `mobile,name\n${names.map((value, i) => `${13800138000 + i},${value}`).join('\n')}\n`;
+      const file = await dir.text(`utf8-${name}.csv`, text);
+      const { layout, records } = await readAll(file);
+      expect(layout).toMatchObject({ encoding: 'utf-8', encodingSource: 'detected', encodingAlternative: null });
+      expect(records.map((record) => record.fields[1])).toEqual(names);
+    }
+  });
+
+  it('keeps UTF-8 when the call is close, and says GB18030 would also read', async () => {
+    // "é" alone reads as a common hanzi in GBK (C3 A9); José and Zoë are plausible UTF-8.
+    const file = await dir.text('utf8-close.csv', 'mobile,name\n13800138000,José\n18612345678,Zoë\n13312345678,é\n');
+    const { layout, records } = await readAll(file);
+    expect(layout).toMatchObject({ encoding: 'utf-8', encodingSource: 'detected', encodingAlternative: 'gb18030' });
+    expect(records.map((record) => record.mobile)).toEqual(['13800138000', '18612345678', '13312345678']);
+  });
+
+  it('refuses --encoding contradicted by the byte order mark', async () => {
+    const utf8 = await dir.text('bom-utf8.csv', csv(ROWS), 'utf-8', true);
+    const error = await rejection(readPhoneList(utf8, { encoding: 'gbk' }));
+    expect(error).toBeInstanceOf(InputOptionError);
+    expect(error).toMatchObject({ code: 'INPUT_OPTION_INVALID', option: 'encoding', flag: '--encoding' });
+    expect(String(error.message)).toMatch(/^--encoding: the file starts with a UTF-8 byte order mark, so it is not gbk/);
+    const utf16 = await dir.text('bom-utf16.csv', csv(ROWS), 'utf-16le', true);
+    expect(await rejection(readPhoneList(utf16, { encoding: 'utf-8' }))).toMatchObject({ option: 'encoding' });
+    expect(String((await rejection(readPhoneList(utf16, { encoding: 'utf-8' }))).message)).toMatch(/UTF-16 LE byte order mark/);
+    // The same encoding, or UTF-16 without a byte order, is fine.
+    expect((await readAll(utf16, { encoding: 'utf-16' })).layout.encoding).toBe('utf-16le');
+    expect((await readAll(utf16, { encoding: 'utf-16le' })).records[0]!.fields).toEqual(ROWS[1]);
   });
 
   it('refuses bytes a forced encoding cannot decode, naming the line', async () => {

@@ -87,6 +87,33 @@ describe('riskscreen inspect', () => {
     expect(report.firstDateWarnings).toEqual([{ index: 2, line: 4 }]);
   });
 
+  it('masks numbers in the header it prints, as text and as JSON', async () => {
+    const file = await dir.text('numbers-header.csv', '13900139000,张三\n13800138000,李四\n');
+    const text = await inspect([file, '--header', 'yes', '--column', '1']);
+    expect(text.code).toBe(EXIT.ok);
+    expect(text.stdout).toContain('header        line 1: 139****9000 | 张三 (from the option)');
+    expect(text.stdout).toContain('phone column  1 "139****9000" (from the option)');
+    expect(text.stdout).not.toContain('13900139000');
+    const json = await inspect([file, '--header', 'yes', '--column', '1', '--json']);
+    const report = JSON.parse(json.stdout);
+    expect(report.layout.header).toEqual(['139****9000', '张三']);
+    expect(report.layout.phoneColumn).toEqual({ index: 0, name: '139****9000', source: 'option' });
+    expect(json.stdout).not.toContain('13900139000');
+    expect(report.fingerprint).toMatchObject({ rows: 1, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it('warns, and exits 0, when no row has a valid mobile number', async () => {
+    const file = await dir.text('no-valid.csv', '手机号,姓名\n1.38001E+10,张三\n,李四\n');
+    const { code, stdout, stderr } = await inspect([file]);
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toMatch(/valid\s+0/);
+    expect(stderr).toBe(
+      `riskscreen: warning: ${file}: no row has a valid mobile number: nothing would be screened (phone column 1 "手机号" (by name); pass --column to choose another)\n`,
+    );
+    const json = JSON.parse((await inspect([file, '--json'])).stdout);
+    expect(json.warnings).toHaveLength(1);
+  });
+
   it('reports a bad file in one line naming file and line, no stack trace, exit 3', async () => {
     const file = await dir.text('unclosed.csv', 'mobile,name\n13800138000,"open\n');
     const { code, stdout, stderr } = await inspect([file]);

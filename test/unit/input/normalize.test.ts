@@ -28,6 +28,8 @@ describe('normalizeMobile: cleaning', () => {
     ['13,800,138,000', 'thousands separators'],
     ['138/0013/8000', 'slashes'],
     ['\t13800138000\t', 'tabs'],
+    ['138 0013 8000.0', "spaces and Excel's trailing .0"],
+    ['+86 138 0013 8000.0', "+86, spaces and Excel's trailing .0"],
   ])('%s (%s) is 13800138000', (raw) => {
     expect(normalizeMobile(raw)).toEqual({ ok: true, mobile: '13800138000', carrier: 'cmcc', kind: 'mobile' });
   });
@@ -65,6 +67,7 @@ describe('normalizeMobile: refusals', () => {
     ['13800138000, 13900139000', 'multiple_numbers'],
     ['13800138000;13900139000', 'multiple_numbers'],
     ['13800138000、13900139000', 'multiple_numbers'],
+    ['13800138000 13900139000', 'multiple_numbers'],
     ['abc', 'letters'],
     ['tel13800138000', 'letters'],
     ['13800138000 张三', 'letters'],
@@ -77,6 +80,10 @@ describe('normalizeMobile: refusals', () => {
     ['010-12345678', 'landline'],
     ['0755 1234 5678', 'landline'],
     ['+86 21 1234 5678'.replace('21', '021'), 'landline'],
+    ['+86 10 12345678', 'landline'],
+    ['+86 21 1234 5678', 'landline'],
+    ['0086 755 1234 5678', 'landline'],
+    ['+861012345678', 'landline'],
     ['1380013800', 'too_short'],
     ['12345', 'too_short'],
     ['138001380001', 'too_long'],

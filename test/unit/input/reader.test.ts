@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readPhoneList, scanPhoneList } from '../../../src/input/reader.js';
+import { collectLayoutRows, LAYOUT_LIMITS, readPhoneList, scanPhoneList } from '../../../src/input/reader.js';
+import type { RawRow } from '../../../src/input/rows.js';
 import { useTempDir } from './fixtures.js';
 
 describe('the reader API', () => {
@@ -50,6 +51,39 @@ describe('the reader API', () => {
     expect(reader.finished).toBe(false);
     const unread = await readPhoneList(await bigList('unread.csv', 5000));
     await unread.close();
+  });
+
+  it('decides the layout on at most 1,000 rows or 4 MiB of them, whichever comes first', async () => {
+    let pulled = 0;
+    async function* rows(fieldBytes: number): AsyncGenerator<RawRow> {
+      for (let line = 1; line <= 100_000; line++) {
+        pulled++;
+        yield { fields: ['13800138000', 'x'.repeat(fieldBytes)], line };
+      }
+    }
+    // Wide rows (about 900 KiB each): the byte cap stops the sample at 5 rows (4.4 MiB).
+    const wide = await collectLayoutRows(rows(900 * 1024));
+    expect(LAYOUT_LIMITS).toEqual({ rows: 1000, bytes: 4 * 1024 * 1024 });
+    expect(wide.rows).toHaveLength(5);
+    expect(wide.ended).toBe(false);
+    expect(pulled).toBe(5);
+    // Narrow rows: the row cap.
+    pulled = 0;
+    const narrow = await collectLayoutRows(rows(10));
+    expect(narrow.rows).toHaveLength(1000);
+    expect(pulled).toBe(1000);
+    // Counted in UTF-8 bytes of the fields, the same for any read.
+    pulled = 0;
+    expect((await collectLayoutRows(rows(10), { rows: 1000, bytes: 21 * 3 })).rows).toHaveLength(3);
+  });
+
+  it('reads a file of wide rows within the byte cap all the same', async () => {
+    const lines = ['mobile,note'];
+    for (let i = 0; i < 12; i++) lines.push(`${13800000000 + i},${'备'.repeat(200_000)}`);
+    const file = await dir.text('wide.csv', lines.join('\n') + '\n');
+    const scan = await scanPhoneList(file);
+    expect(scan.layout.phoneColumn).toMatchObject({ index: 0, name: 'mobile' });
+    expect(scan.counts.rows).toBe(12);
   });
 
   it('scans: layout, counts and the first invalid rows', async () => {

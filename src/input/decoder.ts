@@ -1,6 +1,6 @@
 /**
- * The text stage of CSV/TXT reading: the file's bytes in, UTF-8 bytes out (what
- * csv-parse reads), chunk by chunk in constant memory, checking on the way what the
+ * The text stage of CSV/TXT reading: the file's bytes in, text out (as UTF-8 bytes, what
+ * csv-parse reads), chunk by chunk in constant memory, checking on the way what the CSV
  * parser cannot:
  *
  * - every byte decodes in the encoding (INPUT_UNDECODABLE, with the line): a forced
@@ -10,24 +10,22 @@
  *   (INPUT_LINE_TOO_LONG). This is what keeps memory constant on a file with no line
  *   ends at all.
  *
- * UTF-8 input is validated and passed through without decoding, the fast path for the
- * common case. Other encodings go through iconv-lite.
+ * UTF-8 input is validated on the bytes and handed on as they are, never turned into a
+ * string here: the fast path for the common case. Other encodings go through iconv-lite
+ * and are handed on re-encoded as UTF-8. Every chunk handed out ends on a whole character.
  */
-import { Transform, type TransformCallback } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 import { InputFileError } from './errors.js';
 import { completeUtf8Length, firstInvalidUtf8Offset, type EncodingSource } from './encoding.js';
 import { formatBytes } from './options.js';
 
-export interface DecodeStreamOptions {
+export interface DecoderOptions {
   /** The path as the user gave it, for messages. */
   file: string;
   encoding: string;
   source: EncodingSource;
   maxLineBytes: number;
-  /** The line the first byte is on (1 unless the caller skipped lines). */
-  firstLine?: number;
 }
 
 interface IconvDecoder {
@@ -38,7 +36,7 @@ interface IconvDecoder {
 const LF = 0x0a;
 const CR = 0x0d;
 
-export class DecodeStream extends Transform {
+export class CheckedDecoder {
   private readonly file: string;
   private readonly encoding: string;
   private readonly source: EncodingSource;
@@ -54,62 +52,52 @@ export class DecodeStream extends Transform {
   private pendingHighSurrogate = '';
 
   /** 1-based line the next byte belongs to. */
-  private line: number;
+  private line = 1;
   private lineBytes = 0;
   private lastWasCr = false;
 
-  constructor(options: DecodeStreamOptions) {
-    super({ readableHighWaterMark: 256 * 1024 });
+  constructor(options: DecoderOptions) {
     this.file = options.file;
     this.encoding = options.encoding;
     this.source = options.source;
     this.maxLineBytes = options.maxLineBytes;
-    this.line = options.firstLine ?? 1;
-    this.utf8 = isUtf8Name(options.encoding);
+    this.utf8 = /^utf-?8$/i.test(options.encoding);
     this.decoder = this.utf8 ? undefined : (iconv.getDecoder(options.encoding, { stripBOM: false }) as IconvDecoder);
     this.unitBytes = /^utf-?32/i.test(options.encoding) ? 4 : /^(utf-?16|ucs-?2)/i.test(options.encoding) ? 2 : 1;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      this.totalBytes += chunk.length;
-      if (this.utf8) this.passUtf8(chunk);
-      else this.decode(this.decoder!.write(chunk), false);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+  /** The text of `chunk` (and of a character cut at the end of the last one), as UTF-8 bytes. */
+  write(chunk: Buffer): Buffer {
+    this.totalBytes += chunk.length;
+    return this.utf8 ? this.passUtf8(chunk) : Buffer.from(this.decode(this.decoder!.write(chunk), false), 'utf8');
   }
 
-  override _flush(callback: TransformCallback): void {
-    try {
-      if (this.utf8) {
-        if (this.utf8Carry && this.utf8Carry.length > 0) throw this.undecodable('the file ends in the middle of a character');
-      } else {
-        this.decode(this.decoder!.end() ?? '', true);
-        if (this.totalBytes % this.unitBytes !== 0) throw this.undecodable('the file ends in the middle of a character');
-      }
-      callback();
-    } catch (error) {
-      callback(error as Error);
+  /** The last of the text, once the bytes are done, as UTF-8 bytes. */
+  end(): Buffer {
+    if (this.utf8) {
+      if (this.utf8Carry && this.utf8Carry.length > 0) throw this.undecodable('the file ends in the middle of a character');
+      return Buffer.alloc(0);
     }
+    const text = this.decode(this.decoder!.end() ?? '', true);
+    if (this.totalBytes % this.unitBytes !== 0) throw this.undecodable('the file ends in the middle of a character');
+    return Buffer.from(text, 'utf8');
   }
 
-  private passUtf8(chunk: Buffer): void {
+  private passUtf8(chunk: Buffer): Buffer {
     const bytes = this.utf8Carry ? Buffer.concat([this.utf8Carry, chunk]) : chunk;
     const cut = completeUtf8Length(bytes);
     const body = cut === bytes.length ? bytes : bytes.subarray(0, cut);
     // Copied, so a cut character does not keep the whole chunk alive.
     this.utf8Carry = cut === bytes.length ? undefined : Buffer.from(bytes.subarray(cut));
     if (!isUtf8(body)) {
-      this.track(body, firstInvalidUtf8Offset(body));
+      this.trackBytes(body, firstInvalidUtf8Offset(body));
       throw this.undecodable();
     }
-    this.track(body, body.length);
-    if (body.length > 0) this.push(body);
+    this.trackBytes(body, body.length);
+    return body;
   }
 
-  private decode(decoded: string, last: boolean): void {
+  private decode(decoded: string, last: boolean): string {
     let text = this.pendingHighSurrogate + decoded;
     this.pendingHighSurrogate = '';
     if (!last && text.length > 0 && isHighSurrogate(text.charCodeAt(text.length - 1))) {
@@ -118,17 +106,15 @@ export class DecodeStream extends Transform {
     }
     const bad = firstUndecodable(text);
     if (bad !== -1) {
-      this.track(Buffer.from(text.slice(0, bad), 'utf8'), Infinity);
+      this.trackText(text, bad);
       throw this.undecodable();
     }
-    if (text.length === 0) return;
-    const bytes = Buffer.from(text, 'utf8');
-    this.track(bytes, bytes.length);
-    this.push(bytes);
+    this.trackText(text, text.length);
+    return text;
   }
 
-  /** Follows lines through `bytes[0, end)`: line number, line length, NUL bytes. */
-  private track(bytes: Buffer, end: number): void {
+  /** Follows lines through UTF-8 `bytes[0, end)`: line number, line length, NUL bytes. */
+  private trackBytes(bytes: Buffer, end: number): void {
     const stop = Math.min(end, bytes.length);
     const max = this.maxLineBytes;
     let line = this.line;
@@ -146,26 +132,55 @@ export class DecodeStream extends Transform {
         lastWasCr = true;
       } else {
         lastWasCr = false;
-        if (byte === 0) {
-          this.line = line;
-          throw new InputFileError('INPUT_BINARY', 'this is a binary file, not text: it holds a NUL byte', {
-            file: this.file,
-            line,
-          });
-        }
-        if (++lineBytes > max) {
-          this.line = line;
-          throw new InputFileError(
-            'INPUT_LINE_TOO_LONG',
-            `the line is longer than ${formatBytes(max)} (is the delimiter or the encoding wrong?)`,
-            { file: this.file, line },
-          );
-        }
+        if (byte === 0) this.fail(line, 'nul');
+        if (++lineBytes > max) this.fail(line, 'long');
       }
     }
     this.line = line;
     this.lineBytes = lineBytes;
     this.lastWasCr = lastWasCr;
+  }
+
+  /** The same as `trackBytes`, on decoded text, counting each character's UTF-8 length. */
+  private trackText(text: string, end: number): void {
+    const stop = Math.min(end, text.length);
+    const max = this.maxLineBytes;
+    let line = this.line;
+    let lineBytes = this.lineBytes;
+    let lastWasCr = this.lastWasCr;
+    for (let i = 0; i < stop; i++) {
+      const code = text.charCodeAt(i);
+      if (code === LF) {
+        if (!lastWasCr) line++;
+        lineBytes = 0;
+        lastWasCr = false;
+      } else if (code === CR) {
+        line++;
+        lineBytes = 0;
+        lastWasCr = true;
+      } else {
+        lastWasCr = false;
+        if (code === 0) this.fail(line, 'nul');
+        // A surrogate pair is 4 UTF-8 bytes: 2 for each half.
+        lineBytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code >= 0xd800 && code <= 0xdfff ? 2 : 3;
+        if (lineBytes > max) this.fail(line, 'long');
+      }
+    }
+    this.line = line;
+    this.lineBytes = lineBytes;
+    this.lastWasCr = lastWasCr;
+  }
+
+  private fail(line: number, why: 'nul' | 'long'): never {
+    this.line = line;
+    if (why === 'nul') {
+      throw new InputFileError('INPUT_BINARY', 'this is a binary file, not text: it holds a NUL byte', { file: this.file, line });
+    }
+    throw new InputFileError(
+      'INPUT_LINE_TOO_LONG',
+      `the line is longer than ${formatBytes(this.maxLineBytes)} (is the delimiter or the encoding wrong?)`,
+      { file: this.file, line },
+    );
   }
 
   private undecodable(detail?: string): InputFileError {
@@ -178,10 +193,6 @@ export class DecodeStream extends Transform {
     } else problem = `bytes on this line cannot be decoded as ${this.encoding}`;
     return new InputFileError('INPUT_UNDECODABLE', problem, { file: this.file, line: this.line });
   }
-}
-
-function isUtf8Name(encoding: string): boolean {
-  return /^utf-?8$/i.test(encoding);
 }
 
 function isHighSurrogate(code: number): boolean {
