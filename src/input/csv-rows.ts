@@ -111,10 +111,10 @@ export async function* readCsvRows(source: InputSource, options: CsvRowOptions, 
 /**
  * csv-parse's Parser, written to one chunk at a time, with line numbers. Every record it
  * makes goes out through `push`: there it gets its line, blank rows are counted, and the
- * rows wait in `takeRows()` for the loop (they do not go through the stream's readable side,
- * so a write is done as soon as csv-parse has parsed the chunk). Lines are counted as
- * records are made, not as the loop takes them, so when csv-parse fails, `nextLine` is
- * the line where the failing row starts.
+ * rows wait in `takeRows()` for the loop (they do not go through the stream's readable
+ * side, so a write is done as soon as csv-parse has parsed the chunk). Lines are counted
+ * as records are made, not as the loop takes them, so when csv-parse fails, `nextLine`
+ * is the line where the failing row starts.
  */
 class RowParser extends Parser {
   /** The line the next record starts on: the previous one's, plus one, plus the line breaks inside its fields. */
@@ -180,8 +180,9 @@ function lineBreaksIn(fields: readonly string[]): number {
 /**
  * csv-parse's errors as the layer's. With the options above csv-parse raises two: a
  * quoted field still open at the end of the file, and a record over `max_record_size`
- * (a quoted field left open further up). `relax_quotes` and `relax_column_count` rule out
- * its quote and column-count errors; anything else passes through as it is.
+ * (a quoted field running on over the lines below). `relax_quotes` and
+ * `relax_column_count` rule out its quote and column-count errors; anything else passes
+ * through as it is.
  */
 function asInputError(error: unknown, file: string, line: number, maxLineBytes: number): unknown {
   if (!(error instanceof CsvError)) return error;
