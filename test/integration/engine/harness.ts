@@ -191,9 +191,13 @@ export async function stopProcess(child: ChildProcess, graceMs = 10_000): Promis
 /** A CSV of `count` distinct valid numbers, mobile prefixes of every carrier, with an optional date column. */
 export function writeNumberList(dir: string, name: string, count: number, options: { dates?: boolean; seed?: number } = {}): { path: string; numbers: string[] } {
   let state = options.seed ?? 7;
+  // mulberry32: 32-bit integer arithmetic (a plain LCG in doubles loses precision and cycles).
   const random = () => {
-    state = (state * 1103515245 + 12345) & 0x7fffffff;
-    return state / 0x7fffffff;
+    state = (state + 0x6d2b79f5) | 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const prefixes = allPrefixes().filter((p) => p.kind === 'mobile' && p.prefix.length === 3);
   const seen = new Set<string>();
