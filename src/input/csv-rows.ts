@@ -21,8 +21,11 @@
  *   ends at a quote followed by the delimiter, a line end or the end of the file; a quote
  *   followed by anything else (`"Li" Wei`) ends the quoting there and the field goes on
  *   as text, the quotes kept. A stray opening quote (`"Li` with no quote after it on its
- *   line) runs on over the next lines up to the next quote: the limitation documented in
- *   docs/input.md.
+ *   line) runs on over the next lines up to the next quote. csv-parse cannot tell that
+ *   from a cell with line breaks; the quote guard (quote-guard.ts) refuses the file when
+ *   a line inside such a field reads like a row of the file (INPUT_UNCLOSED_QUOTE, at the
+ *   line where the field starts); docs/input.md has the rule and the cases it cannot
+ *   see.
  * - With no delimiter (a TXT list) `quote` null: quotes are plain text, each line is its
  *   field as written, and the number's cleaning strips the quotes. csv-parse wants some
  *   delimiter: it gets NUL, which the decoder guarantees never reaches it. (csv-parse
@@ -52,6 +55,7 @@ import type { EncodingChoice } from './encoding.js';
 import { InputFileError } from './errors.js';
 import type { Delimiter } from './options.js';
 import { formatBytes } from './options.js';
+import { findSwallowedRow, type SwallowedRow } from './quote-guard.js';
 import { isBlankRow, type RawRow, type RowStats } from './rows.js';
 import type { InputSource } from './source.js';
 
@@ -90,7 +94,8 @@ export async function* readCsvRows(source: InputSource, options: CsvRowOptions, 
     source: options.encoding.source,
     maxLineBytes: options.maxLineBytes,
   });
-  const parser = new RowParser(csvParseOptions(options.delimiter, options.maxLineBytes), stats);
+  const guard = options.delimiter === 'none' ? null : { file: options.file, delimiter: options.delimiter };
+  const parser = new RowParser(csvParseOptions(options.delimiter, options.maxLineBytes), stats, guard);
   try {
     for (;;) {
       const bytes = await source.next();
@@ -115,15 +120,26 @@ export async function* readCsvRows(source: InputSource, options: CsvRowOptions, 
  * side, so a write is done as soon as csv-parse has parsed the chunk). Lines are counted
  * as records are made, not as the loop takes them, so when csv-parse fails, `nextLine`
  * is the line where the failing row starts.
+ *
+ * A field holding a line break (a quoted one) also goes through the quote guard
+ * (quote-guard.ts). `push` cannot throw (it runs inside csv-parse's transform), so a
+ * refusal is kept in `failure`, the records after it are dropped, and the write or end
+ * callback rejects with it once csv-parse is done with the chunk.
  */
 class RowParser extends Parser {
   /** The line the next record starts on: the previous one's, plus one, plus the line breaks inside its fields. */
   nextLine = 1;
+  /** A row the quote guard refused: the read fails with it once csv-parse is done with the chunk. */
+  failure: InputFileError | null = null;
   private rows: RawRow[] = [];
+  /** Fields of the first row that is not blank (the header, when the file has one); 0 before it. */
+  private width = 0;
 
   constructor(
     options: Options,
     private readonly stats: RowStats,
+    /** The quote guard's settings; null with no delimiter (quotes are text, no field holds a line break). */
+    private readonly guard: GuardSettings | null,
   ) {
     super(options);
     // Errors come back through the write and end callbacks (parseText, parseEnd); without a
@@ -133,25 +149,42 @@ class RowParser extends Parser {
 
   override push(record: unknown, encoding?: BufferEncoding): boolean {
     if (record === null) return super.push(null, encoding);
+    if (this.failure) return true;
     const fields = record as string[];
     const line = this.nextLine;
-    this.nextLine = line + 1 + lineBreaksIn(fields);
-    if (isBlankRow(fields)) this.stats.blankLines++;
+    const blank = isBlankRow(fields);
+    if (this.width === 0 && !blank) this.width = fields.length;
+    // The line breaks inside the fields, and the quote guard on each field holding one.
+    let breaks = 0;
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i]!;
+      if (field.indexOf('\n') === -1 && field.indexOf('\r') === -1) continue;
+      if (this.guard && !blank) {
+        const swallowed = findSwallowedRow(field, { delimiter: this.guard.delimiter, width: this.width, fieldsAfter: i < fields.length - 1 });
+        if (swallowed) {
+          this.failure = swallowError(this.guard, { line: line + breaks, column: i + 1, width: this.width }, swallowed);
+          return true;
+        }
+      }
+      breaks += lineBreaksIn(field);
+    }
+    this.nextLine = line + 1 + breaks;
+    if (blank) this.stats.blankLines++;
     else this.rows.push({ fields, line });
     return true;
   }
 
-  /** Parses the next chunk of text (UTF-8 bytes); rejects with csv-parse's error. */
+  /** Parses the next chunk of text (UTF-8 bytes); rejects with the quote guard's refusal or csv-parse's error. */
   parseText(utf8: Buffer): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.write(utf8, (error) => (error ? reject(error) : resolve()));
+      this.write(utf8, (error) => (this.failure ? reject(this.failure) : error ? reject(error) : resolve()));
     });
   }
 
-  /** Parses the end of the text (the last record, an unclosed quote); rejects with csv-parse's error. */
+  /** Parses the end of the text (the last record, an unclosed quote); rejects with the quote guard's refusal or csv-parse's error. */
   parseEnd(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.end((error?: Error | null) => (error ? reject(error) : resolve()));
+      this.end((error?: Error | null) => (this.failure ? reject(this.failure) : error ? reject(error) : resolve()));
     });
   }
 
@@ -163,18 +196,53 @@ class RowParser extends Parser {
   }
 }
 
-/** Line breaks inside the fields of a record (CRLF is one). */
-function lineBreaksIn(fields: readonly string[]): number {
+/** Line breaks inside a field (CRLF is one). */
+function lineBreaksIn(field: string): number {
   let breaks = 0;
-  for (const field of fields) {
-    if (field.indexOf('\n') === -1 && field.indexOf('\r') === -1) continue;
-    for (let i = 0; i < field.length; i++) {
-      const code = field.charCodeAt(i);
-      if (code === 0x0a) breaks++;
-      else if (code === 0x0d && field.charCodeAt(i + 1) !== 0x0a) breaks++;
-    }
+  for (let i = 0; i < field.length; i++) {
+    const code = field.charCodeAt(i);
+    if (code === 0x0a) breaks++;
+    else if (code === 0x0d && field.charCodeAt(i + 1) !== 0x0a) breaks++;
   }
   return breaks;
+}
+
+interface GuardSettings {
+  file: string;
+  delimiter: Delimiter;
+}
+
+const DELIMITER_WORDS: Record<Delimiter, [one: string, many: string]> = {
+  ',': ['comma', 'commas'],
+  '\t': ['tab', 'tabs'],
+  ';': ['semicolon', 'semicolons'],
+  '|': ['pipe (|)', 'pipes (|)'],
+};
+
+/**
+ * The quote guard's refusal (quote-guard.ts): at the line where the quoted field starts,
+ * naming the line it runs on to and the first line inside it that reads like a row.
+ */
+function swallowError(
+  guard: GuardSettings,
+  at: { line: number; column: number; width: number },
+  swallowed: SwallowedRow,
+): InputFileError {
+  const [one, many] = DELIMITER_WORDS[guard.delimiter];
+  const end = at.line + swallowed.breaks;
+  const row = at.line + swallowed.offset;
+  const why =
+    swallowed.why.kind === 'mobile'
+      ? 'it holds a mobile number'
+      : `it has ${swallowed.why.count} ${swallowed.why.count === 1 ? one : many}, and the first row of the file ${at.width - 1}`;
+  return new InputFileError(
+    'INPUT_UNCLOSED_QUOTE',
+    `the " that opens field ${at.column} on this line seems to swallow the lines below up to line ${end} into that field: ` +
+      `line ${row} looks like a row of its own (${why}) and would not be read as one. ` +
+      `Remove the stray " (a " that belongs in the value needs the whole field quoted and every " in it doubled), ` +
+      `or pass --delimiter if ${many} do not separate this file's fields; then read the file again`,
+    { file: guard.file, line: at.line, column: at.column },
+  );
 }
 
 /**

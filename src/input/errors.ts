@@ -26,7 +26,10 @@ export const INPUT_FILE_ERROR_CODES = [
   'INPUT_BINARY',
   /** Bytes that the chosen or detected encoding cannot decode. */
   'INPUT_UNDECODABLE',
-  /** A quoted field that is never closed. */
+  /**
+   * A quoted field that is never closed, runs on past the line limit, or seems to swallow
+   * the rows below it (a line inside it reads like a row of the file: a stray opening quote).
+   */
   'INPUT_UNCLOSED_QUOTE',
   /** The file is over the size limit (`maxFileBytes`). */
   'INPUT_TOO_LARGE',

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { InputFileError } from '../../../src/input/errors.js';
+import { scanPhoneList } from '../../../src/input/reader.js';
 import { sniffDelimiter } from '../../../src/input/sniff.js';
 import { readAll, rejection, useTempDir } from './fixtures.js';
 
@@ -107,19 +109,115 @@ describe('delimiters, quoting, line ends', () => {
     ]);
   });
 
-  it('lets a stray opening quote with no quote after it on its line run on to the next quote (a limit of csv-parse)', async () => {
-    // "Li opens a quoted field that only the quote after Zhao ends: row 3 is read into
-    // row 2's name field. The line numbers still count every line.
+  it('refuses a stray opening quote that swallows the rows below, naming the line it opens on and the line it runs to', async () => {
+    // "Li opens a quoted field that only the quote after Zhao ends: line 3 would be read
+    // into row 2's name field, and its number neither screened nor counted.
     const file = await dir.text('stray-open.csv', 'mobile,name,note\n13800138000,"Li,x\n18612345678,"Zhao",y\n13312345678,Qian,z\n');
-    const { records, counts } = await readAll(file);
-    expect(records.map((record) => [record.line, record.fields])).toEqual([
-      [2, ['13800138000', '"Li,x\n18612345678,"Zhao"', 'y']],
-      [4, ['13312345678', 'Qian', 'z']],
-    ]);
-    expect(counts).toMatchObject({ rows: 2, blankLines: 0 });
+    const error = await rejection(readAll(file));
+    expect(error).toBeInstanceOf(InputFileError);
+    expect(error).toMatchObject({ code: 'INPUT_UNCLOSED_QUOTE', file, line: 2, column: 2 });
+    expect(String(error.message).startsWith(`${file}:2: `)).toBe(true);
+    expect(error.message).toMatch(/the " that opens field 2 on this line seems to swallow the lines below up to line 3 into that field/);
+    expect(error.message).toMatch(/line 3 looks like a row of its own \(it holds a mobile number\)/);
+    expect(error.message).toMatch(/Remove the stray "/);
+    expect(error.message).toMatch(/pass --delimiter if commas do not separate/);
+    // The pre-flight scan raises it too, so nothing is queued for such a file.
+    expect(await rejection(scanPhoneList(file))).toMatchObject({ code: 'INPUT_UNCLOSED_QUOTE', line: 2 });
+
+    // Swallowing several lines: the line it runs to is the one with the closing quote,
+    // the line named as a row is the first one inside the field that reads as one.
+    const long = await dir.text('stray-long.csv', 'mobile,name,note\n13800138000,"Li,x\n18612345678,Zhao,y\n13312345678,"Qian",z\n19212345678,Sun,w\n');
+    const longError = await rejection(readAll(long));
+    expect(longError).toMatchObject({ code: 'INPUT_UNCLOSED_QUOTE', line: 2 });
+    expect(longError.message).toMatch(/up to line 4 into that field: line 3 looks like a row/);
+
+    // The field's own line, not its row's: a note with a line break comes first in the row.
+    const later = await dir.text('stray-after-note.csv', 'mobile,note,name,x\r\n13800138000,"two\r\nlines","Li,x\r\n18612345678,Zhao,y,w\r\n13312345678,"Qian",z,w\r\n');
+    const laterError = await rejection(readAll(later));
+    expect(laterError).toMatchObject({ code: 'INPUT_UNCLOSED_QUOTE', line: 3, column: 3 });
+    expect(laterError.message).toMatch(/^.*:3: the " that opens field 3 on this line seems to swallow the lines below up to line 5 into that field: line 4 looks like a row/);
+
     // With no quote at all after it the field is never closed: refused, at the line of its row.
     const open = await dir.text('stray-unclosed.csv', 'mobile,name\n13800138000,"Li\n18612345678,Zhao\n13312345678,Qian\n');
     expect(await rejection(readAll(open))).toMatchObject({ code: 'INPUT_UNCLOSED_QUOTE', line: 2 });
+  });
+
+  it('refuses a swallowed row without a valid number by its delimiters, in any delimiter', async () => {
+    // The swallowed row's phone cell is a landline: it has as many commas as a row of this file.
+    const comma = await dir.text('stray-landline.csv', 'mobile,name,city,note\n13800138000,"Li,Beijing,x\n010-12345678,Zhao,Shanghai,y\n13312345678,"Qian",Shenzhen,z\n');
+    const error = await rejection(readAll(comma));
+    expect(error).toMatchObject({ code: 'INPUT_UNCLOSED_QUOTE', line: 2 });
+    expect(error.message).toMatch(/up to line 4 into that field: line 3 looks like a row of its own \(it has 3 commas, and the first row of the file 3\)/);
+    const tab = await dir.text('stray-tab.tsv', 'mobile\tname\tnote\n13800138000\t"Li\tx\nn/a\tZhao\ty\n13312345678\t"Qian"\tz\n');
+    const tabError = await rejection(readAll(tab));
+    expect(tabError).toMatchObject({ code: 'INPUT_UNCLOSED_QUOTE', line: 2 });
+    expect(tabError.message).toMatch(/\(it has 2 tabs, and the first row of the file 2\).*pass --delimiter if tabs do not separate/);
+  });
+
+  it('refuses a missing closing quote in a fully quoted file: the next line\'s first field is swallowed', async () => {
+    // "Li is never closed; the quote after the next line's number closes it, and that
+    // row's other fields are taken as row 2's. The delimiter after the closing quote
+    // is on the swallowed line, which holds a number: it reads like a row.
+    const file = await dir.text('stray-all-quoted.csv', '"mobile","name","note"\n"13800138000","Li\n"18612345678","Zhao","y"\n"13312345678","Qian","z"\n');
+    const error = await rejection(readAll(file));
+    expect(error).toMatchObject({ code: 'INPUT_UNCLOSED_QUOTE', line: 2, column: 2 });
+    expect(error.message).toMatch(/up to line 3 into that field: line 3 looks like a row of its own \(it holds a mobile number\)/);
+  });
+
+  it('reads a legitimate multi-line note as one row, commas and all, with the lines after it right', async () => {
+    const text = [
+      'mobile,name,city,note',
+      '13800138000,Wang,Beijing,"Called twice.\r\nWill call back, maybe Friday\r\n\r\n-- ops"',
+      '18612345678,Li,Shanghai,"VIP customer\nsince 2019, 3 lines"',
+      '13312345678,Zhao,Shenzhen,plain',
+    ].join('\r\n');
+    const file = await dir.text('note.csv', text);
+    const { records, counts } = await readAll(file);
+    expect(records.map((record) => [record.line, record.fields, record.status])).toEqual([
+      [2, ['13800138000', 'Wang', 'Beijing', 'Called twice.\r\nWill call back, maybe Friday\r\n\r\n-- ops'], 'valid'],
+      [6, ['18612345678', 'Li', 'Shanghai', 'VIP customer\nsince 2019, 3 lines'], 'valid'],
+      [8, ['13312345678', 'Zhao', 'Shenzhen', 'plain'], 'valid'],
+    ]);
+    expect(counts).toMatchObject({ rows: 3, valid: 3, blankLines: 0 });
+    // In the middle of a row of a three-column file, with the row going on after it.
+    const middle = await dir.text('note-middle.csv', 'mobile,note,city\n13800138000,"first line\nsecond line",Beijing\n18612345678,x,Shanghai\n');
+    expect((await readAll(middle)).records.map((record) => [record.line, record.fields])).toEqual([
+      [2, ['13800138000', 'first line\nsecond line', 'Beijing']],
+      [4, ['18612345678', 'x', 'Shanghai']],
+    ]);
+  });
+
+  it('reads a note with a phone number alone on an inner line as one row, and refuses one on a line with a delimiter', async () => {
+    // A line holding only a number, no comma, is no row of a comma-separated file: the
+    // note is kept as written (a swallowed row would carry the file's delimiters).
+    const alone = await dir.text('note-number.csv', 'mobile,name,note\n13800138000,Wang,"changed number to:\n13912345678\nsee CRM"\n18612345678,Li,x\n');
+    const { records, counts } = await readAll(alone);
+    expect(records.map((record) => [record.line, record.fields, record.mobile])).toEqual([
+      [2, ['13800138000', 'Wang', 'changed number to:\n13912345678\nsee CRM'], '13800138000'],
+      [5, ['18612345678', 'Li', 'x'], '18612345678'],
+    ]);
+    expect(counts).toMatchObject({ rows: 2, valid: 2 });
+    // The number on a line with a comma reads like a row: refused.
+    const withComma = await dir.text('note-number-comma.csv', 'mobile,name,city,note\n13800138000,Wang,Beijing,"changed number to:\n13912345678, evenings"\n');
+    expect(await rejection(readAll(withComma))).toMatchObject({ code: 'INPUT_UNCLOSED_QUOTE', line: 2 });
+    // So is a number ending a note in the middle of a row: the row goes on after it on that line.
+    const middle = await dir.text('note-number-middle.csv', 'mobile,note,city,x\n13800138000,"changed number to:\n13912345678",Beijing,y\n');
+    const error = await rejection(readAll(middle));
+    expect(error).toMatchObject({ code: 'INPUT_UNCLOSED_QUOTE', line: 2 });
+    expect(error.message).toMatch(/line 3 looks like a row of its own \(it holds a mobile number\)/);
+  });
+
+  it('cannot see a swallowed line with no number and few delimiters inside the field (the limit of the quote check)', async () => {
+    // A fully quoted file, closing quote missing after note: only "Zhao" (no number, no
+    // comma) is inside the field (csv-parse keeps the quotes of such a field); Zhao's
+    // number becomes the fourth field of Li's row.
+    const file = await dir.text('stray-unseen.csv', '"name","mobile","note"\n"Li","13900139000","note\n"Zhao","18612345678","y"\n"Qian","13312345678","z"\n');
+    const { records, counts } = await readAll(file);
+    expect(records.map((record) => [record.line, record.fields])).toEqual([
+      [2, ['Li', '13900139000', '"note\n"Zhao"', '18612345678', 'y']],
+      [4, ['Qian', '13312345678', 'z']],
+    ]);
+    expect(counts).toMatchObject({ rows: 2 });
   });
 
   it('reads quotes in a TXT list (one number per line) as text: a stray one loses no row', async () => {

@@ -87,7 +87,7 @@ interface GenerateOptions {
  * as it is (`"张三"先生`, `"Wang" Jr`): the quote that ends the quoting is followed by text,
  * so the field is its text, quotes and all. Their phone field is quoted, so the quotes
  * after the stray ones are read as quotes again. (An opening quote with no quote after it
- * on its line runs on over the lines below: not recoverable, see delimiters.test.ts.)
+ * on its line runs on over the lines below: the file is refused, see delimiters.test.ts.)
  */
 function generate(seed: number, delimiter: string, options: GenerateOptions = { header: true }): { text: string; expected: Expected[]; blankLines: number } {
   const pick = random(seed);
