@@ -21,12 +21,21 @@ export async function openAtomicFile(target: string): Promise<AtomicFile> {
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
   const stream: WriteStream = createWriteStream(temp, { flags: 'wx' });
   await once(stream, 'open');
+  // Without a listener a stream error (a write still in flight when abort destroys the
+  // stream, a full disk) is an uncaught exception that kills the process; keep it and
+  // reject the next write or commit with it instead.
+  let failed: Error | null = null;
+  stream.on('error', (err) => {
+    failed ??= err;
+  });
   let done = false;
   return {
     async write(chunk) {
+      if (failed) throw failed;
       if (!stream.write(chunk)) await once(stream, 'drain');
     },
     async commit() {
+      if (failed) throw failed;
       stream.end();
       await once(stream, 'finish');
       const handle = await open(temp, 'r+');
