@@ -15,19 +15,14 @@ import { formatBytes, type InputOptions } from '../input/options.js';
 import { scanPhoneList, type InputLayout, type PhoneListScan } from '../input/reader.js';
 import type { PhoneRecord } from '../input/records.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
+import { INPUT_FLAGS, inputOptionsFrom } from './input-flags.js';
 import type { CommandIo } from './io.js';
 
 /** Invalid rows shown in the report. */
 const SHOWN_INVALID_ROWS = 10;
 
 const OPTIONS = {
-  encoding: { type: 'string' },
-  column: { type: 'string' },
-  'date-column': { type: 'string' },
-  since: { type: 'string' },
-  sheet: { type: 'string' },
-  header: { type: 'string' },
-  delimiter: { type: 'string' },
+  ...INPUT_FLAGS,
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
@@ -86,15 +81,7 @@ export async function runInspectCommand(argv: string[], io: CommandIo): Promise<
   if (positionals.length > 1) return usage(io, `one file at a time (got ${positionals.length}: ${positionals.join(' ')})`);
   const file = positionals[0]!;
 
-  const options: InputOptions = {
-    encoding: values.encoding,
-    column: values.column,
-    dateColumn: values['date-column'],
-    since: values.since,
-    sheet: values.sheet,
-    header: values.header,
-    delimiter: values.delimiter,
-  };
+  const options: InputOptions = inputOptionsFrom(values);
 
   let scan: PhoneListScan;
   try {
