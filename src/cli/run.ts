@@ -124,6 +124,7 @@ async function runLocally(
   let stop = () => {};
   const interrupted = new Promise<null>((resolveInterrupt) => {
     stop = () => {
+      session.engine.stop();
       session.abort.abort(new Error('interrupted'));
       resolveInterrupt(null);
     };

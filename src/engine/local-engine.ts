@@ -28,6 +28,7 @@ class LocalApiQueue {
   private windowCount = 0;
   private holdUntil = 0;
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly maxPerWindow: number;
   private readonly windowMs: number;
 
@@ -52,6 +53,7 @@ class LocalApiQueue {
   }
 
   add(job: QueuedJob): void {
+    if (this.stopped) return;
     this.waiting.push(job);
     this.pump();
   }
@@ -68,8 +70,17 @@ class LocalApiQueue {
     this.holdUntil = Math.max(this.holdUntil, Date.now() + ms);
   }
 
+  /** Drop everything waiting; calls in flight end with the engine's abort signal. */
+  stop(): void {
+    this.stopped = true;
+    this.waiting.length = 0;
+    this.head = 0;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
   pump(): void {
-    if (this.timer) return;
+    if (this.timer || this.stopped) return;
     while (this.running < this.concurrency && this.head < this.waiting.length) {
       const now = Date.now();
       if (now < this.holdUntil) return this.wake(this.holdUntil - now);
@@ -188,6 +199,11 @@ export class LocalEngine implements JobScheduler {
     // Ingest queues the report itself when nothing is left to ask; otherwise the last API job does.
     await runIngestJob(this.context, { batchId });
     await finished;
+  }
+
+  /** Stop every queue: nothing more is asked (after an interrupt). */
+  stop(): void {
+    for (const queue of this.queues.values()) queue.stop();
   }
 
   /** Whether any API job is queued, delayed or running. */
