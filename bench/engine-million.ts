@@ -1,9 +1,9 @@
 /**
  * A 1,000,000-row list in flight on the queue engine: peak memory of every process and
  * of Redis while it runs. Targets: each riskscreen process under 300 MB RSS, Redis
- * `used_memory` under 1 GB. Ingest keeps at most RISKSCREEN_MAX_WAITING (default 20,000)
- * API jobs waiting, so what grows with the list is the batch's results and the shared
- * cache, not the queues.
+ * `used_memory` under 1 GB (read as MiB and GiB, as bench/input-read.ts does). Ingest
+ * keeps at most RISKSCREEN_MAX_WAITING (default 20,000) API jobs waiting, so what grows
+ * with the list is the batch's results and the shared cache, not the queues.
  *
  * `riskscreen submit` (the pre-flight read and copy of the whole list), two
  * `riskscreen worker` processes (ingest, API and report jobs), the emulator at 0 ms in
@@ -15,7 +15,7 @@
  *   node --import tsx bench/engine-million.ts
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
@@ -39,7 +39,7 @@ export async function run(): Promise<void> {
   try {
     const file = join(dir, 'numbers.csv');
     const list = await writeNumbersCsv(file, ROWS);
-    console.log(`engine million: ${machine()}; load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+    console.log(`engine million: ${machine()}`);
     console.log(
       `  ${int(ROWS)} distinct valid numbers (${(list.bytes / 1e6).toFixed(1)} MB), --profile status (AES form), emulator at 0 ms, ` +
         `${WORKERS} workers x concurrency ${CONCURRENCY}, RISKSCREEN_MAX_WAITING default (20,000), time bound ${TIME_BOUND_MS / 60_000} min`,
@@ -77,12 +77,12 @@ export async function run(): Promise<void> {
       const peak = sampler.rssPeak(name);
       const ok = peak < TARGET_PROCESS_RSS_BYTES;
       if (!ok) missed.push(name);
-      console.log(`  peak RSS ${name.padEnd(9)} ${mib(peak).padStart(8)} ${ok ? '(< 300 MB)' : '(OVER 300 MB)'}`);
+      console.log(`  peak RSS ${name.padEnd(9)} ${mib(peak).padStart(8)} ${ok ? '(< 300 MiB)' : '(OVER 300 MiB)'}`);
     }
     const redisOk = sampler.redisUsedPeak < TARGET_REDIS_BYTES;
     if (!redisOk) missed.push('redis');
     console.log(
-      `  peak Redis used_memory ${mib(sampler.redisUsedPeak)} (${mib(redisBefore)} before the run) ${redisOk ? '(< 1 GB)' : '(OVER 1 GB)'}`,
+      `  peak Redis used_memory ${mib(sampler.redisUsedPeak)} (${mib(redisBefore)} before the run) ${redisOk ? '(< 1 GiB)' : '(OVER 1 GiB)'}`,
     );
     console.log(`  ${missed.length === 0 ? 'memory targets met' : `memory target MISSED by ${missed.join(', ')}`}${result.timedOut ? ' (so far: the list was not finished)' : ''}`);
   } finally {

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { availableParallelism, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -376,7 +376,10 @@ export function machine(): string {
   } catch {
     // not Linux
   }
-  return `${cpu}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  return (
+    `${cpu}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ` +
+    `load average ${loadavg().map((n) => n.toFixed(2)).join(' ')} (other work on the machine counts)`
+  );
 }
 
 // ---- one batch on each engine -------------------------------------------------------
@@ -547,10 +550,14 @@ export async function runLocally(settings: EngineRunSettings): Promise<EngineRun
 export function describeRun(label: string, result: EngineRunResult): string {
   const seconds = result.engineMs / 1000;
   const rows = result.view?.counts.rows ?? 0;
+  const errors = Object.entries(result.view?.errorsByCode ?? {})
+    .map(([code, n]) => `${code}: ${n}`)
+    .join(', ');
   const state = result.timedOut ? `TIME BOUND HIT (${result.view?.status ?? 'no record'})` : `${result.view?.status}`;
   return (
     `  ${label}: ${state}; ${int(rows)} rows, ${int(result.calls)} calls (${int(result.billed)} billed) in ${seconds.toFixed(1)} s ` +
     `(wall ${(result.wallMs / 1000).toFixed(1)} s): ${int(rows / seconds)} rows/s, ${int(result.calls / seconds)} calls/s; ` +
-    `pairs billed twice ${result.duplicateBilled}`
+    `pairs billed twice ${result.duplicateBilled}; load average ${loadavg()[0]!.toFixed(1)}` +
+    (errors ? `; errors by code ${errors}` : '')
   );
 }

@@ -77,12 +77,12 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
   }
   try {
     // Checked again under the lock: the holder before us may have just cached it.
-    const [cachedNow, meta] = await Promise.all([stores.cache.get(data.api, data.hash), stores.batches.get(data.batchId)]);
+    const cachedNow = await stores.cache.get(data.api, data.hash);
     if (cachedNow) {
       await record(ctx, data, cachedNow, { cacheHits: 1, ...countsOf(decodeTaskResult(data.api, cachedNow)) });
       return 'cached';
     }
-    const maxCalls = meta?.options.maxCalls ?? null;
+    const maxCalls = data.maxCalls ?? null;
     if (maxCalls !== null && !(await stores.batches.reserveCall(data.batchId, maxCalls))) {
       return skip(ctx, data, 'max_calls');
     }
@@ -104,9 +104,12 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
     const result: TaskResult =
       outcome.kind === 'success' ? { kind: 'answered', signals: outcome.signals } : { kind: 'no_record', juheCode: outcome.juheCode };
     const encoded = encodeTaskResult(data.api, result);
-    await stores.cache.set(data.api, data.hash, encoded, ctx.options.cacheTtlSeconds[data.api]);
-    if (maxCalls !== null && !outcome.billed) await stores.batches.releaseCall(data.batchId);
-    await record(ctx, data, encoded, { billed: outcome.billed ? 1 : 0, ...countsOf(result) });
+    // Both before the job is acknowledged (a re-delivered job finds either), in one round trip.
+    await Promise.all([
+      stores.cache.set(data.api, data.hash, encoded, ctx.options.cacheTtlSeconds[data.api]),
+      record(ctx, data, encoded, { billed: outcome.billed ? 1 : 0, ...countsOf(result) }),
+      maxCalls !== null && !outcome.billed ? stores.batches.releaseCall(data.batchId) : undefined,
+    ]);
     return 'called';
   } finally {
     await stores.locks.release(data.api, data.hash, owner);

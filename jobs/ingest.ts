@@ -89,6 +89,7 @@ export async function runIngestJob(ctx: EngineContext, data: IngestJobData): Pro
           sealed: sealNumber(ctx.keys, mobile),
           date: task.date,
           carrier: record.carrier,
+          maxCalls: batch.options.maxCalls,
         });
         if (++pendingCount >= FLUSH_AT) await flush();
       }

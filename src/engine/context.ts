@@ -27,6 +27,8 @@ export interface ApiJobData {
   sealed: string;
   date: string | null;
   carrier: Carrier | null;
+  /** The batch's --max-calls, carried so a job need not read the batch record. */
+  maxCalls: number | null;
 }
 
 export interface ReportJobData {
