@@ -86,20 +86,39 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
     if (maxCalls !== null && !(await stores.batches.reserveCall(data.batchId, maxCalls))) {
       return skip(ctx, data, 'max_calls');
     }
-    await passRateGate(ctx, data, signal);
-    let outcome: CallOutcome;
+    let outcome: CallOutcome | SkipWhy;
     try {
-      outcome = await ctx.client.query({
-        api: data.api,
-        mobile: openNumber(ctx.keys, data.sealed),
-        ...(data.date ? { date: data.date } : {}),
-        ...(data.carrier ? { carrier: data.carrier } : {}),
-        ...(signal ? { signal } : {}),
+      // A call slot first, then the rate gate: waiting for a slot must not make a call late.
+      outcome = await ctx.callSlots(data.api, async (): Promise<CallOutcome | SkipWhy> => {
+        // The batch may have been blocked, cancelled or run out of quota while this job
+        // waited for its slot: look again, so no call is made after that.
+        const [statusNow, exhaustedNow] = await Promise.all([stores.batches.status(data.batchId), stores.batches.isExhausted(data.batchId, data.api)]);
+        if (statusNow === 'cancelled') return 'cancelled';
+        if (statusNow === 'blocked') return 'account_blocked';
+        if (exhaustedNow) return 'quota_exhausted';
+        await passRateGate(ctx, data, signal);
+        try {
+          return await ctx.client.query({
+            api: data.api,
+            mobile: openNumber(ctx.keys, data.sealed),
+            ...(data.date ? { date: data.date } : {}),
+            ...(data.carrier ? { carrier: data.carrier } : {}),
+            ...(signal ? { signal } : {}),
+          });
+        } catch (err) {
+          // Before the slot is given back, so a job waiting for it sees the effect.
+          if (isJuheError(err)) await applyAccountWide(ctx, data, err);
+          throw err;
+        }
       });
     } catch (err) {
       if (!isJuheError(err)) throw err;
       if (maxCalls !== null && !err.billed && !err.maybeBilled) await stores.batches.releaseCall(data.batchId);
       return await onFailure(ctx, data, err, attemptsMade, log);
+    }
+    if (typeof outcome === 'string') {
+      if (maxCalls !== null) await stores.batches.releaseCall(data.batchId);
+      return skip(ctx, data, outcome);
     }
     const result: TaskResult =
       outcome.kind === 'success' ? { kind: 'answered', signals: outcome.signals } : { kind: 'no_record', juheCode: outcome.juheCode };
@@ -176,17 +195,11 @@ async function onFailure(
       throw new HoldQueue(data.api, err.holdOffMs ?? 1_000, err.message);
     case 'quota':
       log.warn({ err }, 'API quota used up: the rest of its questions in this batch are skipped');
-      await batches.markExhausted(data.batchId, data.api, `${APIS[data.api].titleEn}: ${err.meaning} (${err.juheCode})`);
       await fail(ctx, data, err, err.meaning);
       throw new GiveUp(err.message, { cause: err });
-    case 'account': {
-      const reason = `Juhe refused the account: ${err.meaning} (code ${err.juheCode ?? '-'} from ${err.endpoint}). No more calls are made for this batch; fix the key or account and submit it again.`;
-      if (await batches.setStatus(data.batchId, 'blocked', reason, { times: { finished: new Date().toISOString() } })) {
-        ctx.logger.error({ batch: data.batchId, juheCode: err.juheCode }, 'batch blocked by an account error');
-      }
+    case 'account':
       await fail(ctx, data, err, err.meaning);
       throw new GiveUp(err.message, { cause: err });
-    }
     case 'bad_request':
     case 'unknown':
     case 'success':
@@ -194,6 +207,25 @@ async function onFailure(
       log.warn({ err }, 'juhe call failed; not retried');
       await fail(ctx, data, err, err.reason ? `${err.meaning}: ${err.reason}` : err.meaning);
       throw new GiveUp(err.message, { cause: err });
+  }
+}
+
+/**
+ * What a failure means beyond its own question: the API's quota is spent (its other
+ * questions are skipped), the account is refused (the batch is blocked), or the
+ * service wants the whole API slower (no call slot for a while, in any process).
+ */
+async function applyAccountWide(ctx: EngineContext, data: ApiJobData, err: JuheError): Promise<void> {
+  const { batches } = ctx.stores;
+  if (err.category === 'quota') {
+    await batches.markExhausted(data.batchId, data.api, `${APIS[data.api].titleEn}: ${err.meaning} (${err.juheCode})`);
+  } else if (err.category === 'account') {
+    const reason = `Juhe refused the account: ${err.meaning} (code ${err.juheCode ?? '-'} from ${err.endpoint}). No more calls are made for this batch; fix the key or account and submit it again.`;
+    if (await batches.setStatus(data.batchId, 'blocked', reason, { times: { finished: new Date().toISOString() } })) {
+      ctx.logger.error({ batch: data.batchId, juheCode: err.juheCode }, 'batch blocked by an account error');
+    }
+  } else if (err.category === 'throttle' && (err as { scope?: string }).scope !== 'number') {
+    await ctx.stores.gate.hold(data.api, err.holdOffMs ?? 1_000);
   }
 }
 

@@ -15,7 +15,7 @@ import { runApiCallJob } from '../jobs/api-call.js';
 import { runIngestJob } from '../jobs/ingest.js';
 import { runReportJob } from '../jobs/report.js';
 import { GiveUp, HoldJob, HoldQueue, RetryLater } from '../src/engine/control.js';
-import type { ApiJobData, EngineContext, IngestJobData, ReportJobData } from '../src/engine/context.js';
+import { jobSlots, type ApiJobData, type EngineContext, type IngestJobData, type ReportJobData } from '../src/engine/context.js';
 import { BACKOFF_TYPE, type QueueEngine } from '../src/queue/queue-engine.js';
 import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from '../src/queue/names.js';
 
@@ -89,7 +89,7 @@ export function startWorkers(settings: WorkerSettings): RunningWorkers {
     const worker = new Worker<ApiJobData>(name, (job, token) => apiJob(context, settings.engine, api, job, token, abort.signal), {
       ...common,
       connection: connect(name),
-      concurrency: settings.concurrency,
+      concurrency: jobSlots(settings.concurrency),
     });
     watch(worker, name);
   }

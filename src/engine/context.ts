@@ -43,9 +43,17 @@ export interface JobScheduler {
   addReportJob(batchId: string): Promise<void>;
 }
 
+/** Runs `call` when one of the API's call slots is free (calls in flight per API per process). */
+export type CallSlots = <T>(api: ApiId, call: () => Promise<T>) => Promise<T>;
+
 export interface EngineContext {
   stores: EngineStores;
   client: Querier;
+  /**
+   * Call slots, `options.concurrency` per API. Job slots are a little more (see
+   * JOB_SLOTS_PER_CALL_SLOT), so the store round trips of one job overlap another's call.
+   */
+  callSlots: CallSlots;
   keys: EngineKeys;
   options: EngineOptions;
   scheduler: JobScheduler;
@@ -54,6 +62,13 @@ export interface EngineContext {
   lockTtlMs: number;
   /** Where batch files live (inputs, results). */
   dataDir: string;
+}
+
+/** Jobs run at once per call slot: the extra ones do their store work while calls run. */
+export const JOB_SLOTS_PER_CALL_SLOT = 1.25;
+
+export function jobSlots(callSlots: number): number {
+  return Math.ceil(callSlots * JOB_SLOTS_PER_CALL_SLOT);
 }
 
 export function apiJobId(data: Pick<ApiJobData, 'batchId' | 'taskId'>): string {

@@ -10,7 +10,7 @@ import { runIngestJob } from '../../jobs/ingest.js';
 import { runReportJob } from '../../jobs/report.js';
 import { GiveUp, HoldJob, HoldQueue, RetryLater } from './control.js';
 import { queueLimitFor } from './rate-window.js';
-import { apiJobId, type ApiJobData, type EngineContext, type JobScheduler } from './context.js';
+import { apiJobId, jobSlots, type ApiJobData, type EngineContext, type JobScheduler } from './context.js';
 
 interface QueuedJob {
   id: string;
@@ -154,7 +154,7 @@ export class LocalEngine implements JobScheduler {
     let queue = this.queues.get(api);
     if (!queue) {
       const { concurrency, rates } = this.context.options;
-      queue = new LocalApiQueue(this, api, concurrency, rates[api]);
+      queue = new LocalApiQueue(this, api, jobSlots(concurrency), rates[api]);
       this.queues.set(api, queue);
     }
     return queue;

@@ -167,6 +167,10 @@ export class MemoryRateGate implements RateGate {
     this.next.set(api, slot + paceIntervalMs(rate));
     return slot - now;
   }
+
+  async hold(api: ApiId, ms: number): Promise<void> {
+    this.next.set(api, Math.max(this.next.get(api) ?? 0, this.now() + ms));
+  }
 }
 
 export function memoryStores(): EngineStores {

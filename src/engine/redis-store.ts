@@ -84,6 +84,16 @@ redis.call('SET', KEYS[1], tostring(slot + interval), 'PX', math.ceil(slot - now
 return tostring(slot - now)
 `;
 
+/** Push the next free slot to at least now + ARGV[1] ms. */
+const RATE_HOLD = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local target = now + tonumber(ARGV[1])
+local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
+if target > slot then redis.call('SET', KEYS[1], tostring(target), 'PX', math.ceil(tonumber(ARGV[1]) + 60000)) end
+return 1
+`;
+
 /** Take one unit of budget below ARGV[1]. */
 const RESERVE_CALL = `
 local used = tonumber(redis.call('HGET', KEYS[1], 'c.reserved') or '0')
@@ -99,6 +109,7 @@ type Scripted = Redis & {
   rsReserveCall(batchKey: string, max: number): Promise<number>;
   rsAcquireLock(key: string, owner: string, ttlMs: number): Promise<number>;
   rsRateGate(key: string, ratesKey: string, rate: number, api: string, paceFactor: number): Promise<string>;
+  rsRateHold(key: string, ms: number): Promise<number>;
   rsReleaseLock(key: string, owner: string): Promise<number>;
 };
 
@@ -111,6 +122,7 @@ function withScripts(redis: Redis): Scripted {
     redis.defineCommand('rsReserveCall', { numberOfKeys: 1, lua: RESERVE_CALL });
     redis.defineCommand('rsAcquireLock', { numberOfKeys: 1, lua: ACQUIRE_LOCK });
     redis.defineCommand('rsRateGate', { numberOfKeys: 2, lua: RATE_GATE });
+    redis.defineCommand('rsRateHold', { numberOfKeys: 1, lua: RATE_HOLD });
     redis.defineCommand('rsReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
   }
   return scripted;
@@ -298,6 +310,10 @@ export class RedisRateGate implements RateGate {
    */
   async reserve(api: ApiId, rate: number): Promise<number> {
     return Number(await this.redis.rsRateGate(`${this.prefix}:gate:${api}`, `${this.prefix}:rates`, rate, api, PACE_FACTOR));
+  }
+
+  async hold(api: ApiId, ms: number): Promise<void> {
+    await this.redis.rsRateHold(`${this.prefix}:gate:${api}`, ms);
   }
 }
 

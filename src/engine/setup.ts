@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { Options } from '../config/options.js';
 import { JuheClient } from '../juhe/client.js';
 import { resolveJuheConfig, type JuheConfig } from '../juhe/config.js';
-import type { EngineContext } from './context.js';
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { ApiId } from '../juhe/catalogue.js';
+import type { CallSlots, EngineContext } from './context.js';
 import { deriveEngineKeys } from './keys.js';
 import type { EngineStores } from './store.js';
 
@@ -13,12 +15,23 @@ export interface EngineParts {
   juhe: JuheConfig;
 }
 
+/** `concurrency` calls in flight per API in this process. */
+export function callSlotsOf(concurrency: number): CallSlots {
+  const limits = new Map<ApiId, LimitFunction>();
+  return (api, call) => {
+    let limit = limits.get(api);
+    if (!limit) limits.set(api, (limit = pLimit(concurrency)));
+    return limit(call);
+  };
+}
+
 export function buildEngineParts(options: Options, stores: EngineStores, logger: Logger, dataDir = options.engine.dataDir): EngineParts {
   const juhe = resolveJuheConfig(options.juhe);
   const client = new JuheClient({ config: juhe, logger });
   const context: Omit<EngineContext, 'scheduler'> = {
     stores,
     client,
+    callSlots: callSlotsOf(options.engine.concurrency),
     keys: deriveEngineKeys(options.engine.secret, juhe.key),
     options: options.engine,
     logger,

@@ -73,6 +73,8 @@ export interface InflightLocks {
 export interface RateGate {
   /** Reserve the next free slot; resolves with the milliseconds to wait until it. */
   reserve(api: ApiId, rate: number): Promise<number>;
+  /** No slot before `ms` from now (the service said slow down), for every process. */
+  hold(api: ApiId, ms: number): Promise<void>;
 }
 
 export interface EngineStores {

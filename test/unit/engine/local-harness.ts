@@ -11,6 +11,7 @@ import { DEFAULT_OPTIONS, type EngineOptions } from '../../../src/config/options
 import type { BatchView } from '../../../src/engine/batch.js';
 import type { Querier } from '../../../src/engine/context.js';
 import { deriveEngineKeys } from '../../../src/engine/keys.js';
+import { callSlotsOf } from '../../../src/engine/setup.js';
 import { LocalEngine } from '../../../src/engine/local-engine.js';
 import { memoryStores } from '../../../src/engine/memory-store.js';
 import type { EngineStores } from '../../../src/engine/store.js';
@@ -232,6 +233,7 @@ export async function harness(settings: HarnessSettings): Promise<Harness> {
     context: {
       stores,
       client: settings.juhe,
+      callSlots: callSlotsOf(options.concurrency),
       keys: deriveEngineKeys('local-engine-test-secret', undefined),
       options,
       logger: silentLogger,
