@@ -45,7 +45,7 @@ const EXCEL_TEXT_FORMULA = /^=\s*"(.*)"$/s;
 const QUOTES = /["'`\u2018\u2019\u201c\u201d]/g;
 /** 1.38001E+10, 1,38001E+10 (a decimal comma), 1E10. */
 const SCIENTIFIC = /^[+-]?\d+(?:[.,]\d+)?e[+-]?\d+$/i;
-/** 138****1234, 138xxxx1234. */
+/** 138****1234, or the same with letters x in place of the stars. */
 const MASKED = /\*|\d[xX]{2,}\d/;
 /** 13800138000.0 or +8613800138000.00: a number Excel wrote as a float. */
 const EXCEL_FLOAT = /^(\+?\d+)\.0+$/;

@@ -5,8 +5,9 @@
  * classification into an outcome or an error class; the queue layer turns those into
  * BullMQ's control-flow errors. Nothing else decides retry policy.
  *
- * Service codes (2xxxxx) embed the API's module id, so a code identifies its API and
- * the table is keyed by code alone. System codes (100xx) are shared by every API.
+ * Service codes (six digits, starting with 2) belong to the API whose document lists
+ * them; `policyFor(code, api)` reads one only for that API. System codes (five digits,
+ * 10001 to 10021) are shared by every API.
  */
 import type { ApiId } from './catalogue.js';
 
