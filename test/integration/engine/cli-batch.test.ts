@@ -1,0 +1,109 @@
+/**
+ * The queue engine's batch commands from the command line: submit, status, cancel,
+ * result, and estimate before anything is spent.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/main.js';
+import { EXIT } from '../../../src/cli/exit-codes.js';
+import { captureIo } from '../../support/capture-io.js';
+import { startHarness, writeNumberList, type EngineHarness } from './harness.js';
+
+const saved = { ...process.env };
+let harness: EngineHarness | undefined;
+afterEach(async () => {
+  process.env = { ...saved };
+  await harness?.close();
+  harness = undefined;
+});
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = captureIo();
+  const code = await main(args, io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+describe('submit, status, cancel, result', () => {
+  it('submits, shows the status, cancels, and the result still comes out with the rows marked', async () => {
+    // A slow rate so the batch is still running when it is cancelled.
+    harness = await startHarness({}, { RISKSCREEN_RATES: 'status=5,tenure=5,tenureCmcc=5,resale=5,callDuration=5' });
+    Object.assign(process.env, harness.env);
+    await harness.engine.setRates(harness.options.engine.rates);
+    const list = writeNumberList(harness.dir, 'list.csv', 60);
+
+    const submitted = await cli(['submit', list.path, '--profile', 'status']);
+    expect(submitted.code).toBe(EXIT.ok);
+    const id = submitted.out.trim();
+    expect(id).toMatch(/^b\d{8}-\d{6}-[0-9a-z]{4}$/);
+
+    await harness.startWorker(['--concurrency', '4']);
+    await harness.waitFor(id, 30_000, (view) => view.counts.final >= 3);
+    const status = await cli(['status', id, '--json']);
+    expect(status.code).toBe(EXIT.ok);
+    expect(JSON.parse(status.out)).toMatchObject({ id, status: 'screening', options: { profile: 'status' } });
+
+    const cancelled = await cli(['cancel', id]);
+    expect(cancelled.code).toBe(EXIT.ok);
+    const view = await harness.waitFor(id, 60_000, (v) => v.resultPath !== null);
+    expect(view.status).toBe('cancelled');
+    expect(view.reason).toBe('cancelled by riskscreen cancel');
+    expect(view.counts.skipped).toBeGreaterThan(0);
+    const callsAfter = harness.emulator.ledger.stats().calls;
+
+    const out = join(harness.dir, 'copy', 'result.csv');
+    const result = await cli(['result', id, '--out', out]);
+    expect(result.code).toBe(EXIT.ok);
+    const lines = readFileSync(out, 'utf8').replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(lines).toHaveLength(61);
+    expect(lines.filter((line) => line.includes(',cancelled,'))).toHaveLength(view.counts.skipped);
+    expect(harness.emulator.ledger.stats().calls).toBe(callsAfter); // nothing asked after the cancel settled
+
+    expect((await cli(['cancel', id])).code).toBe(EXIT.internal); // already finished
+    const text = await cli(['status', id]);
+    expect(text.out).toMatch(new RegExp(`batch ${id}: cancelled \\(cancelled by riskscreen cancel\\)`));
+  }, 120_000);
+
+  it('says plainly when a batch is unknown or has no result yet', async () => {
+    harness = await startHarness({});
+    Object.assign(process.env, harness.env);
+    const unknown = await cli(['status', 'b20200101-000000-zzzz']);
+    expect(unknown.code).toBe(EXIT.usage);
+    expect(unknown.err).toMatch(/no batch b20200101-000000-zzzz/);
+    const notId = await cli(['result', '12345', '--out', join(harness.dir, 'x.csv')]);
+    expect(notId.code).toBe(EXIT.usage);
+    expect(notId.err).toMatch(/is not a batch id/);
+
+    const list = writeNumberList(harness.dir, 'list.csv', 5);
+    const id = (await cli(['submit', list.path])).out.trim();
+    const early = await cli(['result', id, '--out', join(harness.dir, 'early.csv')]);
+    expect(early.code).toBe(EXIT.internal);
+    expect(early.err).toMatch(/has no result yet \(queued/);
+    expect(existsSync(join(harness.dir, 'early.csv'))).toBe(false);
+  }, 60_000);
+});
+
+describe('estimate', () => {
+  it('counts questions per API and what the shared cache already holds, calling nothing', async () => {
+    harness = await startHarness({});
+    Object.assign(process.env, harness.env);
+    const list = writeNumberList(harness.dir, 'list.csv', 40, { dates: true });
+    const before = await cli(['estimate', list.path, '--json']);
+    expect(before.code).toBe(EXIT.ok);
+    const estimate = JSON.parse(before.out);
+    expect(estimate.counts).toMatchObject({ rows: 40, valid: 40, unique: 40 });
+    expect(estimate.questions.status).toBe(40);
+    expect(estimate.questions.resale).toBe(40);
+    expect(estimate.billableUpperBound).toBe(40 * 3 + estimate.questions.callDuration);
+    expect(estimate.cached.status).toBe(0);
+    expect(harness.emulator.ledger.stats().calls).toBe(0);
+
+    // Screen it once; the estimate then finds every answer in the cache.
+    await harness.startWorker(['--concurrency', '8']);
+    const id = await harness.submit({ file: list.path });
+    await harness.waitFor(id, 60_000);
+    const after = JSON.parse((await cli(['estimate', list.path, '--json'])).out);
+    expect(after.cached.status).toBe(40);
+    expect(after.cached.resale).toBe(40);
+  }, 120_000);
+});
