@@ -9,9 +9,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,91 +23,9 @@ import { RedisBatchStore } from '../src/engine/redis-store.js';
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
-export const HOW_TO_GET_REDIS =
-  'The engine benchmarks need Redis. Either set REDIS_URL=redis://127.0.0.1:6379 to use a running server, ' +
-  'or install redis-server so the bench can start its own (Debian/Ubuntu: apt-get install -y redis-server; ' +
-  'macOS: brew install redis).';
+// ---- Redis: the same starter as the integration tests -------------------------------
 
-// ---- Redis --------------------------------------------------------------------------
-
-export async function pingRedis(url: string, timeoutMs: number): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.ping();
-  } finally {
-    client.disconnect();
-  }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not find a free port'));
-      });
-    });
-  });
-}
-
-export interface BenchRedis {
-  url: string;
-  /** The private server's pid, or null when REDIS_URL was given. */
-  pid: number | null;
-  stop(): Promise<void>;
-}
-
-/** REDIS_URL when set (checked), else a private `redis-server` on a free port, stopped by `stop()`. */
-export async function useRedis(): Promise<BenchRedis> {
-  const given = process.env.REDIS_URL;
-  if (given) {
-    try {
-      await pingRedis(given, 2_000);
-    } catch (err) {
-      throw new Error(`REDIS_URL=${given.replace(/\/\/[^@/]*@/, '//***@')} does not answer (${(err as Error).message}). ${HOW_TO_GET_REDIS}`);
-    }
-    return { url: given, pid: null, stop: async () => {} };
-  }
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'riskscreen-bench-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: 'ignore',
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'ENOENT' ? new Error(`redis-server was not found on PATH. ${HOW_TO_GET_REDIS}`) : err),
-    );
-    child.once('spawn', () => resolve());
-  });
-  const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await pingRedis(url, 500);
-      break;
-    } catch (err) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`redis-server on port ${port} did not start: ${(err as Error).message}. ${HOW_TO_GET_REDIS}`);
-      }
-      await sleep(50);
-    }
-  }
-  return {
-    url,
-    pid: child.pid ?? null,
-    stop: async () => {
-      await stopChild(child, 'SIGTERM', 5_000);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+export { freePort, HOW_TO_GET_REDIS, pingRedis, useRedis, type PrivateOrGivenRedis as BenchRedis } from '../test/support/redis-server.js';
 
 /** A key prefix of this run only: a Redis Cluster hash tag like the default `{riskscreen}`. */
 export function uniquePrefix(bench: string): string {
