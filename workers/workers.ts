@@ -16,7 +16,7 @@ import { runIngestJob } from '../jobs/ingest.js';
 import { runReportJob } from '../jobs/report.js';
 import { GiveUp, HoldJob, HoldQueue, RetryLater } from '../src/engine/control.js';
 import { jobSlots, type ApiJobData, type EngineContext, type IngestJobData, type ReportJobData } from '../src/engine/context.js';
-import { BACKOFF_TYPE, type QueueEngine } from '../src/queue/queue-engine.js';
+import type { QueueEngine } from '../src/queue/queue-engine.js';
 import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from '../src/queue/names.js';
 
 export interface WorkerSettings {
@@ -164,4 +164,3 @@ async function stepJob<T>(context: EngineContext, job: Job, run: () => Promise<T
   }
 }
 
-export { BACKOFF_TYPE };

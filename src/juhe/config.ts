@@ -11,8 +11,9 @@ import { loadOptions } from '../config/load.js';
 import { DEFAULT_OPTIONS, type JuheOptions } from '../config/options.js';
 import { API_IDS, APIS, FORM_NEEDS, type ApiId, type Form } from './catalogue.js';
 import { aesKeyFromOpenid } from './ciphers.js';
+import { TRANSPORT_OPTIONS, type TransportSettings } from './http.js';
 
-export interface JuheConfig {
+export interface JuheConfig extends TransportSettings {
   key: string;
   openid?: string;
   aesKey?: Buffer;
@@ -21,12 +22,6 @@ export interface JuheConfig {
   baseUrl?: string;
   /** The form each API sends, resolved. */
   forms: Record<ApiId, Form>;
-  connectTimeoutMs: number;
-  headersTimeoutMs: number;
-  bodyTimeoutMs: number;
-  requestTimeoutMs: number;
-  connections: number;
-  keepAliveTimeoutMs: number;
 }
 
 /** Options as the user sets them, plus a PEM given inline (tests, the emulator). */
@@ -36,17 +31,10 @@ export function resolveJuheConfig(settings: JuheSettings): JuheConfig {
   if (!settings.key) {
     throw new ConfigError('JUHE_KEY', 'is not set; it is the key shown in the Juhe console under 个人中心 -> 我的数据');
   }
-  const defaults = DEFAULT_OPTIONS.juhe;
-  const config: JuheConfig = {
-    key: settings.key,
-    forms: {} as Record<ApiId, Form>,
-    connectTimeoutMs: settings.connectTimeoutMs ?? defaults.connectTimeoutMs,
-    headersTimeoutMs: settings.headersTimeoutMs ?? defaults.headersTimeoutMs,
-    bodyTimeoutMs: settings.bodyTimeoutMs ?? defaults.bodyTimeoutMs,
-    requestTimeoutMs: settings.requestTimeoutMs ?? defaults.requestTimeoutMs,
-    connections: settings.connections ?? defaults.connections,
-    keepAliveTimeoutMs: settings.keepAliveTimeoutMs ?? defaults.keepAliveTimeoutMs,
-  };
+  const transport = Object.fromEntries(
+    TRANSPORT_OPTIONS.map((name) => [name, settings[name] ?? DEFAULT_OPTIONS.juhe[name]]),
+  ) as TransportSettings;
+  const config: JuheConfig = { key: settings.key, forms: {} as Record<ApiId, Form>, ...transport };
   if (settings.baseUrl) config.baseUrl = settings.baseUrl.replace(/\/+$/, '');
   if (settings.openid) {
     config.openid = settings.openid;

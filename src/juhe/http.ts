@@ -6,16 +6,19 @@
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import { Pool } from 'undici';
+import type { JuheOptions } from '../config/options.js';
 import type { TransportFailure } from './error-policy.js';
 
-export interface TransportSettings {
-  connectTimeoutMs: number;
-  headersTimeoutMs: number;
-  bodyTimeoutMs: number;
-  requestTimeoutMs: number;
-  connections: number;
-  keepAliveTimeoutMs: number;
-}
+/** The HTTP options of the API layer (documented in src/config/options.ts). */
+export const TRANSPORT_OPTIONS = [
+  'connectTimeoutMs',
+  'headersTimeoutMs',
+  'bodyTimeoutMs',
+  'requestTimeoutMs',
+  'connections',
+  'keepAliveTimeoutMs',
+] as const;
+export type TransportSettings = Pick<JuheOptions, (typeof TRANSPORT_OPTIONS)[number]>;
 
 export interface HttpAnswer {
   status: number;

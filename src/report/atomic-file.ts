@@ -4,7 +4,7 @@
  * A process killed half-way leaves at most the temporary file, never a partial result.
  */
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -57,7 +57,6 @@ export async function openAtomicFile(target: string): Promise<AtomicFile> {
 
 /** Copy a finished file to `target`, atomically. */
 export async function copyAtomic(source: string, target: string): Promise<void> {
-  const { createReadStream } = await import('node:fs');
   const file = await openAtomicFile(target);
   try {
     for await (const chunk of createReadStream(source)) await file.write(chunk as Buffer);
