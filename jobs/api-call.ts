@@ -12,7 +12,7 @@
 import { APIS } from '../src/juhe/catalogue.js';
 import { isJuheError, type JuheError } from '../src/juhe/errors.js';
 import type { CallOutcome } from '../src/juhe/model.js';
-import type { CounterName } from '../src/engine/batch.js';
+import { withApiCounts, type CounterName } from '../src/engine/batch.js';
 import { GiveUp, HoldJob, HoldQueue, RetryLater, retryDelay } from '../src/engine/control.js';
 import { apiJobId, type ApiJobData, type EngineContext } from '../src/engine/context.js';
 import { openNumber } from '../src/engine/keys.js';
@@ -176,7 +176,7 @@ async function onFailure(
 ): Promise<ApiJobOutcome> {
   const { batches } = ctx.stores;
   const code = err.juheCode !== null ? String(err.juheCode) : err.httpStatus ? `http_${err.httpStatus}` : err.code.toLowerCase();
-  await batches.addCounts(data.batchId, { billed: err.billed ? 1 : 0, maybeBilled: err.maybeBilled ? 1 : 0 }, { [code]: 1 });
+  await batches.addCounts(data.batchId, withApiCounts(data.api, { billed: err.billed ? 1 : 0, maybeBilled: err.maybeBilled ? 1 : 0 }), { [code]: 1 });
 
   switch (err.category) {
     case 'transient': {
@@ -254,7 +254,7 @@ function countsOf(result: TaskResult): Partial<Record<CounterName, number>> {
 
 /** Store the result once; when it is the batch's last, queue the one report job. */
 async function record(ctx: EngineContext, data: ApiJobData, encoded: string, deltas: Partial<Record<CounterName, number>>): Promise<void> {
-  const outcome = await ctx.stores.batches.recordResult(data.batchId, data.taskId, encoded, deltas);
+  const outcome = await ctx.stores.batches.recordResult(data.batchId, data.taskId, encoded, withApiCounts(data.api, deltas));
   if (outcome.isNew && outcome.tasks !== null && outcome.final >= outcome.tasks) {
     await ctx.scheduler.addReportJob(data.batchId);
   }

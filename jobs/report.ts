@@ -1,25 +1,26 @@
 /**
  * The report job: runs once, when every question of the batch has a result. Reads the
  * stored list again (the same rows in the same order), joins each row with the results
- * of its questions and writes the result file atomically. Until the scoring issue the
- * file carries the decoded signals; see docs/output-schema.md when it lands.
+ * of its questions, scores it, and writes the batch's result file atomically, then its
+ * manifest (docs/output-schema.md). The manifest is the mark of a finished report: a
+ * report re-delivered after writing it only finishes the batch record.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import { readPhoneList, type PhoneRecord } from '../src/input/index.js';
-import { FINAL_STATUSES } from '../src/engine/batch.js';
+import { FINAL_STATUSES, type BatchView } from '../src/engine/batch.js';
 import { GiveUp } from '../src/engine/control.js';
 import type { EngineContext, ReportJobData } from '../src/engine/context.js';
 import { planRecord } from '../src/engine/plan.js';
 import { resolveProfile } from '../src/engine/profiles.js';
 import { decodeTaskResult } from '../src/engine/task-result.js';
-import { openAtomicFile } from '../src/report/atomic-file.js';
+import { DEFAULT_RUBRIC, type RiskLevel } from '../src/risk/index.js';
+import { batchManifest, manifestPathOf, removeManifest, RowTally, writeManifest } from '../src/report/manifest.js';
+import { openResultCsv } from '../src/report/result-csv.js';
 import { ADDED_COLUMNS, resultRow, type RowStatus } from '../src/report/result-row.js';
 
 /** Rows joined per round trip to the store. */
 const CHUNK = 1_000;
-const BOM = '\uFEFF';
 
 export function resultPathOf(dataDir: string, batchId: string): string {
   return join(dataDir, 'batches', batchId, 'result.csv');
@@ -30,20 +31,21 @@ export async function runReportJob(ctx: EngineContext, data: ReportJobData): Pro
   const batch = await batches.get(data.batchId);
   if (!batch) throw new GiveUp(`batch ${data.batchId} does not exist`);
   const target = resultPathOf(ctx.dataDir, data.batchId);
+  const manifestPath = manifestPathOf(target);
   const log = ctx.logger.child({ batch: data.batchId, job: 'report' });
 
-  // Exactly once: a report re-delivered after it wrote the file only finishes the record.
-  if (!existsSync(target)) {
+  if (!existsSync(manifestPath)) {
     await batches.setStatus(data.batchId, 'reporting', null, { times: { reportingStarted: new Date().toISOString() } });
+    await removeManifest(manifestPath);
     const profile = resolveProfile(batch.options.profile);
+    const rubric = batch.options.rubric ?? DEFAULT_RUBRIC;
     const reader = await readPhoneList(batch.input.path, batch.options.input, { expect: batch.input.fingerprint });
     const width = Math.max(batch.counts.fields, reader.layout.header?.length ?? 0, 1);
     const header = Array.from({ length: width }, (_, i) => reader.layout.header?.[i] ?? `column_${i + 1}`);
     const status = (await batches.status(data.batchId)) ?? batch.status;
-    const file = await openAtomicFile(target);
-    const byStatus: Record<RowStatus, number> = { screened: 0, partial: 0, invalid: 0, not_screened: 0 };
+    const tally = new RowTally();
+    const file = await openResultCsv(target, [...header, ...ADDED_COLUMNS], 'utf8-bom');
     try {
-      await file.write(BOM + stringify([[...header, ...ADDED_COLUMNS]], { record_delimiter: 'windows' }));
       let chunk: PhoneRecord[] = [];
       const writeChunk = async () => {
         const plans = chunk.map((record) => planRecord(record, profile, ctx.keys));
@@ -54,12 +56,12 @@ export async function runReportJob(ctx: EngineContext, data: ReportJobData): Pro
             const encoded = results[at++];
             return { api: task.api, result: encoded ? decodeTaskResult(task.api, encoded) : null };
           });
-          const added = resultRow(record, questions, status);
-          byStatus[added.row_status as RowStatus]++;
+          const added = resultRow(record, questions, { batchStatus: status, profile, rubric });
+          tally.add(added.row_status as RowStatus, added.risk_level as RiskLevel | '');
           const original = Array.from({ length: width }, (_, c) => record.fields[c] ?? '');
           return [...original, ...ADDED_COLUMNS.map((column) => added[column])];
         });
-        await file.write(stringify(rows, { record_delimiter: 'windows' }));
+        await file.writeRows(rows);
         chunk = [];
       };
       for await (const record of reader) {
@@ -67,13 +69,26 @@ export async function runReportJob(ctx: EngineContext, data: ReportJobData): Pro
         if (chunk.length >= CHUNK) await writeChunk();
       }
       if (chunk.length > 0) await writeChunk();
-      await file.commit();
+      const written = await file.commit();
+      const byStatus = tally.counts.by_status;
       await batches.setCounts(data.batchId, {
         rowsScreened: byStatus.screened,
         rowsPartial: byStatus.partial,
         rowsNotScreened: byStatus.not_screened,
         rowsInvalid: byStatus.invalid,
       });
+      const view = (await batches.get(data.batchId))!;
+      const phone = reader.layout.phoneColumn;
+      await writeManifest(
+        manifestPath,
+        batchManifest(view, finalStatusOf(view), {
+          result: written,
+          rows: tally.counts,
+          columns: width,
+          phoneColumn: { number: phone.index + 1, name: phone.name },
+          written: new Date().toISOString(),
+        }),
+      );
     } catch (err) {
       await file.abort();
       await reader.close();
@@ -82,20 +97,23 @@ export async function runReportJob(ctx: EngineContext, data: ReportJobData): Pro
     log.info({ path: target }, 'result written');
   }
 
-  const final = await batches.get(data.batchId);
-  const reason = final && final.status !== 'cancelled' && final.status !== 'blocked' ? doneReason(final) : undefined;
-  const finished = { times: { finished: new Date().toISOString() }, resultPath: target };
-  if (!(await batches.setStatus(data.batchId, 'done', reason ?? null, finished))) {
-    // cancelled or blocked: the file is written all the same, the status stays.
-    await batches.setStatus(data.batchId, final?.status ?? 'done', undefined, finished);
-  }
+  const final = (await batches.get(data.batchId))!;
+  const { status, reason } = finalStatusOf(final);
+  // A batch already cancelled or blocked keeps its status; the patch applies all the same.
+  await batches.setStatus(data.batchId, status, reason, { times: { finished: new Date().toISOString() }, resultPath: target });
   const after = await batches.status(data.batchId);
   if (after && FINAL_STATUSES.has(after)) await batches.dropResults(data.batchId);
   return { path: target };
 }
 
+/** The status the batch ends with once its report is written: done, or how it stopped. */
+function finalStatusOf(batch: BatchView): { status: 'done' | 'cancelled' | 'blocked'; reason: string | null } {
+  if (batch.status === 'cancelled' || batch.status === 'blocked') return { status: batch.status, reason: batch.reason };
+  return { status: 'done', reason: doneReason(batch) };
+}
+
 /** Plain words when a done batch has rows without every answer. */
-function doneReason(batch: NonNullable<Awaited<ReturnType<EngineContext['stores']['batches']['get']>>>): string | null {
+function doneReason(batch: BatchView): string | null {
   const parts: string[] = [];
   const unscreened = batch.counts.rowsPartial + batch.counts.rowsNotScreened;
   if (batch.options.maxCalls !== null && batch.counts.skipped > 0 && batch.counts.reserved >= batch.options.maxCalls) {

@@ -9,13 +9,15 @@ import { loadOptions } from '../config/load.js';
 import { isBatchId, type BatchView } from '../engine/batch.js';
 import { submitBatch } from '../engine/submit.js';
 import { createLogger } from '../log/logger.js';
-import { copyAtomic } from '../report/atomic-file.js';
+import { manifestPathOf } from '../report/manifest.js';
 import { openQueueSession, type QueueSession } from './engine-session.js';
 import { EXIT } from './exit-codes.js';
 import { INPUT_FLAGS, INPUT_FLAGS_HELP, inputOptionsFrom } from './input-flags.js';
 import { UsageError, type CommandIo } from './io.js';
 import { describe } from './progress.js';
-import { ENGINE_FLAGS, engineRequestFrom } from './run.js';
+import { ENGINE_FLAGS, engineRequestFrom, loadEngineOptions } from './run.js';
+import type { Options } from '../config/options.js';
+import { OUTPUT_FLAGS, OUTPUT_FLAGS_HELP, outputOptionsFrom, writeResultFiles } from './output-flags.js';
 import { summaryText } from './summary.js';
 
 export const SUBMIT_HELP = `Usage: riskscreen submit <file> [options]
@@ -28,6 +30,7 @@ Options:
   --profile NAME|APIS    which APIs to ask (default standard)
   --rate API=N,...       calls per second for these APIs (shared by every batch)
   --max-calls N          never more than N billable calls for this batch
+  --rubric FILE          risk rubric JSON (default: the shipped one); stored with the batch
   --json                 print the batch record as JSON
 ${INPUT_FLAGS_HELP}
   -h, --help             show this help
@@ -45,9 +48,13 @@ counts, billed calls, errors by code, times and the result file.
 Exit codes: 0 shown, 2 bad command line or unknown batch, 7 Redis unreachable.
 `;
 
-export const RESULT_HELP = `Usage: riskscreen result <batch> --out <path>
+export const RESULT_HELP = `Usage: riskscreen result <batch> --out <path> [options]
 
-Write the result file of a finished batch to <path> (atomically: whole or not at all).
+Write the result file of a finished batch to <path> (atomically: whole or not at all),
+then its manifest beside it, and print rows by status and risk level.
+
+${OUTPUT_FLAGS_HELP}
+  --json                 print the manifest as JSON instead of the summary
 
 Exit codes: 0 written, 1 the batch has no result yet (see riskscreen status), 2 bad
 command line or unknown batch, 7 Redis unreachable.
@@ -62,8 +69,8 @@ Exit codes: 0 cancelled, 1 already finished, 2 bad command line or unknown batch
 7 Redis unreachable.
 `;
 
-async function withSession<T>(config: string | undefined, juhe: boolean, run: (session: QueueSession) => Promise<T>): Promise<T> {
-  const options = loadOptions(config ? { configFile: config } : {});
+async function withSession<T>(config: string | undefined | Options, juhe: boolean, run: (session: QueueSession) => Promise<T>): Promise<T> {
+  const options = typeof config === 'object' ? config : loadOptions(config ? { configFile: config } : {});
   const session = await openQueueSession(options, createLogger({ level: options.log.level }), { juhe });
   try {
     return await run(session);
@@ -96,8 +103,9 @@ export async function runSubmitCommand(argv: string[], io: CommandIo): Promise<n
     return EXIT.ok;
   }
   if (positionals.length !== 1) throw new UsageError('submit needs exactly one <file> (see riskscreen submit --help)');
-  const request = engineRequestFrom(values);
-  return withSession(values.config, false, async (session) => {
+  const options = loadEngineOptions(values);
+  const request = engineRequestFrom(values, options);
+  return withSession(options, false, async (session) => {
     const { meta } = await submitBatch(session.stores.batches, session.dataDir, { file: positionals[0]!, input: inputOptionsFrom(values), ...request });
     if (Object.keys(request.rates).length > 0) await session.engine.setRates(request.rates);
     await session.engine.addIngestJob(meta.id);
@@ -135,7 +143,13 @@ export async function runResultCommand(argv: string[], io: CommandIo): Promise<n
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { out: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      ...OUTPUT_FLAGS,
+      out: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
   });
   if (values.help) {
     io.stdout.write(RESULT_HELP);
@@ -144,14 +158,16 @@ export async function runResultCommand(argv: string[], io: CommandIo): Promise<n
   const id = batchArg(positionals, 'result');
   if (!values.out) throw new UsageError('--out: where should the result go?');
   const out = resolve(values.out);
-  return withSession(values.config, false, async (session) => {
+  const options = loadOptions(values.config ? { configFile: values.config } : {});
+  const output = outputOptionsFrom(values, options);
+  return withSession(options, false, async (session) => {
     const view = await mustGet(session, id);
-    if (!view.resultPath || !existsSync(view.resultPath)) {
+    if (!view.resultPath || !existsSync(manifestPathOf(view.resultPath))) {
       io.stderr.write(`riskscreen: batch ${id} has no result yet (${view.status}${view.reason ? `: ${view.reason}` : ''})\n`);
       return EXIT.internal;
     }
-    await copyAtomic(view.resultPath, out);
-    io.stdout.write(`${out}\n`);
+    const exported = await writeResultFiles(view, out, output, options);
+    io.stdout.write(values.json ? `${JSON.stringify(exported.manifest, null, 2)}\n` : summaryText(view, out, exported));
     return EXIT.ok;
   });
 }

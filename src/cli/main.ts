@@ -63,6 +63,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'show the resolved configuration and the form each API sends',
     load: async () => import('./config-command.js').then((m) => ({ help: m.CONFIG_HELP, run: m.runConfigCommand })),
   },
+  rubric: {
+    summary: 'print the default risk rubric, or check a rubric file',
+    load: async () => import('./rubric-command.js').then((m) => ({ help: m.RUBRIC_HELP, run: m.runRubricCommand })),
+  },
   sim: {
     summary: 'run the offline Juhe emulator (faults, rate limits, billing ledger)',
     load: async () => import('../emulator/cli.js').then((m) => ({ help: m.SIM_USAGE, run: (argv: string[], io: CommandIo) => m.runSimCommand(argv, io) })),

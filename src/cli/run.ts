@@ -13,13 +13,16 @@ import { PROFILES, DEFAULT_PROFILE, resolveProfile } from '../engine/profiles.js
 import { submitBatch } from '../engine/submit.js';
 import type { ApiId } from '../juhe/catalogue.js';
 import { createLogger } from '../log/logger.js';
-import { copyAtomic } from '../report/atomic-file.js';
+import type { Exported } from '../report/export.js';
+import type { OutputOptions } from '../report/manifest.js';
+import { loadRubric, type Rubric } from '../risk/index.js';
 import { startWorkers } from '../../workers/workers.js';
 import { connectRedis } from '../queue/connection.js';
 import { openLocalSession, openQueueSession } from './engine-session.js';
 import { EXIT } from './exit-codes.js';
 import { INPUT_FLAGS, INPUT_FLAGS_HELP, inputOptionsFrom } from './input-flags.js';
 import { UsageError, type CommandIo } from './io.js';
+import { OUTPUT_FLAGS, OUTPUT_FLAGS_HELP, outputOptionsFrom, writeResultFiles } from './output-flags.js';
 import { createProgress } from './progress.js';
 import { summaryText } from './summary.js';
 
@@ -31,12 +34,14 @@ on the queue engine, working in this process too unless --no-worker.
 
 Options:
   --out PATH             where to write the result CSV (required; written whole or not at all)
+  --rubric FILE          risk rubric JSON (default: the shipped one; riskscreen rubric prints it)
   --profile NAME|APIS    ${Object.values(PROFILES).map((p) => p.name).join(', ')}, or a list like status,resale (default ${DEFAULT_PROFILE})
   --rate API=N,...       calls per second for these APIs (default RISKSCREEN_RATES, 20 each)
   --max-calls N          never more than N billable calls for this batch
   --no-worker            queue engine only: submit and wait, leave the work to other workers
   --json                 print the finished batch record as JSON instead of the summary
   --quiet                no progress display
+${OUTPUT_FLAGS_HELP}
 ${INPUT_FLAGS_HELP}
   -h, --help             show this help
 
@@ -50,6 +55,7 @@ export const ENGINE_FLAGS = {
   profile: { type: 'string' },
   rate: { type: 'string' },
   'max-calls': { type: 'string' },
+  rubric: { type: 'string' },
   config: { type: 'string' },
 } as const;
 
@@ -57,9 +63,13 @@ export interface EngineRequest {
   profile: string;
   rates: Partial<Record<ApiId, number>>;
   maxCalls: number | null;
+  rubric: Rubric;
 }
 
-export function engineRequestFrom(values: { profile?: string | undefined; rate?: string | undefined; 'max-calls'?: string | undefined }): EngineRequest {
+export function engineRequestFrom(
+  values: { profile?: string | undefined; rate?: string | undefined; 'max-calls'?: string | undefined },
+  options: Options,
+): EngineRequest {
   const profile = resolveProfile(values.profile).name;
   const rates = values.rate ? parseRates('--rate', values.rate) : {};
   let maxCalls: number | null = null;
@@ -69,7 +79,7 @@ export function engineRequestFrom(values: { profile?: string | undefined; rate?:
     }
     maxCalls = Number(values['max-calls']);
   }
-  return { profile, rates, maxCalls };
+  return { profile, rates, maxCalls, rubric: loadRubric(options.report.rubric) };
 }
 
 export async function runRunCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -79,6 +89,7 @@ export async function runRunCommand(argv: string[], io: CommandIo): Promise<numb
     options: {
       ...INPUT_FLAGS,
       ...ENGINE_FLAGS,
+      ...OUTPUT_FLAGS,
       out: { type: 'string' },
       'no-worker': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -94,21 +105,42 @@ export async function runRunCommand(argv: string[], io: CommandIo): Promise<numb
   if (!values.out) throw new UsageError('--out: where should the result go? (e.g. --out result.csv)');
   const file = positionals[0]!;
   const out = resolve(values.out);
-  const request = engineRequestFrom(values);
-  const options = loadOptions(values.config ? { configFile: values.config } : {});
+  const options = loadEngineOptions(values);
+  const request = engineRequestFrom(values, options);
+  const output = outputOptionsFrom(values, options);
   Object.assign(options.engine.rates, request.rates);
   const logger = createLogger({ level: options.log.level });
   const progress = createProgress(io.stderr as NodeJS.WritableStream & { isTTY?: boolean }, !values.quiet && !values.json);
   const input = inputOptionsFrom(values);
 
-  const view = options.engine.redisUrl
-    ? await runOnQueue(options, logger, file, input, request, !values['no-worker'], progress, io)
-    : await runLocally(options, logger, file, input, request, progress, out);
-  if (!view) return EXIT.interrupted;
-  if (options.engine.redisUrl && view.resultPath) await copyAtomic(view.resultPath, out);
-  const written = view.resultPath ? out : null;
-  io.stdout.write(values.json ? `${JSON.stringify({ ...view, out: written }, null, 2)}\n` : summaryText(view, written));
+  // The batch's result is exported while it still exists (the local engine's data dir goes with its session).
+  const deliver: Deliver = async (view) => (view.resultPath ? writeResultFiles(view, out, output, options) : null);
+  const finished = options.engine.redisUrl
+    ? await runOnQueue(options, logger, file, input, request, !values['no-worker'], progress, io, deliver)
+    : await runLocally(options, logger, file, input, request, progress, deliver);
+  if (!finished) return EXIT.interrupted;
+  const { view, exported } = finished;
+  if (values.json) {
+    const record = { ...view, out: exported ? out : null, files: exported?.paths ?? [], manifest: exported?.manifest ?? null };
+    io.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+  } else io.stdout.write(summaryText(view, exported ? out : null, exported ?? undefined));
   return exitFor(view);
+}
+
+type Deliver = (view: BatchView) => Promise<Exported | null>;
+
+interface Finished {
+  view: BatchView;
+  /** Null when the batch ended without a result file (it failed). */
+  exported: Exported | null;
+}
+
+/** Options from file and env, with `--config` and `--rubric` applied. */
+export function loadEngineOptions(values: { config?: string | undefined; rubric?: string | undefined }): Options {
+  return loadOptions({
+    ...(values.config ? { configFile: values.config } : {}),
+    overrides: { 'report.rubric': { value: values.rubric, flag: '--rubric' } },
+  });
 }
 
 async function runLocally(
@@ -118,8 +150,8 @@ async function runLocally(
   input: ReturnType<typeof inputOptionsFrom>,
   request: EngineRequest,
   progress: ReturnType<typeof createProgress>,
-  out: string,
-): Promise<BatchView | null> {
+  deliver: Deliver,
+): Promise<Finished | null> {
   const session = await openLocalSession(options, logger);
   let stop = () => {};
   const interrupted = new Promise<null>((resolveInterrupt) => {
@@ -141,8 +173,7 @@ async function runLocally(
     if (!done) return null;
     const view = (await session.stores.batches.get(meta.id))!;
     progress.finish(view);
-    if (view.resultPath) await copyAtomic(view.resultPath, out);
-    return view;
+    return { view, exported: await deliver(view) };
   } finally {
     clearInterval(timer);
     process.removeListener('SIGINT', stop);
@@ -160,7 +191,8 @@ async function runOnQueue(
   work: boolean,
   progress: ReturnType<typeof createProgress>,
   io: CommandIo,
-): Promise<BatchView | null> {
+  deliver: Deliver,
+): Promise<Finished | null> {
   const session = await openQueueSession(options, logger, { juhe: work });
   let workers: ReturnType<typeof startWorkers> | null = null;
   let stop = false;
@@ -190,7 +222,7 @@ async function runOnQueue(
       if (view) progress.update(view);
       if (view && FINAL_STATUSES.has(view.status) && (view.resultPath || view.status === 'failed')) {
         progress.finish(view);
-        return view;
+        return { view, exported: await deliver(view) };
       }
       if (stop) {
         io.stderr.write(`\nriskscreen: stopped waiting; batch ${meta.id} goes on with the workers. riskscreen status ${meta.id}\n`);

@@ -1,25 +1,59 @@
 /** The short summary a command prints when a batch has finished. */
 import type { BatchView } from '../engine/batch.js';
+import type { Exported } from '../report/export.js';
+import { CHANGES, LEVELS_AND_UNSCORED, type RowCounts } from '../report/manifest.js';
+import { ROW_STATUSES } from '../report/result-row.js';
 
-export function summaryText(view: BatchView, out: string | null): string {
+/**
+ * The batch in a few lines. With the files written (`run`, `result`), rows are shown by
+ * row status and risk level, followed by every path written.
+ */
+export function summaryText(view: BatchView, out: string | null, exported?: Exported): string {
   const c = view.counts;
-  const lines = [
-    `batch ${view.id}: ${view.status}${view.reason ? ` (${view.reason})` : ''}`,
-    '',
-    '  rows            ' + pad(c.rows),
-    '    screened      ' + pad(c.rowsScreened),
-    '    partial       ' + pad(c.rowsPartial),
-    '    not screened  ' + pad(c.rowsNotScreened),
-    '    invalid       ' + pad(c.rowsInvalid),
+  const lines = [`batch ${view.id}: ${view.status}${view.reason ? ` (${view.reason})` : ''}`, ''];
+  if (exported) lines.push(...levelTable(exported.manifest.rows), '');
+  else {
+    lines.push(
+      '  rows            ' + pad(c.rows),
+      '    screened      ' + pad(c.rowsScreened),
+      '    partial       ' + pad(c.rowsPartial),
+      '    not screened  ' + pad(c.rowsNotScreened),
+      '    invalid       ' + pad(c.rowsInvalid),
+    );
+  }
+  lines.push(
     `  unique numbers  ${pad(c.unique)}   duplicates ${fmt(c.duplicates)}`,
     `  questions       ${pad(c.tasks)}   answered ${fmt(c.answered)}, no record ${fmt(c.noRecord)}, failed ${fmt(c.failed)}, skipped ${fmt(c.skipped)}`,
     `  billed calls    ${pad(c.billed)}   from cache ${fmt(c.cacheHits)}${c.maybeBilled ? `, answers lost in flight (may be billed) ${fmt(c.maybeBilled)}` : ''}`,
-  ];
+  );
   const errors = Object.entries(view.errorsByCode).sort((a, b) => b[1] - a[1]);
   if (errors.length > 0) lines.push(`  errors met      ${errors.map(([code, n]) => `${code}×${fmt(n)}`).join(', ')}`);
   for (const [api, why] of Object.entries(view.exhausted)) lines.push(`  exhausted       ${api}: ${why}`);
-  if (out) lines.push('', `  result          ${out}`);
+  const changes = exported?.manifest.changes;
+  if (changes) {
+    lines.push(`  changes         ${CHANGES.map((change) => `${change.replace('_', ' ')} ${fmt(changes[change])}`).join(', ')} (vs ${changes.compared_with.name})`);
+  }
+  if (exported) {
+    lines.push('', '  files written');
+    for (const path of exported.paths) lines.push(`    ${path}`);
+    for (const warning of exported.warnings) lines.push('', `  warning: ${warning}`);
+  } else if (out) lines.push('', `  result          ${out}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Rows by row status (lines) and level (columns), with totals. */
+export function levelTable(rows: RowCounts): string[] {
+  const width = 10;
+  const head = ['  rows          ', ...LEVELS_AND_UNSCORED.map((level) => level.padStart(width)), 'total'.padStart(width)].join('');
+  const line = (name: string, cells: number[]) => [`  ${name.padEnd(14)}`, ...cells.map((n) => fmt(n).padStart(width))].join('');
+  return [
+    head,
+    ...ROW_STATUSES.map((status) => {
+      const byLevel = rows.by_status_and_level[status];
+      return line(status.replace('_', ' '), [...LEVELS_AND_UNSCORED.map((level) => byLevel[level]), rows.by_status[status]]);
+    }),
+    line('all', [...LEVELS_AND_UNSCORED.map((level) => rows.by_level[level]), rows.total]),
+  ];
 }
 
 function fmt(n: number): string {

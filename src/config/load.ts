@@ -31,6 +31,8 @@ export const ENV_NAMES: Readonly<Record<OptionPath, string>> = {
   'engine.cacheTtlSeconds': 'RISKSCREEN_CACHE_TTL',
   'engine.maxWaiting': 'RISKSCREEN_MAX_WAITING',
   'engine.shutdownTimeoutMs': 'RISKSCREEN_SHUTDOWN_TIMEOUT_MS',
+  'report.rubric': 'RISKSCREEN_RUBRIC',
+  'report.encoding': 'RISKSCREEN_OUTPUT_ENCODING',
   'log.level': 'LOG_LEVEL',
 };
 

@@ -5,6 +5,7 @@
  * the one place options are checked.
  */
 import type { ApiId, Form } from '../juhe/catalogue.js';
+import type { OutputEncoding } from '../report/output-encoding.js';
 
 export interface JuheOptions {
   /** Juhe API key (个人中心 -> 我的数据). Required for any call. Env `JUHE_KEY`. */
@@ -66,9 +67,17 @@ export interface EngineOptions {
   shutdownTimeoutMs: number;
 }
 
+export interface ReportOptions {
+  /** A risk rubric JSON file (see rubrics/default.json); unset: the shipped default. Env `RISKSCREEN_RUBRIC`. */
+  rubric: string | undefined;
+  /** Encoding of result files: `utf8-bom` (Excel reads it), `utf8`, or `gb18030` for old systems. Env `RISKSCREEN_OUTPUT_ENCODING`. */
+  encoding: OutputEncoding;
+}
+
 export interface Options {
   juhe: JuheOptions;
   engine: EngineOptions;
+  report: ReportOptions;
   log: {
     /** pino level: fatal, error, warn, info, debug, trace, silent. Env `LOG_LEVEL`. */
     level: string;
@@ -102,6 +111,7 @@ export const DEFAULT_OPTIONS: Options = {
     maxWaiting: 20_000,
     shutdownTimeoutMs: 30_000,
   },
+  report: { rubric: undefined, encoding: 'utf8-bom' },
   log: { level: 'info' },
 };
 
@@ -109,5 +119,6 @@ export const DEFAULT_OPTIONS: Options = {
 export interface PartialOptions {
   juhe?: Partial<JuheOptions>;
   engine?: Partial<EngineOptions>;
+  report?: Partial<ReportOptions>;
   log?: Partial<Options['log']>;
 }

@@ -5,6 +5,7 @@
 import { API_IDS, FORMS, formsOf, isApiId, isForm, type ApiId, type Form } from '../juhe/catalogue.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_OPTIONS, type Options } from './options.js';
+import { OUTPUT_ENCODINGS, type OutputEncoding } from '../report/output-encoding.js';
 
 export const OPTION_PATHS = [
   'juhe.key',
@@ -27,6 +28,8 @@ export const OPTION_PATHS = [
   'engine.cacheTtlSeconds',
   'engine.maxWaiting',
   'engine.shutdownTimeoutMs',
+  'report.rubric',
+  'report.encoding',
   'log.level',
 ] as const;
 export type OptionPath = (typeof OPTION_PATHS)[number];
@@ -44,6 +47,7 @@ export function validateOptions(raw: RawOptions): Options {
     cacheTtlSeconds: { ...DEFAULT_OPTIONS.engine.cacheTtlSeconds },
   };
   const log = { ...DEFAULT_OPTIONS.log };
+  const report = { ...DEFAULT_OPTIONS.report };
 
   const key = raw['juhe.key'];
   if (key) juhe.key = secret(key.source, key.value);
@@ -104,7 +108,20 @@ export function validateOptions(raw: RawOptions): Options {
     if (!LOG_LEVELS.includes(value)) throw new ConfigError(level.source, `must be one of ${LOG_LEVELS.join(', ')}`);
     log.level = value;
   }
-  return { juhe, engine, log };
+  const rubric = raw['report.rubric'];
+  if (rubric) report.rubric = nonEmptyString(rubric.source, rubric.value);
+  const encoding = raw['report.encoding'];
+  if (encoding) report.encoding = outputEncoding(encoding.source, encoding.value);
+  return { juhe, engine, report, log };
+}
+
+/** One of the result file encodings (`--out-encoding`, RISKSCREEN_OUTPUT_ENCODING). */
+export function outputEncoding(option: string, value: unknown): OutputEncoding {
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : value;
+  if (!(OUTPUT_ENCODINGS as readonly unknown[]).includes(text)) {
+    throw new ConfigError(option, `must be one of ${OUTPUT_ENCODINGS.join(', ')} (got ${JSON.stringify(value)})`);
+  }
+  return text as OutputEncoding;
 }
 
 function redisUrl(option: string, value: unknown): string {

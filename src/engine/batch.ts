@@ -2,8 +2,9 @@
  * A batch: one uploaded list and everything known about its screening. The record is
  * what `riskscreen status` shows; its counters move as jobs finish.
  */
-import type { ApiId } from '../juhe/catalogue.js';
+import { API_IDS, type ApiId } from '../juhe/catalogue.js';
 import type { InputFingerprint, InputOptions } from '../input/index.js';
+import type { Rubric } from '../risk/index.js';
 
 export const BATCH_STATUSES = ['queued', 'ingesting', 'screening', 'reporting', 'done', 'failed', 'cancelled', 'blocked'] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
@@ -30,6 +31,8 @@ export interface BatchOptions {
   maxCalls: number | null;
   /** Calls per second per API for this run (also set on the shared API queues). */
   rates: Partial<Record<ApiId, number>>;
+  /** The rubric the report scores with (absent in batches made before scoring: the default). */
+  rubric?: Rubric;
 }
 
 export interface BatchMeta {
@@ -75,8 +78,19 @@ export const COUNTER_NAMES = [
   'rowsPartial',
   'rowsNotScreened',
   'rowsInvalid',
+  /** `billed`, `cacheHits` and `maybeBilled` again, per API (for the manifest). */
+  ...API_IDS.flatMap((api) => [`billed.${api}`, `cacheHits.${api}`, `maybeBilled.${api}`] as const),
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
+
+/** Adds the per-API copies of `billed`, `cacheHits` and `maybeBilled` to a counter update. */
+export function withApiCounts(api: ApiId, deltas: Partial<Counters>): Partial<Counters> {
+  const out: Partial<Counters> = { ...deltas };
+  if (deltas.billed) out[`billed.${api}`] = deltas.billed;
+  if (deltas.cacheHits) out[`cacheHits.${api}`] = deltas.cacheHits;
+  if (deltas.maybeBilled) out[`maybeBilled.${api}`] = deltas.maybeBilled;
+  return out;
+}
 export type Counters = Record<CounterName, number>;
 
 export interface BatchView extends BatchMeta {

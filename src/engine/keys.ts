@@ -10,6 +10,8 @@ import { ConfigError } from '../config/errors.js';
 export interface EngineKeys {
   hashKey: Buffer;
   sealKey: Buffer;
+  /** For the `mobile_hash` column of masked result files: shown to downstream systems, so not the cache keys' key. */
+  joinKey: Buffer;
 }
 
 export function deriveEngineKeys(secret: string | undefined, juheKey: string | undefined): EngineKeys {
@@ -18,7 +20,7 @@ export function deriveEngineKeys(secret: string | undefined, juheKey: string | u
     throw new ConfigError('RISKSCREEN_SECRET', 'is not set, and neither is JUHE_KEY to derive it from');
   }
   const derive = (info: string) => Buffer.from(hkdfSync('sha256', base, 'riskscreen', info, 32));
-  return { hashKey: derive('number-hash/v1'), sealKey: derive('payload-seal/v1') };
+  return { hashKey: derive('number-hash/v1'), sealKey: derive('payload-seal/v1'), joinKey: derive('join-hash/v1') };
 }
 
 /**

@@ -10,6 +10,7 @@ import { basename, extname, join } from 'node:path';
 import { scanPhoneList, type InputFingerprint, type InputOptions, type PhoneListScan } from '../input/index.js';
 import type { ApiId } from '../juhe/catalogue.js';
 import { openAtomicFile } from '../report/atomic-file.js';
+import { DEFAULT_RUBRIC, type Rubric } from '../risk/index.js';
 import { newBatchId, type BatchMeta } from './batch.js';
 import { resolveProfile } from './profiles.js';
 import type { BatchStore } from './store.js';
@@ -20,6 +21,8 @@ export interface SubmitRequest {
   profile?: string;
   maxCalls?: number | null;
   rates?: Partial<Record<ApiId, number>>;
+  /** How the report scores rows; the default rubric when unset. Stored with the batch, so every worker scores alike. */
+  rubric?: Rubric;
   /** The original file name, when `file` is an upload's temporary path. */
   name?: string;
 }
@@ -56,6 +59,7 @@ export async function submitBatch(store: BatchStore, dataDir: string, request: S
       input: request.input,
       maxCalls: request.maxCalls ?? null,
       rates: request.rates ?? {},
+      rubric: request.rubric ?? DEFAULT_RUBRIC,
     },
     times: { created: new Date().toISOString() },
     resultPath: null,

@@ -4,7 +4,7 @@
  * A process killed half-way leaves at most the temporary file, never a partial result.
  */
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -53,16 +53,4 @@ export async function openAtomicFile(target: string): Promise<AtomicFile> {
       await rm(temp, { force: true });
     },
   };
-}
-
-/** Copy a finished file to `target`, atomically. */
-export async function copyAtomic(source: string, target: string): Promise<void> {
-  const file = await openAtomicFile(target);
-  try {
-    for await (const chunk of createReadStream(source)) await file.write(chunk as Buffer);
-    await file.commit();
-  } catch (err) {
-    await file.abort();
-    throw err;
-  }
 }

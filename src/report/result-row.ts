@@ -1,13 +1,21 @@
 /**
- * One output row's added columns, from the input record and the results of its
- * questions. Pure: the same record and results always give the same cells, whichever
- * engine produced them. The scoring issue adds the risk columns beside these.
+ * One output row's added columns, from the input record, the results of its questions
+ * and the rubric. Pure: the same record, results and rubric always give the same
+ * cells, whichever engine produced them. docs/output-schema.md documents every column.
  */
-import type { PhoneRecord } from '../input/index.js';
+import { INVALID_REASONS, type PhoneRecord } from '../input/index.js';
 import type { ApiId } from '../juhe/catalogue.js';
 import type { Signals } from '../juhe/model.js';
-import { SKIP_REASONS, type TaskResult } from '../engine/task-result.js';
+import { SKIP_REASONS } from '../engine/task-result.js';
 import type { BatchStatus } from '../engine/batch.js';
+import type { Profile } from '../engine/profiles.js';
+import { assessRisk, reasonsText, type Rubric } from '../risk/index.js';
+import { riskInputOf, type RowQuestion } from './risk-input.js';
+
+export type { RowQuestion } from './risk-input.js';
+
+/** Bumped when a column is added (minor) or changed, removed or moved (major). */
+export const RESULT_SCHEMA_VERSION = '1.0';
 
 export const ADDED_COLUMNS = [
   'mobile',
@@ -27,6 +35,10 @@ export const ADDED_COLUMNS = [
   'called_code',
   'province',
   'city',
+  'risk_score',
+  'risk_level',
+  'risk_confidence',
+  'risk_reasons',
   'error',
 ] as const;
 export type AddedColumn = (typeof ADDED_COLUMNS)[number];
@@ -34,20 +46,23 @@ export type AddedColumn = (typeof ADDED_COLUMNS)[number];
 export const ROW_STATUSES = ['screened', 'partial', 'invalid', 'not_screened'] as const;
 export type RowStatus = (typeof ROW_STATUSES)[number];
 
-export interface RowQuestion {
-  api: ApiId;
-  /** Null when the batch has no result for it (the batch stopped before asking). */
-  result: TaskResult | null;
+export interface RowContext {
+  /** The batch's status when the report runs: names why a question has no result. */
+  batchStatus: BatchStatus;
+  profile: Profile;
+  rubric: Rubric;
 }
 
-export function resultRow(record: PhoneRecord, questions: readonly RowQuestion[], batchStatus: BatchStatus): Record<AddedColumn, string> {
+export function resultRow(record: PhoneRecord, questions: readonly RowQuestion[], context: RowContext): Record<AddedColumn, string> {
+  const { batchStatus } = context;
   const row = Object.fromEntries(ADDED_COLUMNS.map((column) => [column, ''])) as Record<AddedColumn, string>;
   row.mobile = record.mobile ?? '';
   row.carrier = record.carrier ?? '';
   row.number_kind = record.kind ?? '';
   if (!record.mobile) {
     row.row_status = 'invalid';
-    row.error = `invalid number: ${record.reason ?? 'invalid'}`;
+    const reason = record.reason && record.reason !== 'duplicate' ? record.reason : null;
+    row.error = reason ? `invalid number (${reason}): ${INVALID_REASONS[reason]}` : 'invalid number';
     return row;
   }
   if (record.date) row.resale_date = record.date;
@@ -57,7 +72,7 @@ export function resultRow(record: PhoneRecord, questions: readonly RowQuestion[]
     const cells = cellsFor(api);
     if (!result) {
       row[cells.code] = 'not_asked';
-      errors.push(`${api}: not asked (the batch was ${batchStatus})`);
+      errors.push(`${api} not_asked: not asked (the batch was ${batchStatus})`);
       continue;
     }
     switch (result.kind) {
@@ -73,18 +88,23 @@ export function resultRow(record: PhoneRecord, questions: readonly RowQuestion[]
       case 'failed':
         row[cells.value] = 'failed';
         row[cells.code] = result.juheCode === null ? result.code : String(result.juheCode);
-        errors.push(`${api}: ${result.reason}`);
+        errors.push(`${api} ${row[cells.code]}: ${result.reason}`);
         break;
       case 'skipped':
         row[cells.value] = 'skipped';
         row[cells.code] = result.why;
-        errors.push(`${api}: not asked, ${SKIP_REASONS[result.why]}`);
+        errors.push(`${api} ${result.why}: not asked, ${SKIP_REASONS[result.why]}`);
         break;
     }
   }
   row.row_status = questions.length === 0 ? 'not_screened' : answered === questions.length ? 'screened' : answered > 0 ? 'partial' : 'not_screened';
   if (questions.length === 0) errors.push('no API of the profile applies to this number');
   row.error = errors.join('; ');
+  const risk = assessRisk(riskInputOf(record, questions, context.profile, batchStatus), context.rubric);
+  row.risk_score = String(risk.score);
+  row.risk_level = risk.level;
+  row.risk_confidence = risk.confidence.toFixed(2);
+  row.risk_reasons = reasonsText(risk.reasons);
   return row;
 }
 

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { copyAtomic, openAtomicFile } from '../../../src/report/atomic-file.js';
+import { openAtomicFile } from '../../../src/report/atomic-file.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -78,19 +78,5 @@ describe('openAtomicFile', () => {
     await b.commit();
     expect(await readFile(target, 'utf8')).toBe('B');
     expect(await readdir(dir)).toEqual(['result.csv']);
-  });
-});
-
-describe('copyAtomic', () => {
-  it('copies a file whole', async () => {
-    const source = join(dir, 'source.csv');
-    await writeFile(source, '手机号\r\n13800138000\r\n');
-    await copyAtomic(source, join(dir, 'copy', 'result.csv'));
-    expect(await readFile(join(dir, 'copy', 'result.csv'), 'utf8')).toBe('手机号\r\n13800138000\r\n');
-  });
-
-  it('leaves nothing behind when the source cannot be read', async () => {
-    await expect(copyAtomic(join(dir, 'missing.csv'), join(dir, 'out', 'result.csv'))).rejects.toThrow(/ENOENT/);
-    expect(await readdir(join(dir, 'out'))).toEqual([]);
   });
 });

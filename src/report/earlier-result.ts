@@ -1,0 +1,128 @@
+/**
+ * Reading an earlier result file for `--compare`: any riskscreen result (any output
+ * encoding, masked or not), found by its column names. Numbers are matched by the
+ * `mobile` column, or by `mobile_hash` when the earlier file was masked.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parse } from 'csv-parse';
+import iconv from 'iconv-lite';
+import { detectEncoding } from '../input/encoding.js';
+import { RISK_LEVELS, type RiskLevel } from '../risk/index.js';
+
+const SAMPLE_BYTES = 64 * 1024;
+
+export class CompareError extends Error {
+  readonly code = 'RISKSCREEN_COMPARE';
+  readonly exitCode = 3;
+  constructor(
+    readonly file: string,
+    problem: string,
+    readonly line?: number,
+  ) {
+    super(`--compare ${file}${line ? `, line ${line}` : ''}: ${problem}`);
+    this.name = 'CompareError';
+  }
+}
+
+export interface EarlierResult {
+  file: string;
+  name: string;
+  sha256: string;
+  encoding: string;
+  header: string[];
+  /** How its rows are matched: by number, or by keyed hash (a masked file). */
+  keyBy: 'mobile' | 'mobile_hash';
+  /** Level of each number (or hash) it holds; '' for a row without a level. */
+  levels: Map<string, RiskLevel | ''>;
+}
+
+/** Reads the file once: the columns it has and the level of every number in it. */
+export async function readEarlierResult(file: string): Promise<EarlierResult> {
+  const encoding = await encodingOf(file);
+  const hash = createHash('sha256');
+  const levels = new Map<string, RiskLevel | ''>();
+  let header: string[] | null = null;
+  let keyAt = -1;
+  let levelAt = -1;
+  let keyBy: EarlierResult['keyBy'] = 'mobile';
+  for await (const { row, line } of rowsOf(file, encoding, (chunk) => hash.update(chunk))) {
+    if (!header) {
+      header = row;
+      const hashAt = header.lastIndexOf('mobile_hash');
+      keyBy = hashAt >= 0 ? 'mobile_hash' : 'mobile';
+      keyAt = hashAt >= 0 ? hashAt : header.lastIndexOf('mobile');
+      levelAt = header.lastIndexOf('risk_level');
+      if (keyAt < 0 || levelAt < 0) {
+        throw new CompareError(file, `not a riskscreen result file: it has no ${keyAt < 0 ? '"mobile"' : '"risk_level"'} column`, line);
+      }
+      continue;
+    }
+    const key = row[keyAt] ?? '';
+    if (!key) continue;
+    if (keyBy === 'mobile' && !/^1\d{10}$/.test(key)) {
+      if (key.includes('*')) throw new CompareError(file, 'its numbers are masked and it has no mobile_hash column to match them by', line);
+      continue;
+    }
+    const level = row[levelAt] ?? '';
+    if (level !== '' && !(RISK_LEVELS as readonly string[]).includes(level)) {
+      throw new CompareError(file, `risk_level ${JSON.stringify(level)} is not one of ${RISK_LEVELS.join(', ')}`, line);
+    }
+    if (!levels.has(key)) levels.set(key, level as RiskLevel | '');
+  }
+  if (!header) throw new CompareError(file, 'the file is empty');
+  return { file, name: basename(file), sha256: hash.digest('hex'), encoding, header, keyBy, levels };
+}
+
+/** The earlier file's data rows again, with their 1-based line, for the rows that are gone. */
+export async function* earlierRows(earlier: EarlierResult): AsyncGenerator<{ row: string[]; line: number }> {
+  let first = true;
+  for await (const entry of rowsOf(earlier.file, earlier.encoding)) {
+    if (first) {
+      first = false;
+      continue;
+    }
+    yield entry;
+  }
+}
+
+async function encodingOf(file: string): Promise<string> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    throw new CompareError(file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    const sample = Buffer.alloc(SAMPLE_BYTES);
+    const { bytesRead } = await handle.read(sample, 0, SAMPLE_BYTES, 0);
+    const size = (await handle.stat()).size;
+    try {
+      return detectEncoding(sample.subarray(0, bytesRead), bytesRead >= size, file).encoding;
+    } catch (err) {
+      throw new CompareError(file, (err as Error).message);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function* rowsOf(file: string, encoding: string, onBytes?: (chunk: Buffer) => void): AsyncGenerator<{ row: string[]; line: number }> {
+  const bytes = createReadStream(file);
+  if (onBytes) bytes.on('data', (chunk) => onBytes(chunk as Buffer));
+  const parser = bytes.pipe(iconv.decodeStream(encoding)).pipe(parse({ bom: true, relax_column_count: true, info: true }));
+  bytes.on('error', (err) => parser.destroy(err));
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      yield { row: record, line: info.lines };
+    }
+  } catch (err) {
+    if (err instanceof CompareError) throw err;
+    const line = (err as { lines?: number }).lines;
+    throw new CompareError(file, `cannot be read as CSV (${(err as Error).message})`, line);
+  } finally {
+    bytes.destroy();
+  }
+}

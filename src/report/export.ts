@@ -1,0 +1,267 @@
+/**
+ * Writing a batch's result where the user wants it (`run --out`, `result --out`), in
+ * the form asked for: encoding, masked numbers, one file per level, and the changes
+ * since an earlier result. Reads the batch's own result file (written by the report
+ * job) and never changes it.
+ *
+ * Order, so a reader never trusts a half-written set: the old manifest at the target is
+ * removed first; every CSV is written to a temporary file and renamed; the manifest is
+ * written last. Manifest present means every file it lists is complete.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { parse } from 'csv-parse';
+import type { RiskLevel } from '../risk/index.js';
+import { rank } from '../risk/index.js';
+import { earlierRows, readEarlierResult, type EarlierResult } from './earlier-result.js';
+import {
+  CHANGES,
+  LEVELS_AND_UNSCORED,
+  UNSCORED,
+  manifestFile,
+  manifestPathOf,
+  readManifest,
+  removeManifest,
+  writeManifest,
+  type Change,
+  type LevelOrUnscored,
+  type OutputOptions,
+  type ResultManifest,
+} from './manifest.js';
+import { joinHash, maskCell } from './masking.js';
+import { openResultCsv, type ResultCsv, type WrittenFile } from './result-csv.js';
+import { ADDED_COLUMNS } from './result-row.js';
+
+export const DEFAULT_OUTPUT: OutputOptions = { encoding: 'utf8-bom', mask: false, split: false, compare: null };
+
+export interface ExportRequest {
+  /** The batch's result file; its manifest must be beside it. */
+  source: string;
+  /** Where the result goes; the manifest and other files go beside it. */
+  out: string;
+  output: OutputOptions;
+  /** Key of `mobile_hash`; asked for only when masking or comparing with a masked file. */
+  joinKey: () => Buffer;
+}
+
+export interface Exported {
+  manifest: ResultManifest;
+  manifestPath: string;
+  /** Every file written, the result first and the manifest last. */
+  paths: string[];
+  /** Things worth telling the user (e.g. a comparison that matched no number at all). */
+  warnings: string[];
+}
+
+export class ResultNotReadyError extends Error {
+  readonly code = 'RISKSCREEN_RESULT_NOT_READY';
+  readonly exitCode = 1;
+  constructor(source: string) {
+    super(`the batch result ${source} has no manifest: it is not complete (the report has not finished)`);
+    this.name = 'ResultNotReadyError';
+  }
+}
+
+/** `result.csv` -> `result.high.csv`, `result.changes.csv`. */
+export function siblingPath(out: string, suffix: string): string {
+  const ext = extname(out);
+  const stem = ext.toLowerCase() === '.csv' ? basename(out, ext) : basename(out);
+  return join(dirname(out), `${stem}.${suffix}.csv`);
+}
+
+export async function exportResult(request: ExportRequest): Promise<Exported> {
+  const { source, out, output } = request;
+  let key: Buffer | undefined;
+  const joinKey = () => (key ??= request.joinKey());
+  const sourceManifestPath = manifestPathOf(source);
+  if (!existsSync(sourceManifestPath)) throw new ResultNotReadyError(source);
+  const base = await readManifest(sourceManifestPath);
+  const manifestPath = manifestPathOf(out);
+  await removeManifest(manifestPath);
+  const earlier = output.compare ? await readEarlierResult(output.compare) : null;
+
+  const columns = base.input.columns;
+  const phoneAt = base.input.phone_column.number - 1;
+  const mobileAt = columns + ADDED_COLUMNS.indexOf('mobile');
+  const levelAt = columns + ADDED_COLUMNS.indexOf('risk_level');
+  const keyOf = (mobile: string) => (earlier?.keyBy === 'mobile_hash' ? joinHash(joinKey(), mobile) : mobile);
+
+  const writers: ResultCsv[] = [];
+  const open = async (path: string, header: string[]) => {
+    const writer = await openResultCsv(path, header, output.encoding);
+    writers.push(writer);
+    return writer;
+  };
+  try {
+    let sourceHeader: string[] | null = null;
+    let header: string[] = [];
+    let main: ResultCsv | null = null;
+    const levelFiles = new Map<LevelOrUnscored, ResultCsv>();
+    let changesFile: ResultCsv | null = null;
+    const changeCounts = Object.fromEntries(CHANGES.map((c) => [c, 0])) as Record<Change, number>;
+    const seen = new Set<string>();
+    let rows = 0;
+    let batch: { main: string[][]; levels: Map<LevelOrUnscored, string[][]>; changes: string[][] } = fresh();
+
+    /** The source row as the output shows it: masked and with mobile_hash, if asked. */
+    const shape = (row: string[]): string[] => {
+      const mobile = row[mobileAt] ?? '';
+      const shaped = [...row];
+      if (output.mask) {
+        shaped[phoneAt] = maskCell(shaped[phoneAt] ?? '');
+        shaped[mobileAt] = maskCell(mobile);
+        shaped.splice(mobileAt + 1, 0, mobile ? joinHash(joinKey(), mobile) : '');
+      }
+      return shaped;
+    };
+    const flush = async () => {
+      await main!.writeRows(batch.main);
+      for (const [level, levelRows] of batch.levels) await levelFiles.get(level)!.writeRows(levelRows);
+      if (changesFile) await changesFile.writeRows(batch.changes);
+      batch = fresh();
+    };
+
+    for await (const row of csvRows(source)) {
+      if (!sourceHeader) {
+        sourceHeader = row;
+        header = shape(row);
+        if (output.mask) header[mobileAt + 1] = 'mobile_hash';
+        if (earlier) header.push('change');
+        main = await open(out, header);
+        if (output.split) {
+          for (const level of LEVELS_AND_UNSCORED) levelFiles.set(level, await open(siblingPath(out, level), header));
+        }
+        if (earlier) changesFile = await open(siblingPath(out, 'changes'), header);
+        continue;
+      }
+      rows++;
+      const shaped = shape(row);
+      const mobile = row[mobileAt] ?? '';
+      const level = (row[levelAt] ?? '') as RiskLevel | '';
+      if (earlier) {
+        const key = mobile ? keyOf(mobile) : '';
+        const change: Change | '' = key ? changeOf(earlier.levels.get(key), level) : '';
+        if (key) seen.add(key);
+        if (change) changeCounts[change]++;
+        shaped.push(change);
+        if (change && change !== 'unchanged') batch.changes.push(shaped);
+      }
+      batch.main.push(shaped);
+      if (output.split) {
+        const key: LevelOrUnscored = level || UNSCORED;
+        const list = batch.levels.get(key) ?? [];
+        list.push(shaped);
+        batch.levels.set(key, list);
+      }
+      if (batch.main.length >= 1_000) await flush();
+    }
+    if (!main) throw new ResultNotReadyError(source);
+    await flush();
+    if (rows !== base.rows.total) {
+      throw new Error(`the batch result ${source} has ${rows} rows but its manifest says ${base.rows.total}: it changed after it was written`);
+    }
+
+    const warnings: string[] = [];
+    if (earlier && changesFile) {
+      changeCounts.gone = await writeGone(earlier, seen, header, changesFile, { mask: output.mask, phoneAt, joinKey });
+      if (seen.size > 0 && earlier.levels.size > 0 && changeCounts.gone === earlier.levels.size) {
+        warnings.push(
+          earlier.keyBy === 'mobile_hash'
+            ? `no number of ${earlier.name} matched this result: if it was masked with another RISKSCREEN_SECRET, its mobile_hash values cannot match`
+            : `no number of ${earlier.name} is in this result`,
+        );
+      }
+    }
+
+    const written: WrittenFile[] = [];
+    for (const writer of writers) written.push(await writer.commit());
+    const [result, ...rest] = written;
+    const levels: Partial<Record<LevelOrUnscored, ReturnType<typeof manifestFile>>> = {};
+    let at = 0;
+    if (output.split) for (const level of LEVELS_AND_UNSCORED) levels[level] = manifestFile(rest[at++]!);
+    const changes = earlier ? manifestFile(rest[at++]!) : undefined;
+
+    const manifest: ResultManifest = {
+      ...base,
+      result: { ...manifestFile(result!), encoding: output.encoding, masked: output.mask },
+      files: { ...(output.split ? { levels } : {}), ...(changes ? { changes } : {}) },
+      ...(earlier ? { changes: { ...changeCounts, compared_with: { name: earlier.name, sha256: earlier.sha256 } } } : {}),
+      options: { ...base.options, output },
+      times: { ...base.times, files_written: new Date().toISOString() },
+    };
+    await writeManifest(manifestPath, manifest);
+    return { manifest, manifestPath, paths: [...written.map((file) => file.path), manifestPath], warnings };
+  } catch (err) {
+    for (const writer of writers) await writer.abort();
+    throw err;
+  }
+}
+
+/** What became of a number since the earlier result. */
+export function changeOf(before: RiskLevel | '' | undefined, now: RiskLevel | ''): Change {
+  if (before === undefined) return 'new';
+  // '' (no level) sorts below low; a valid number always has a level, so it is rare.
+  const diff = (now ? rank(now) : -1) - (before ? rank(before) : -1);
+  return diff > 0 ? 'level_up' : diff < 0 ? 'level_down' : 'unchanged';
+}
+
+/**
+ * The earlier file's rows whose number is in no row of this result, once per number,
+ * with change `gone`; columns matched by position where the headers agree, else by name.
+ */
+async function writeGone(
+  earlier: EarlierResult,
+  seen: ReadonlySet<string>,
+  header: readonly string[],
+  file: ResultCsv,
+  how: { mask: boolean; phoneAt: number; joinKey: () => Buffer },
+): Promise<number> {
+  const keyAt = earlier.header.lastIndexOf(earlier.keyBy);
+  const byName = new Map<string, number>();
+  earlier.header.forEach((name, i) => byName.set(name, i));
+  const sources = header.map((name, i) => (earlier.header[i] === name ? i : (byName.get(name) ?? -1)));
+  const mobileAt = header.lastIndexOf('mobile');
+  const hashAt = header.lastIndexOf('mobile_hash');
+  const changeAt = header.length - 1;
+  const emitted = new Set<string>();
+  let gone = 0;
+  let pending: string[][] = [];
+  for await (const { row } of earlierRows(earlier)) {
+    const key = row[keyAt] ?? '';
+    if (!key || seen.has(key) || emitted.has(key) || !earlier.levels.has(key)) continue;
+    emitted.add(key);
+    gone++;
+    const shaped = sources.map((from) => (from >= 0 ? (row[from] ?? '') : ''));
+    const mobile = /^1\d{10}$/.test(shaped[mobileAt] ?? '') ? shaped[mobileAt]! : '';
+    if (how.mask) {
+      shaped[how.phoneAt] = maskCell(shaped[how.phoneAt] ?? '');
+      if (mobile) {
+        shaped[mobileAt] = maskCell(mobile);
+        if (hashAt >= 0) shaped[hashAt] = joinHash(how.joinKey(), mobile);
+      }
+    }
+    shaped[changeAt] = 'gone';
+    pending.push(shaped);
+    if (pending.length >= 1_000) {
+      await file.writeRows(pending);
+      pending = [];
+    }
+  }
+  await file.writeRows(pending);
+  return gone;
+}
+
+function fresh() {
+  return { main: [] as string[][], levels: new Map<LevelOrUnscored, string[][]>(), changes: [] as string[][] };
+}
+
+async function* csvRows(path: string): AsyncGenerator<string[]> {
+  const bytes = createReadStream(path);
+  const parser = bytes.pipe(parse({ bom: true, relax_column_count: true }));
+  bytes.on('error', (err) => parser.destroy(err));
+  try {
+    for await (const row of parser as AsyncIterable<string[]>) yield row;
+  } finally {
+    bytes.destroy();
+  }
+}

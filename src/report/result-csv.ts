@@ -1,0 +1,66 @@
+/**
+ * Writing one result CSV: header and rows, every cell neutralized against formula
+ * injection, CRLF line ends, in the chosen encoding, to a temporary file renamed into
+ * place on commit. Counts rows and hashes the bytes on the way, for the manifest.
+ */
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import iconv from 'iconv-lite';
+import { openAtomicFile, type AtomicFile } from './atomic-file.js';
+import { neutralizeCell } from './csv-safety.js';
+import type { OutputEncoding } from './output-encoding.js';
+
+
+export interface WrittenFile {
+  /** Absolute path. */
+  path: string;
+  /** The file name, as the manifest lists it (files sit beside the manifest). */
+  name: string;
+  /** Data rows (the header excluded). */
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+export interface ResultCsv {
+  writeRows(rows: readonly (readonly string[])[]): Promise<void>;
+  commit(): Promise<WrittenFile>;
+  abort(): Promise<void>;
+}
+
+export async function openResultCsv(path: string, header: readonly string[], encoding: OutputEncoding): Promise<ResultCsv> {
+  const file: AtomicFile = await openAtomicFile(path);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let rows = 0;
+  const put = async (text: string) => {
+    const chunk = encoding === 'gb18030' ? iconv.encode(text, 'gb18030') : Buffer.from(text, 'utf8');
+    hash.update(chunk);
+    bytes += chunk.length;
+    await file.write(chunk);
+  };
+  const csv = (records: readonly (readonly string[])[]) =>
+    stringify(
+      records.map((record) => record.map(neutralizeCell)),
+      { record_delimiter: 'windows' },
+    );
+  try {
+    await put((encoding === 'utf8-bom' ? '\uFEFF' : '') + csv([header]));
+  } catch (err) {
+    await file.abort();
+    throw err;
+  }
+  return {
+    async writeRows(records) {
+      if (records.length === 0) return;
+      rows += records.length;
+      await put(csv(records));
+    },
+    async commit() {
+      await file.commit();
+      return { path, name: basename(path), rows, bytes, sha256: hash.digest('hex') };
+    },
+    abort: () => file.abort(),
+  };
+}
