@@ -9,7 +9,7 @@
  * written last. Manifest present means every file it lists is complete.
  */
 import { createReadStream, existsSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parse } from 'csv-parse';
 import type { RiskLevel } from '../risk/index.js';
 import { rank } from '../risk/index.js';
@@ -28,7 +28,7 @@ import {
   type OutputOptions,
   type ResultManifest,
 } from './manifest.js';
-import { joinHash, maskCell } from './masking.js';
+import { joinHash, maskCell, maskNumbersIn } from './masking.js';
 import { openResultCsv, type ResultCsv, type WrittenFile } from './result-csv.js';
 import { ADDED_COLUMNS } from './result-row.js';
 
@@ -62,6 +62,18 @@ export class ResultNotReadyError extends Error {
   }
 }
 
+export class ExportTargetError extends Error {
+  readonly code = 'RISKSCREEN_EXPORT_TARGET';
+  readonly exitCode = 2;
+  constructor(
+    readonly target: string,
+    problem: string,
+  ) {
+    super(`--out ${target}: ${problem}`);
+    this.name = 'ExportTargetError';
+  }
+}
+
 /** `result.csv` -> `result.high.csv`, `result.changes.csv`. */
 export function siblingPath(out: string, suffix: string): string {
   const ext = extname(out);
@@ -73,6 +85,12 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
   const { source, out, output } = request;
   let key: Buffer | undefined;
   const joinKey = () => (key ??= request.joinKey());
+  if (resolve(out) === resolve(source) || manifestPathOf(resolve(out)) === manifestPathOf(resolve(source))) {
+    throw new ExportTargetError(out, 'is the batch result itself; write the copy somewhere else');
+  }
+  if (output.compare && resolve(output.compare) === resolve(out)) {
+    throw new ExportTargetError(out, 'is also the --compare file; the earlier result would be overwritten while it is read');
+  }
   const sourceManifestPath = manifestPathOf(source);
   if (!existsSync(sourceManifestPath)) throw new ResultNotReadyError(source);
   const base = await readManifest(sourceManifestPath);
@@ -108,7 +126,8 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
       const mobile = row[mobileAt] ?? '';
       const shaped = [...row];
       if (output.mask) {
-        shaped[phoneAt] = maskCell(shaped[phoneAt] ?? '');
+        for (let c = 0; c < columns; c++) shaped[c] = maskNumbersIn(shaped[c]!);
+        shaped[phoneAt] = maskCell(row[phoneAt] ?? '');
         shaped[mobileAt] = maskCell(mobile);
         shaped.splice(mobileAt + 1, 0, mobile ? joinHash(joinKey(), mobile) : '');
       }
@@ -124,8 +143,8 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
     for await (const row of csvRows(source)) {
       if (!sourceHeader) {
         sourceHeader = row;
-        header = shape(row);
-        if (output.mask) header[mobileAt + 1] = 'mobile_hash';
+        header = [...row];
+        if (output.mask) header.splice(mobileAt + 1, 0, 'mobile_hash');
         if (earlier) header.push('change');
         main = await open(out, header);
         if (output.split) {
@@ -234,6 +253,7 @@ async function writeGone(
     const shaped = sources.map((from) => (from >= 0 ? (row[from] ?? '') : ''));
     const mobile = /^1\d{10}$/.test(shaped[mobileAt] ?? '') ? shaped[mobileAt]! : '';
     if (how.mask) {
+      for (let c = 0; c < shaped.length; c++) shaped[c] = maskNumbersIn(shaped[c]!);
       shaped[how.phoneAt] = maskCell(shaped[how.phoneAt] ?? '');
       if (mobile) {
         shaped[mobileAt] = maskCell(mobile);

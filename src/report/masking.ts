@@ -13,7 +13,26 @@ export function joinHash(joinKey: Buffer, mobile: string): string {
   return createHmac('sha256', joinKey).update(mobile).digest('hex').slice(0, 32);
 }
 
-/** A phone cell as the input had it (`+86 138 0013 8000`) or normalized: first 3 and last 4 characters kept. */
+/**
+ * The phone cell as the input had it (`+86 138 0013 8000`): first 3 and last 4
+ * characters kept, whatever it holds. A leading `'` added against formula injection is
+ * set aside first (the writer adds it back where needed).
+ */
 export function maskCell(value: string): string {
-  return value.length === 0 ? '' : maskMobile(value);
+  const cell = value.startsWith("'") && value.length > 1 && FORMULA_START.test(value[1]!) ? value.slice(1) : value;
+  return cell.length === 0 ? '' : maskMobile(cell);
+}
+
+const FORMULA_START = /[=+\-@\t\r]/;
+
+/**
+ * Mainland mobile numbers anywhere in a cell (a second phone column, a note, an earlier
+ * file's columns): 11 digits starting with 1, alone or after +86 / 0086 / 86, written
+ * together or in 3-4-4 groups with spaces or dashes.
+ */
+const MOBILE_IN_TEXT = /(?<![\d])((?:\+|00)?86[\s-]?)?(1\d{2})([\s-]?)\d{4}([\s-]?)(\d{4})(?!\d)/g;
+
+/** Masks every mobile number inside a cell: `call 13800138000 or +86 139-0013-9000` -> `call 138****8000 or +86 139-****-9000`. */
+export function maskNumbersIn(value: string): string {
+  return value.replace(MOBILE_IN_TEXT, (_all, prefix: string | undefined, head: string, sep1: string, sep2: string, tail: string) => `${prefix ?? ''}${head}${sep1}****${sep2}${tail}`);
 }

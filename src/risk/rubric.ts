@@ -21,7 +21,7 @@ export interface SignalRubric {
 }
 
 export interface HardRule {
-  /** Short name shown in reasons: "rule line_not_in_service -> high". */
+  /** Short name shown in reasons: "rule line_not_in_service: high". */
   name: string;
   signal: SignalName;
   /** The rule fires when the signal has one of these values. */

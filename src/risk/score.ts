@@ -57,7 +57,7 @@ export function assessRisk(input: RiskInput, rubric: Rubric): RiskAssessment {
     total += spec.weight;
     if ('value' in observed) {
       present += spec.weight;
-      const add = spec.points[observed.value] ?? 0;
+      const add = Object.hasOwn(spec.points, observed.value) ? spec.points[observed.value]! : 0;
       points += add;
       if (add !== 0) reasons.push(`${describeValue(signal, observed.value)} (${signed(add)})`);
     } else {
@@ -67,7 +67,9 @@ export function assessRisk(input: RiskInput, rubric: Rubric): RiskAssessment {
   }
   let score = Math.max(0, Math.min(100, points));
   let level = levelOf(score, rubric);
-  const confidence = Math.round((present / total) * 100) / 100;
+  const share = present / total;
+  // Shown with two decimals; compared unrounded, so 0.597 is below a minimum of 0.6.
+  const confidence = Math.round(share * 100) / 100;
 
   for (const rule of rubric.hardRules) {
     const observed = input[rule.signal] as Observation<string>;
@@ -76,9 +78,9 @@ export function assessRisk(input: RiskInput, rubric: Rubric): RiskAssessment {
     if (raised) level = rule.level;
     reasons.push(`rule ${rule.name}: ${rule.level}`);
   }
-  if (level === 'low' && confidence < rubric.minConfidenceForLow) {
+  if (level === 'low' && share < rubric.minConfidenceForLow) {
     level = 'medium';
-    reasons.push(`confidence ${confidence.toFixed(2)} below ${rubric.minConfidenceForLow}: not low`);
+    reasons.push(`confidence ${share.toFixed(3).replace(/0$/, '')} below ${rubric.minConfidenceForLow}: not low`);
   }
   const floor = floorOf(level, rubric);
   if (score < floor) {

@@ -52,11 +52,18 @@ describe('submit, status, cancel, result', () => {
     const callsAfter = harness.emulator.ledger.stats().calls;
 
     const out = join(harness.dir, 'copy', 'result.csv');
-    const result = await cli(['result', id, '--out', out]);
+    const result = await cli(['result', id, '--out', out, '--split']);
     expect(result.code).toBe(EXIT.ok);
     const lines = readFileSync(out, 'utf8').replace(/^\uFEFF/, '').trim().split('\r\n');
     expect(lines).toHaveLength(61);
     expect(lines.filter((line) => line.includes(',cancelled,'))).toHaveLength(view.counts.skipped);
+    // The manifest says the batch was cancelled; rows never asked are not_screened and never low.
+    const manifest = JSON.parse(readFileSync(join(harness.dir, 'copy', 'result.manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ batch: { id, status: 'cancelled', reason: 'cancelled by riskscreen cancel' }, rows: { total: 60 } });
+    expect(manifest.rows.by_status.not_screened).toBe(view.counts.skipped);
+    expect(manifest.rows.by_status_and_level.not_screened.low).toBe(0);
+    expect(existsSync(join(harness.dir, 'copy', 'result.high.csv'))).toBe(true);
+    expect(result.out).toMatch(/not screened\s+0\s+\d+\s+\d+\s+0\s+\d+/);
     expect(harness.emulator.ledger.stats().calls).toBe(callsAfter); // nothing asked after the cancel settled
 
     expect((await cli(['cancel', id])).code).toBe(EXIT.internal); // already finished

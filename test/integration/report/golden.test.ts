@@ -1,0 +1,81 @@
+/**
+ * The golden file: a fixed list (test/fixtures/golden/list.csv: every carrier, MVNO,
+ * IoT and satellite numbers, invalid cells, duplicates, dates and none, formula
+ * injection attempts) screened with `riskscreen run` on the local engine against an
+ * emulator with a fixed seed and a fixed "today" gives exactly the committed result
+ * file, byte for byte. Any change to decoding, scoring, the rubric, the columns,
+ * quoting, neutralization or encoding shows up here as a diff to review.
+ *
+ * After an intended change: UPDATE_GOLDEN=1 npx vitest run test/integration/report/golden.test.ts
+ * and review the diff of test/fixtures/golden/result.csv before committing it.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/main.js';
+import { EXIT } from '../../../src/cli/exit-codes.js';
+import { startEmulator, type RunningEmulator } from '../../../src/emulator/index.js';
+import { isFormulaRisk } from '../../../src/report/csv-safety.js';
+import { captureIo } from '../../support/capture-io.js';
+
+const FIXTURES = new URL('../../fixtures/golden/', import.meta.url).pathname;
+const LIST = join(FIXTURES, 'list.csv');
+const GOLDEN = join(FIXTURES, 'result.csv');
+const FAST = ['--rate', 'status=2000,tenure=2000,tenureCmcc=2000,resale=2000,callDuration=2000', '--quiet'];
+
+const saved = { ...process.env };
+let emulator: RunningEmulator;
+let dir: string;
+
+beforeEach(async () => {
+  emulator = await startEmulator({ port: 0, seed: 'golden-v1', referenceDate: '20261101' });
+  dir = mkdtempSync(join(tmpdir(), 'riskscreen-golden-'));
+  for (const name of Object.keys(process.env)) if (name.startsWith('JUHE_') || name.startsWith('RISKSCREEN_') || name === 'REDIS_URL') delete process.env[name];
+  Object.assign(process.env, emulator.env, { LOG_LEVEL: 'silent' });
+});
+afterEach(async () => {
+  process.env = { ...saved };
+  await emulator.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('golden result file', () => {
+  it('a fixed list and emulator seed give exactly the committed result file', async () => {
+    const out = join(dir, 'result.csv');
+    const io = captureIo();
+    expect(await main(['run', LIST, '--out', out, ...FAST], io)).toBe(EXIT.ok);
+    const actual = readFileSync(out);
+    if (process.env.UPDATE_GOLDEN === '1' || saved.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, actual);
+    const golden = readFileSync(GOLDEN);
+    // Text first, for a readable diff; then the bytes (BOM, CRLF, quoting).
+    expect(actual.toString('utf8')).toBe(golden.toString('utf8'));
+    expect(actual.equals(golden)).toBe(true);
+  });
+
+  it('the golden file covers what it claims: levels, statuses, missing signals, hard rules, neutralized cells', () => {
+    const text = readFileSync(GOLDEN, 'utf8');
+    expect(text.startsWith('\uFEFF')).toBe(true);
+    expect(text).toContain('\r\n');
+    const lines = text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    expect(lines).toHaveLength(readFileSync(LIST, 'utf8').trimEnd().split('\n').length);
+    for (const level of [',low,', ',medium,', ',high,']) expect(text).toContain(level);
+    for (const status of [',screened,', ',invalid,']) expect(text).toContain(status);
+    expect(text).toMatch(/missing: not a China Telecom number/);
+    expect(text).toMatch(/missing: no date given/);
+    expect(text).toMatch(/rule [a-z_]+: high/);
+    expect(text).toMatch(/MVNO number \(\+10\)/);
+    // The formula cells of the list come out neutralized, and no cell is a formula.
+    expect(text).toContain(`"'=HYPERLINK(""http://evil.example"",""click"")"`);
+    expect(text).toContain("'@SUM(1+1)");
+    expect(text).toContain("'-2+3");
+    expect(text).toContain("'\ttab");
+    expect(text).toContain('+8613800138000,'); // a signed number is not a formula: unchanged
+  });
+
+  it('no cell of the golden file could run as a formula', async () => {
+    const { parse } = await import('csv-parse/sync');
+    const rows = parse(readFileSync(GOLDEN), { bom: true, relax_column_count: true }) as string[][];
+    for (const row of rows) for (const cell of row) expect(isFormulaRisk(cell), cell).toBe(false);
+  });
+});
