@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadOptions } from '../config/load.js';
-import { isBatchId, type BatchView } from '../engine/batch.js';
+import { FINAL_STATUSES, isBatchId, type BatchView } from '../engine/batch.js';
 import { submitBatch } from '../engine/submit.js';
 import { createLogger } from '../log/logger.js';
 import { manifestPathOf } from '../report/manifest.js';
@@ -17,7 +17,7 @@ import { UsageError, type CommandIo } from './io.js';
 import { describe } from './progress.js';
 import { ENGINE_FLAGS, engineRequestFrom, loadEngineOptions } from './run.js';
 import type { Options } from '../config/options.js';
-import { OUTPUT_FLAGS, OUTPUT_FLAGS_HELP, outputOptionsFrom, writeResultFiles } from './output-flags.js';
+import { OUTPUT_FLAGS, OUTPUT_FLAGS_HELP, outputOptionsFrom, prepareResultFiles, writeResultFiles } from './output-flags.js';
 import { summaryText } from './summary.js';
 
 export const SUBMIT_HELP = `Usage: riskscreen submit <file> [options]
@@ -162,11 +162,15 @@ export async function runResultCommand(argv: string[], io: CommandIo): Promise<n
   const output = outputOptionsFrom(values, options);
   return withSession(options, false, async (session) => {
     const view = await mustGet(session, id);
+    if (view.resultPath && existsSync(view.resultPath) && !existsSync(manifestPathOf(view.resultPath)) && FINAL_STATUSES.has(view.status)) {
+      io.stderr.write(`riskscreen: batch ${id} was reported by an older riskscreen, without a manifest or risk columns; its file is ${view.resultPath}\n`);
+      return EXIT.internal;
+    }
     if (!view.resultPath || !existsSync(manifestPathOf(view.resultPath))) {
       io.stderr.write(`riskscreen: batch ${id} has no result yet (${view.status}${view.reason ? `: ${view.reason}` : ''})\n`);
       return EXIT.internal;
     }
-    const exported = await writeResultFiles(view, out, output, options);
+    const exported = await writeResultFiles(view, await prepareResultFiles(out, output, options));
     io.stdout.write(values.json ? `${JSON.stringify(exported.manifest, null, 2)}\n` : summaryText(view, out, exported));
     return EXIT.ok;
   });

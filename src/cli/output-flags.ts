@@ -3,13 +3,16 @@
  * files: the batch's result exported in the form asked for, then a summary by level and
  * row status with every path written.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { Options } from '../config/options.js';
 import { outputEncoding } from '../config/validate.js';
 import { deriveEngineKeys } from '../engine/keys.js';
 import type { BatchView } from '../engine/batch.js';
-import { exportResult, type Exported } from '../report/export.js';
-import type { OutputOptions } from '../report/manifest.js';
+import type { EarlierResult } from '../report/earlier-result.js';
+import { exportResult, prepareExport, type Exported } from '../report/export.js';
+import { manifestPathOf, type OutputOptions } from '../report/manifest.js';
 
 export const OUTPUT_FLAGS = {
   'out-encoding': { type: 'string' },
@@ -38,10 +41,40 @@ export function outputOptionsFrom(
   };
 }
 
-/** Exports a finished batch's result to `out`. */
-export async function writeResultFiles(view: BatchView, out: string, output: OutputOptions, options: Options): Promise<Exported> {
-  if (!view.resultPath) throw new Error(`batch ${view.id} has no result file`);
+/** A result export checked and ready before the batch runs: see {@link prepareResultFiles}. */
+export interface PreparedExport {
+  out: string;
+  output: OutputOptions;
+  earlier: EarlierResult | null;
+  joinKey: () => Buffer;
+}
+
+/**
+ * Checks everything about the files to write that can fail (the target, the --compare
+ * file, the secret a hash needs) before a single call is paid for.
+ */
+export async function prepareResultFiles(out: string, output: OutputOptions, options: Options, input?: string): Promise<PreparedExport> {
   // Derived only when needed, so a missing secret matters only when a hash is to be made.
   const joinKey = () => deriveEngineKeys(options.engine.secret, options.juhe.key).joinKey;
-  return exportResult({ source: view.resultPath, out, output, joinKey });
+  const earlier = await prepareExport(out, output, joinKey, input);
+  return { out, output, earlier, joinKey };
+}
+
+/** Exports a finished batch's result as prepared. */
+export async function writeResultFiles(view: BatchView, prepared: PreparedExport): Promise<Exported> {
+  if (!view.resultPath) throw new Error(`batch ${view.id} has no result file`);
+  const { out, output, earlier, joinKey } = prepared;
+  return exportResult({ source: view.resultPath, out, output, joinKey, earlier });
+}
+
+/**
+ * The local engine's data directory goes with its session: when the export fails after
+ * a run, the batch result (paid for) is copied beside `out` first, manifest last.
+ */
+export async function keepBatchResult(view: BatchView, out: string): Promise<string | null> {
+  if (!view.resultPath || !existsSync(manifestPathOf(view.resultPath))) return null;
+  const kept = join(dirname(resolve(out)), `${view.id}.result.csv`);
+  await copyFile(view.resultPath, kept);
+  await copyFile(manifestPathOf(view.resultPath), manifestPathOf(kept));
+  return kept;
 }

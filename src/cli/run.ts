@@ -22,7 +22,7 @@ import { openLocalSession, openQueueSession } from './engine-session.js';
 import { EXIT } from './exit-codes.js';
 import { INPUT_FLAGS, INPUT_FLAGS_HELP, inputOptionsFrom } from './input-flags.js';
 import { UsageError, type CommandIo } from './io.js';
-import { OUTPUT_FLAGS, OUTPUT_FLAGS_HELP, outputOptionsFrom, writeResultFiles } from './output-flags.js';
+import { keepBatchResult, OUTPUT_FLAGS, OUTPUT_FLAGS_HELP, outputOptionsFrom, prepareResultFiles, writeResultFiles } from './output-flags.js';
 import { createProgress } from './progress.js';
 import { summaryText } from './summary.js';
 
@@ -108,16 +108,18 @@ export async function runRunCommand(argv: string[], io: CommandIo): Promise<numb
   const options = loadEngineOptions(values);
   const request = engineRequestFrom(values, options);
   const output = outputOptionsFrom(values, options);
+  // Before anything is queued or paid for: a bad --out or --compare must not waste a night's calls.
+  const prepared = await prepareResultFiles(out, output, options, file);
   Object.assign(options.engine.rates, request.rates);
   const logger = createLogger({ level: options.log.level });
   const progress = createProgress(io.stderr as NodeJS.WritableStream & { isTTY?: boolean }, !values.quiet && !values.json);
   const input = inputOptionsFrom(values);
 
   // The batch's result is exported while it still exists (the local engine's data dir goes with its session).
-  const deliver: Deliver = async (view) => (view.resultPath ? writeResultFiles(view, out, output, options) : null);
+  const deliver: Deliver = async (view) => (view.resultPath ? writeResultFiles(view, prepared) : null);
   const finished = options.engine.redisUrl
     ? await runOnQueue(options, logger, file, input, request, !values['no-worker'], progress, io, deliver)
-    : await runLocally(options, logger, file, input, request, progress, deliver);
+    : await runLocally(options, logger, file, input, request, progress, deliver, out, io);
   if (!finished) return EXIT.interrupted;
   const { view, exported } = finished;
   if (values.json) {
@@ -151,6 +153,8 @@ async function runLocally(
   request: EngineRequest,
   progress: ReturnType<typeof createProgress>,
   deliver: Deliver,
+  out: string,
+  io: CommandIo,
 ): Promise<Finished | null> {
   const session = await openLocalSession(options, logger);
   let stop = () => {};
@@ -173,7 +177,13 @@ async function runLocally(
     if (!done) return null;
     const view = (await session.stores.batches.get(meta.id))!;
     progress.finish(view);
-    return { view, exported: await deliver(view) };
+    try {
+      return { view, exported: await deliver(view) };
+    } catch (err) {
+      const kept = await keepBatchResult(view, out).catch(() => null);
+      if (kept) io.stderr.write(`riskscreen: the result files could not be written as asked; the batch result is kept at ${kept}\n`);
+      throw err;
+    }
   } finally {
     clearInterval(timer);
     process.removeListener('SIGINT', stop);

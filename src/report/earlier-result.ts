@@ -5,12 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parse } from 'csv-parse';
 import iconv from 'iconv-lite';
 import { detectEncoding } from '../input/encoding.js';
 import { RISK_LEVELS, type RiskLevel } from '../risk/index.js';
+import { MANIFEST_KIND, manifestPathOf } from './manifest.js';
 
 const SAMPLE_BYTES = 64 * 1024;
 
@@ -51,9 +52,11 @@ export async function readEarlierResult(file: string): Promise<EarlierResult> {
   for await (const { row, line } of rowsOf(file, encoding, (chunk) => hash.update(chunk))) {
     if (!header) {
       header = row;
-      const hashAt = header.lastIndexOf('mobile_hash');
+      // riskscreen's mobile_hash comes right after its mobile; an input column of that name does not count.
+      const mobileAt = header.lastIndexOf('mobile');
+      const hashAt = mobileAt >= 0 && header[mobileAt + 1] === 'mobile_hash' ? mobileAt + 1 : -1;
       keyBy = hashAt >= 0 ? 'mobile_hash' : 'mobile';
-      keyAt = hashAt >= 0 ? hashAt : header.lastIndexOf('mobile');
+      keyAt = hashAt >= 0 ? hashAt : mobileAt;
       levelAt = header.lastIndexOf('risk_level');
       if (keyAt < 0 || levelAt < 0) {
         throw new CompareError(file, `not a riskscreen result file: it has no ${keyAt < 0 ? '"mobile"' : '"risk_level"'} column`, line);
@@ -88,7 +91,42 @@ export async function* earlierRows(earlier: EarlierResult): AsyncGenerator<{ row
   }
 }
 
+/**
+ * The file's encoding: a BOM decides; else the manifest beside it, if it has one; else
+ * detection on the first 64 KiB, checked over the whole file when it says UTF-8 (a
+ * GB18030 file can start with 64 KiB of plain ASCII).
+ */
 async function encodingOf(file: string): Promise<string> {
+  const sniffed = await sniffEncoding(file);
+  if (sniffed.source === 'bom') return sniffed.encoding;
+  const fromManifest = await manifestEncoding(file);
+  if (fromManifest) return fromManifest;
+  if (sniffed.encoding === 'utf-8' && !(await isUtf8File(file))) return 'gb18030';
+  return sniffed.encoding;
+}
+
+async function manifestEncoding(file: string): Promise<string | null> {
+  try {
+    const manifest = JSON.parse(await readFile(manifestPathOf(file), 'utf8')) as { kind?: string; result?: { file?: string; encoding?: string } };
+    if (manifest.kind !== MANIFEST_KIND || manifest.result?.file !== basename(file)) return null;
+    return manifest.result.encoding === 'gb18030' ? 'gb18030' : manifest.result.encoding?.startsWith('utf8') ? 'utf-8' : null;
+  } catch {
+    return null;
+  }
+}
+
+async function isUtf8File(file: string): Promise<boolean> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  try {
+    for await (const chunk of createReadStream(file)) decoder.decode(chunk as Buffer, { stream: true });
+    decoder.decode();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function sniffEncoding(file: string): Promise<{ encoding: string; source: string }> {
   let handle;
   try {
     handle = await open(file, 'r');
@@ -100,7 +138,7 @@ async function encodingOf(file: string): Promise<string> {
     const { bytesRead } = await handle.read(sample, 0, SAMPLE_BYTES, 0);
     const size = (await handle.stat()).size;
     try {
-      return detectEncoding(sample.subarray(0, bytesRead), bytesRead >= size, file).encoding;
+      return detectEncoding(sample.subarray(0, bytesRead), bytesRead >= size, file);
     } catch (err) {
       throw new CompareError(file, (err as Error).message);
     }

@@ -8,7 +8,8 @@
  * removed first; every CSV is written to a temporary file and renamed; the manifest is
  * written last. Manifest present means every file it lists is complete.
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { constants, createReadStream, existsSync } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parse } from 'csv-parse';
 import type { RiskLevel } from '../risk/index.js';
@@ -37,6 +38,8 @@ export const DEFAULT_OUTPUT: OutputOptions = { encoding: 'utf8-bom', mask: false
 export interface ExportRequest {
   /** The batch's result file; its manifest must be beside it. */
   source: string;
+  /** `output.compare` already read (see {@link prepareExport}); read here when absent. */
+  earlier?: EarlierResult | null;
   /** Where the result goes; the manifest and other files go beside it. */
   out: string;
   output: OutputOptions;
@@ -74,6 +77,43 @@ export class ExportTargetError extends Error {
   }
 }
 
+/**
+ * Refuses an `--out` that would destroy something it needs: the batch result itself,
+ * the list being screened, or the earlier result being compared with. Cheap, so a
+ * command checks it before anything is screened or billed.
+ */
+export function checkExportTarget(out: string, output: Pick<OutputOptions, 'compare'>, others: { source?: string; input?: string }): void {
+  const target = resolve(out);
+  const stem = manifestPathOf(target);
+  if (others.source && (target === resolve(others.source) || stem === manifestPathOf(resolve(others.source)))) {
+    throw new ExportTargetError(out, 'is the batch result itself; write the copy somewhere else');
+  }
+  if (others.input && target === resolve(others.input)) {
+    throw new ExportTargetError(out, 'is the list being screened; the result would overwrite it');
+  }
+  if (output.compare && target === resolve(output.compare)) {
+    throw new ExportTargetError(out, 'is also the --compare file; the earlier result would be overwritten while it is read');
+  }
+}
+
+/**
+ * Everything about an export that can fail before the batch has run: the target, the
+ * `--compare` file (read whole: every later problem with it would cost a night's calls),
+ * and the key a masked or hashed comparison needs. Returns the earlier result to pass on.
+ */
+export async function prepareExport(out: string, output: OutputOptions, joinKey: () => Buffer, input?: string): Promise<EarlierResult | null> {
+  checkExportTarget(out, output, input ? { input } : {});
+  try {
+    await mkdir(dirname(resolve(out)), { recursive: true });
+    await access(dirname(resolve(out)), constants.W_OK);
+  } catch (err) {
+    throw new ExportTargetError(out, `its directory cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const earlier = output.compare ? await readEarlierResult(output.compare) : null;
+  if (output.mask || earlier?.keyBy === 'mobile_hash') joinKey();
+  return earlier;
+}
+
 /** `result.csv` -> `result.high.csv`, `result.changes.csv`. */
 export function siblingPath(out: string, suffix: string): string {
   const ext = extname(out);
@@ -85,18 +125,14 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
   const { source, out, output } = request;
   let key: Buffer | undefined;
   const joinKey = () => (key ??= request.joinKey());
-  if (resolve(out) === resolve(source) || manifestPathOf(resolve(out)) === manifestPathOf(resolve(source))) {
-    throw new ExportTargetError(out, 'is the batch result itself; write the copy somewhere else');
-  }
-  if (output.compare && resolve(output.compare) === resolve(out)) {
-    throw new ExportTargetError(out, 'is also the --compare file; the earlier result would be overwritten while it is read');
-  }
+  checkExportTarget(out, output, { source });
   const sourceManifestPath = manifestPathOf(source);
   if (!existsSync(sourceManifestPath)) throw new ResultNotReadyError(source);
   const base = await readManifest(sourceManifestPath);
+  const earlier = request.earlier !== undefined ? request.earlier : output.compare ? await readEarlierResult(output.compare) : null;
+  // Only now, with everything read that could fail: the old files are about to be replaced.
   const manifestPath = manifestPathOf(out);
   await removeManifest(manifestPath);
-  const earlier = output.compare ? await readEarlierResult(output.compare) : null;
 
   const columns = base.input.columns;
   const phoneAt = base.input.phone_column.number - 1;
@@ -253,7 +289,9 @@ async function writeGone(
     const shaped = sources.map((from) => (from >= 0 ? (row[from] ?? '') : ''));
     const mobile = /^1\d{10}$/.test(shaped[mobileAt] ?? '') ? shaped[mobileAt]! : '';
     if (how.mask) {
-      for (let c = 0; c < shaped.length; c++) shaped[c] = maskNumbersIn(shaped[c]!);
+      // Every column (an earlier file's columns land where their names say) but the hash,
+      // whose hex digits can look like a number.
+      for (let c = 0; c < shaped.length; c++) if (c !== hashAt) shaped[c] = maskNumbersIn(shaped[c]!);
       shaped[how.phoneAt] = maskCell(shaped[how.phoneAt] ?? '');
       if (mobile) {
         shaped[mobileAt] = maskCell(mobile);

@@ -26,7 +26,7 @@ export const LEVELS_AND_UNSCORED: readonly LevelOrUnscored[] = [...RISK_LEVELS, 
 export const CHANGES = ['new', 'level_up', 'level_down', 'unchanged', 'gone'] as const;
 export type Change = (typeof CHANGES)[number];
 
-export interface ManifestFile extends Omit<WrittenFile, 'path'> {
+export interface ManifestFile extends Pick<WrittenFile, 'rows' | 'bytes' | 'sha256'> {
   /** The file's name; it sits in the manifest's directory. */
   file: string;
 }
@@ -37,7 +37,7 @@ export interface OutputOptions {
   mask: boolean;
   /** Also write one file per level. */
   split: boolean;
-  /** The earlier result compared against, as given. */
+  /** The earlier result compared against (absolute path). */
   compare: string | null;
 }
 
@@ -119,8 +119,7 @@ export class RowTally {
 }
 
 export function manifestFile(written: WrittenFile): ManifestFile {
-  const { path: _path, ...rest } = written;
-  return { ...rest, file: written.name };
+  return { file: written.name, rows: written.rows, bytes: written.bytes, sha256: written.sha256 };
 }
 
 /** The manifest of a batch's own result file, as the report job writes it. */

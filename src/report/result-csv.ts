@@ -43,7 +43,9 @@ export async function openResultCsv(path: string, header: readonly string[], enc
   const csv = (records: readonly (readonly string[])[]) =>
     stringify(
       records.map((record) => record.map(neutralizeCell)),
-      { record_delimiter: 'windows' },
+      // Lines end in CRLF; a lone CR or LF inside a cell (an Alt+Enter line break from
+      // Excel) must be quoted too, or readers that do not guess the line end split the row.
+      { record_delimiter: 'windows', quoted_match: /[\r\n]/ },
     );
   try {
     await put((encoding === 'utf8-bom' ? '\uFEFF' : '') + csv([header]));

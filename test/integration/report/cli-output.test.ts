@@ -174,6 +174,31 @@ describe('riskscreen run: result files', () => {
   });
 });
 
+describe('riskscreen run: output mistakes cost no calls', () => {
+  it('a --compare file that cannot be read, an --out over the list or over the --compare file: refused before anything is queued', async () => {
+    const list = writeNumberList(dir, 'list.csv', 5);
+    const missing = await run([list.path, '--out', join(dir, 'r.csv'), '--compare', join(dir, 'nope.csv')]);
+    expect(missing.code).toBe(EXIT.input);
+    expect(missing.err).toMatch(/^riskscreen: --compare .*nope\.csv: cannot be read \(ENOENT\)\n$/);
+    const notResult = join(dir, 'not-a-result.csv');
+    writeFileSync(notResult, 'a,b\n1,2\n');
+    const wrong = await run([list.path, '--out', join(dir, 'r.csv'), '--compare', notResult]);
+    expect(wrong.code).toBe(EXIT.input);
+    expect(wrong.err).toMatch(/not a riskscreen result file: it has no "mobile" column/);
+    const overList = await run([list.path, '--out', list.path]);
+    expect(overList.code).toBe(EXIT.usage);
+    expect(overList.err).toMatch(/is the list being screened/);
+    const overEarlier = await run([list.path, '--out', notResult, '--compare', notResult]);
+    expect(overEarlier.code).toBe(EXIT.usage);
+    expect(overEarlier.err).toMatch(/is also the --compare file/);
+    const underFile = await run([list.path, '--out', join(notResult, 'r.csv')]);
+    expect(underFile.code).toBe(EXIT.usage);
+    expect(underFile.err).toMatch(/its directory cannot be written \((ENOTDIR|EEXIST)\)/);
+    expect(emulator.ledger.stats().calls).toBe(0);
+    expect(readFileSync(list.path, 'utf8')).toMatch(/^mobile\n/);
+  });
+});
+
 describe('riskscreen rubric', () => {
   it('prints the default rubric, which reads back as the default', async () => {
     const io = captureIo();

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { API_IDS, type ApiId } from '../../../src/juhe/catalogue.js';
 import type { RiskLevel } from '../../../src/risk/index.js';
 import { isFormulaRisk, neutralizeCell } from '../../../src/report/csv-safety.js';
-import { CompareError } from '../../../src/report/earlier-result.js';
+import { CompareError, earlierRows, readEarlierResult } from '../../../src/report/earlier-result.js';
 import { changeOf, DEFAULT_OUTPUT, exportResult, ExportTargetError, ResultNotReadyError, siblingPath, type ExportRequest } from '../../../src/report/export.js';
 import {
   LEVELS_AND_UNSCORED,
@@ -156,7 +156,7 @@ async function tempFiles(): Promise<string[]> {
 
 async function expectFileMatches(entry: ManifestFile | undefined, path: string, rows: number): Promise<void> {
   const bytes = await readFile(path);
-  expect(entry).toEqual({ file: path.split(/[\\/]/).pop(), name: path.split(/[\\/]/).pop(), rows, bytes: bytes.length, sha256: sha256(bytes) });
+  expect(entry).toEqual({ file: path.split(/[\\/]/).pop(), rows, bytes: bytes.length, sha256: sha256(bytes) });
 }
 
 let dir: string;
@@ -221,7 +221,7 @@ describe('exportResult: default output', () => {
     const manifest = await readManifest(manifestPath);
     expect(manifest).toEqual(exported.manifest);
     const bytes = await readFile(out);
-    expect(manifest.result).toEqual({ file: 'out.csv', name: 'out.csv', rows: SOURCE.length, bytes: bytes.length, sha256: sha256(bytes), encoding: 'utf8-bom', masked: false });
+    expect(manifest.result).toEqual({ file: 'out.csv', rows: SOURCE.length, bytes: bytes.length, sha256: sha256(bytes), encoding: 'utf8-bom', masked: false });
     expect(manifest.result.sha256).toBe(base.result.sha256);
     expect(manifest.options.output).toEqual(DEFAULT_OUTPUT);
     expect(manifest.files).toEqual({});
@@ -606,16 +606,16 @@ describe('exportResult: order and failures', () => {
   it.each([
     ['an invalid level', 'mobile,risk_level\r\n13800001111,low\r\n13900002222,severe\r\n'],
     ['an unclosed quote on a later line', 'mobile,risk_level\r\n13800001111,low\r\n"13900002222,high\r\n'],
-  ])('a failing export over an earlier one (compare file with %s) removes the old manifest and leaves no temporary file', async (_what, text) => {
+  ])('a bad compare file (%s) fails before anything is replaced: the earlier export and its manifest stay as they were', async (_what, text) => {
     const { source, out, before } = await firstExport();
+    const manifestBefore = await readFile(join(dir, 'user', 'out.manifest.json'));
     const earlier = join(dir, 'earlier.csv');
     await writeFile(earlier, text);
     await expect(exportResult(request(source, out, { compare: earlier }))).rejects.toBeInstanceOf(CompareError);
-    expect(existsSync(join(dir, 'user', 'out.manifest.json'))).toBe(false);
+    expect(await readFile(join(dir, 'user', 'out.manifest.json'))).toEqual(manifestBefore);
     expect(await tempFiles()).toEqual([]);
-    // The old files are not vouched for any more, but were not damaged either.
     expect(await readFile(out)).toEqual(before);
-    expect((await readdir(join(dir, 'user'))).sort()).toEqual(['out.csv', 'out.high.csv', 'out.low.csv', 'out.medium.csv', 'out.unscored.csv']);
+    expect((await readdir(join(dir, 'user'))).sort()).toEqual(['out.csv', 'out.high.csv', 'out.low.csv', 'out.manifest.json', 'out.medium.csv', 'out.unscored.csv']);
   });
 
   it('a failure after the files were opened (the source has more rows than its manifest says) aborts them all', async () => {
@@ -715,5 +715,53 @@ describe('maskNumbersIn and maskCell', () => {
     expect(maskCell("'+86 138 0013 8000")).toBe('+86****8000');
     expect(maskCell("'quoted name")).toBe("'qu****name");
     expect(maskCell('')).toBe('');
+  });
+});
+
+describe('readEarlierResult: finding the key and the encoding', () => {
+  it('an input column named mobile_hash does not make an unmasked file a masked one', async () => {
+    const earlier = join(dir, 'earlier.csv');
+    await writeFile(earlier, 'mobile_hash,phone,mobile,risk_level\r\nabc,13800001111,13800001111,low\r\n');
+    const read = await readEarlierResult(earlier);
+    expect(read.keyBy).toBe('mobile');
+    expect(read.levels.get('13800001111')).toBe('low');
+  });
+
+  it('a GB18030 file whose first 64 KiB are plain ASCII is still read as GB18030', async () => {
+    const earlier = join(dir, 'earlier.csv');
+    const filler = Array.from({ length: 3000 }, (_, i) => `13${String(100000000 + i)},low,ascii filler row`).join('\r\n');
+    const text = `mobile,risk_level,note\r\n${filler}\r\n18600005555,high,张三\r\n`;
+    await writeFile(earlier, iconv.encode(text, 'gb18030'));
+    expect(Buffer.byteLength(filler)).toBeGreaterThan(64 * 1024);
+    const read = await readEarlierResult(earlier);
+    expect(read.encoding).toBe('gb18030');
+    let last: string[] = [];
+    for await (const { row } of earlierRows(read)) last = row;
+    expect(last).toEqual(['18600005555', 'high', '张三']);
+  });
+
+  it('the manifest beside an earlier result names its encoding', async () => {
+    const { path: before } = await makeSource('before', EARLIER_SOURCE);
+    const earlier = join(dir, 'old.csv');
+    await exportResult(request(before, earlier, { encoding: 'gb18030' }));
+    expect((await readEarlierResult(earlier)).encoding).toBe('gb18030');
+  });
+
+  it('gone rows of a masked earlier file keep their mobile_hash whole, even when its hex digits look like a number', async () => {
+    // Find a number whose hash holds a run of 11 digits starting with 1 (about 1 in 500).
+    let number = '';
+    for (let i = 0; i < 100_000 && !number; i++) {
+      const candidate = `131${String(i).padStart(8, '0')}`;
+      if (/(?<!\d)1\d{10}(?!\d)/.test(joinHash(KEY, candidate))) number = candidate;
+    }
+    expect(number).not.toBe('');
+    const { path: before } = await makeSource('before', [{ original: ['旧', number, ''], added: scored(number, 'low', '10') }]);
+    const earlier = join(dir, 'before-masked.csv');
+    await exportResult(request(before, earlier, { mask: true }));
+    const { path: source } = await makeSource('batch');
+    await exportResult(request(source, join(dir, 'now.csv'), { compare: earlier, mask: true }));
+    const gone = (await readCsv(join(dir, 'now.changes.csv'))).at(-1)!;
+    expect(gone.at(-1)).toBe('gone');
+    expect(gone[MOBILE_AT + 1]).toBe(joinHash(KEY, number));
   });
 });

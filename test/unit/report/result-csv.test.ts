@@ -125,3 +125,17 @@ describe('openResultCsv', () => {
     expect(await readFile(path, 'utf8')).toBe('old');
   });
 });
+
+describe('openResultCsv: line breaks inside cells', () => {
+  it('quotes a cell with a lone LF or CR, so a reader that does not guess CRLF still sees one row per record', async () => {
+    const path = join(dir, 'result.csv');
+    const file = await openResultCsv(path, ['note', 'x'], 'utf8');
+    await file.writeRows([['line one\nline two', 'a'], ['old mac\rline', 'b'], ['plain', 'c']]);
+    await file.commit();
+    const text = await readFile(path, 'utf8');
+    expect(text).toBe('note,x\r\n"line one\nline two",a\r\n"old mac\rline",b\r\nplain,c\r\n');
+    // Read back with LF as the record delimiter (as a naive reader would): still three rows of two cells.
+    const rows = parse(text.replace(/\r\n/g, '\n'), { record_delimiter: '\n' }) as string[][];
+    expect(rows.map((row) => row.length)).toEqual([2, 2, 2, 2]);
+  });
+});
