@@ -8,9 +8,11 @@ import { run as engineEfficiency } from './engine-efficiency.js';
 import { run as engineEndToEnd } from './engine-end-to-end.js';
 import { run as engineMillion } from './engine-million.js';
 import { run as inputRead } from './input-read.js';
+import { run as reportExport } from './report-export.js';
 
 const BENCHES: Array<[string, () => Promise<void>]> = [
   ['input read', inputRead],
+  ['report export', reportExport],
   ['emulator throughput', emulatorThroughput],
   ['engine end to end', engineEndToEnd],
   ['engine efficiency', engineEfficiency],

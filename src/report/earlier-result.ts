@@ -36,15 +36,63 @@ export interface EarlierResult {
   header: string[];
   /** How its rows are matched: by number, or by keyed hash (a masked file). */
   keyBy: 'mobile' | 'mobile_hash';
-  /** Level of each number (or hash) it holds; '' for a row without a level. */
-  levels: Map<string, RiskLevel | ''>;
+  /** Level of each number (or hash) it holds, and which were seen again. */
+  levels: EarlierLevels;
+}
+
+const SEEN = 8;
+
+/**
+ * The level of every number of an earlier result, compactly: a million numbers as
+ * doubles mapping to a small integer (level rank + 1, 0 for none, plus a bit for "seen
+ * in this result"), instead of a million strings and a second set of them.
+ */
+export class EarlierLevels {
+  private readonly map = new Map<number | string, number>();
+  constructor(readonly keyBy: 'mobile' | 'mobile_hash') {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** The first level given for a number wins (duplicates of a number share one answer). */
+  add(key: string, level: RiskLevel | ''): void {
+    const k = this.key(key);
+    if (!this.map.has(k)) this.map.set(k, level ? RISK_LEVELS.indexOf(level) + 1 : 0);
+  }
+
+  has(key: string): boolean {
+    return this.map.has(this.key(key));
+  }
+
+  get(key: string): RiskLevel | '' | undefined {
+    const value = this.map.get(this.key(key));
+    if (value === undefined) return undefined;
+    const rank = value & ~SEEN;
+    return rank === 0 ? '' : RISK_LEVELS[rank - 1];
+  }
+
+  /** Marks a number as present in this result (or already written as gone). */
+  markSeen(key: string): void {
+    const k = this.key(key);
+    const value = this.map.get(k);
+    if (value !== undefined) this.map.set(k, value | SEEN);
+  }
+
+  isSeen(key: string): boolean {
+    return ((this.map.get(this.key(key)) ?? 0) & SEEN) !== 0;
+  }
+
+  private key(key: string): number | string {
+    return this.keyBy === 'mobile' ? Number(key) : key;
+  }
 }
 
 /** Reads the file once: the columns it has and the level of every number in it. */
 export async function readEarlierResult(file: string): Promise<EarlierResult> {
   const encoding = await encodingOf(file);
   const hash = createHash('sha256');
-  const levels = new Map<string, RiskLevel | ''>();
+  let levels: EarlierLevels | null = null;
   let header: string[] | null = null;
   let keyAt = -1;
   let levelAt = -1;
@@ -57,6 +105,7 @@ export async function readEarlierResult(file: string): Promise<EarlierResult> {
       const hashAt = mobileAt >= 0 && header[mobileAt + 1] === 'mobile_hash' ? mobileAt + 1 : -1;
       keyBy = hashAt >= 0 ? 'mobile_hash' : 'mobile';
       keyAt = hashAt >= 0 ? hashAt : mobileAt;
+      levels = new EarlierLevels(keyBy);
       levelAt = header.lastIndexOf('risk_level');
       if (keyAt < 0 || levelAt < 0) {
         throw new CompareError(file, `not a riskscreen result file: it has no ${keyAt < 0 ? '"mobile"' : '"risk_level"'} column`, line);
@@ -73,9 +122,9 @@ export async function readEarlierResult(file: string): Promise<EarlierResult> {
     if (level !== '' && !(RISK_LEVELS as readonly string[]).includes(level)) {
       throw new CompareError(file, `risk_level ${JSON.stringify(level)} is not one of ${RISK_LEVELS.join(', ')}`, line);
     }
-    if (!levels.has(key)) levels.set(key, level as RiskLevel | '');
+    levels!.add(key, level as RiskLevel | '');
   }
-  if (!header) throw new CompareError(file, 'the file is empty');
+  if (!header || !levels) throw new CompareError(file, 'the file is empty');
   return { file, name: basename(file), sha256: hash.digest('hex'), encoding, header, keyBy, levels };
 }
 
@@ -150,7 +199,9 @@ async function sniffEncoding(file: string): Promise<{ encoding: string; source: 
 async function* rowsOf(file: string, encoding: string, onBytes?: (chunk: Buffer) => void): AsyncGenerator<{ row: string[]; line: number }> {
   const bytes = createReadStream(file);
   if (onBytes) bytes.on('data', (chunk) => onBytes(chunk as Buffer));
-  const parser = bytes.pipe(iconv.decodeStream(encoding)).pipe(parse({ bom: true, relax_column_count: true, info: true }));
+  const parser = parse({ bom: true, relax_column_count: true, info: true });
+  // UTF-8 goes to the parser as bytes; only other encodings need decoding first.
+  (encoding === 'utf-8' ? bytes : bytes.pipe(iconv.decodeStream(encoding))).pipe(parser);
   bytes.on('error', (err) => parser.destroy(err));
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {

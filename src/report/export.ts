@@ -30,6 +30,7 @@ import {
   type ResultManifest,
 } from './manifest.js';
 import { joinHash, maskCell, maskNumbersIn } from './masking.js';
+import { openAtomicFile } from './atomic-file.js';
 import { openResultCsv, type ResultCsv, type WrittenFile } from './result-csv.js';
 import { ADDED_COLUMNS } from './result-row.js';
 
@@ -133,6 +134,9 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
   // Only now, with everything read that could fail: the old files are about to be replaced.
   const manifestPath = manifestPathOf(out);
   await removeManifest(manifestPath);
+  if (!earlier && !output.mask && !output.split && output.encoding === base.result.encoding) {
+    return copyResult(source, out, base, output, manifestPath);
+  }
 
   const columns = base.input.columns;
   const phoneAt = base.input.phone_column.number - 1;
@@ -153,7 +157,7 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
     const levelFiles = new Map<LevelOrUnscored, ResultCsv>();
     let changesFile: ResultCsv | null = null;
     const changeCounts = Object.fromEntries(CHANGES.map((c) => [c, 0])) as Record<Change, number>;
-    const seen = new Set<string>();
+    let matched = 0;
     let rows = 0;
     let batch: { main: string[][]; levels: Map<LevelOrUnscored, string[][]>; changes: string[][] } = fresh();
 
@@ -195,8 +199,12 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
       const level = (row[levelAt] ?? '') as RiskLevel | '';
       if (earlier) {
         const key = mobile ? keyOf(mobile) : '';
-        const change: Change | '' = key ? changeOf(earlier.levels.get(key), level) : '';
-        if (key) seen.add(key);
+        const before = key ? earlier.levels.get(key) : undefined;
+        const change: Change | '' = key ? changeOf(before, level) : '';
+        if (before !== undefined) {
+          matched++;
+          earlier.levels.markSeen(key);
+        }
         if (change) changeCounts[change]++;
         shaped.push(change);
         if (change && change !== 'unchanged') batch.changes.push(shaped);
@@ -218,8 +226,8 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
 
     const warnings: string[] = [];
     if (earlier && changesFile) {
-      changeCounts.gone = await writeGone(earlier, seen, header, changesFile, { mask: output.mask, phoneAt, joinKey });
-      if (seen.size > 0 && earlier.levels.size > 0 && changeCounts.gone === earlier.levels.size) {
+      changeCounts.gone = await writeGone(earlier, header, changesFile, { mask: output.mask, phoneAt, joinKey });
+      if (matched === 0 && earlier.levels.size > 0 && rows > base.rows.by_status.invalid) {
         warnings.push(
           earlier.keyBy === 'mobile_hash'
             ? `no number of ${earlier.name} matched this result: if it was masked with another RISKSCREEN_SECRET, its mobile_hash values cannot match`
@@ -252,6 +260,34 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
   }
 }
 
+/** The result as it is, in the form asked for: a byte copy (the common case, and fast). */
+async function copyResult(source: string, out: string, base: ResultManifest, output: OutputOptions, manifestPath: string): Promise<Exported> {
+  const file = await openAtomicFile(out);
+  let bytes = 0;
+  try {
+    for await (const chunk of createReadStream(source)) {
+      bytes += (chunk as Buffer).length;
+      await file.write(chunk as Buffer);
+    }
+    if (bytes !== base.result.bytes) {
+      throw new Error(`the batch result ${source} has ${bytes} bytes but its manifest says ${base.result.bytes}: it changed after it was written`);
+    }
+    await file.commit();
+  } catch (err) {
+    await file.abort();
+    throw err;
+  }
+  const manifest: ResultManifest = {
+    ...base,
+    result: { ...base.result, file: basename(out) },
+    files: {},
+    options: { ...base.options, output },
+    times: { ...base.times, files_written: new Date().toISOString() },
+  };
+  await writeManifest(manifestPath, manifest);
+  return { manifest, manifestPath, paths: [out, manifestPath], warnings: [] };
+}
+
 /** What became of a number since the earlier result. */
 export function changeOf(before: RiskLevel | '' | undefined, now: RiskLevel | ''): Change {
   if (before === undefined) return 'new';
@@ -266,7 +302,6 @@ export function changeOf(before: RiskLevel | '' | undefined, now: RiskLevel | ''
  */
 async function writeGone(
   earlier: EarlierResult,
-  seen: ReadonlySet<string>,
   header: readonly string[],
   file: ResultCsv,
   how: { mask: boolean; phoneAt: number; joinKey: () => Buffer },
@@ -278,13 +313,13 @@ async function writeGone(
   const mobileAt = header.lastIndexOf('mobile');
   const hashAt = header.lastIndexOf('mobile_hash');
   const changeAt = header.length - 1;
-  const emitted = new Set<string>();
   let gone = 0;
   let pending: string[][] = [];
   for await (const { row } of earlierRows(earlier)) {
     const key = row[keyAt] ?? '';
-    if (!key || seen.has(key) || emitted.has(key) || !earlier.levels.has(key)) continue;
-    emitted.add(key);
+    // Seen in this result, or already written as gone: skip. (Marking it keeps each gone number to one row.)
+    if (!key || !earlier.levels.has(key) || earlier.levels.isSeen(key)) continue;
+    earlier.levels.markSeen(key);
     gone++;
     const shaped = sources.map((from) => (from >= 0 ? (row[from] ?? '') : ''));
     const mobile = /^1\d{10}$/.test(shaped[mobileAt] ?? '') ? shaped[mobileAt]! : '';
