@@ -3,14 +3,16 @@ import { parseArgs } from 'node:util';
 import { loadOptions } from '../config/load.js';
 import { API_IDS, endpointFor, FORM_SENDS_CLEAR_NUMBER } from '../juhe/catalogue.js';
 import { describeJuheConfig, resolveJuheConfig } from '../juhe/config.js';
+import { loadRubric, rubricDigest } from '../risk/index.js';
 import { EXIT } from './exit-codes.js';
 import type { CommandIo } from './io.js';
 
 export const CONFIG_HELP = `Usage: riskscreen config [--config FILE] [--json]
 
 Print the resolved configuration (defaults, then the config file, then the environment),
-with the key and openid masked, and the endpoint and form each API will use.
-Exit codes: 0 valid, 4 invalid (the message names the option).
+with the key and openid masked, the endpoint and form each API will use, and the risk
+rubric and result-file encoding.
+Exit codes: 0 valid, 4 invalid (the message names the option, or the rubric's key).
 `;
 
 export async function runConfigCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -35,7 +37,9 @@ export async function runConfigCommand(argv: string[], io: CommandIo): Promise<n
       return [api, { form, endpoint: endpoint.id, clearNumberOnTheWire: FORM_SENDS_CLEAR_NUMBER[form] }];
     }),
   );
-  const view = { juhe: describeJuheConfig(config), apis, log: options.log };
+  const rubric = loadRubric(options.report.rubric);
+  const report = { rubric: { file: options.report.rubric ?? null, name: rubric.name, digest: rubricDigest(rubric) }, encoding: options.report.encoding };
+  const view = { juhe: describeJuheConfig(config), apis, report, log: options.log };
   if (values.json) {
     io.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
   } else {
@@ -47,6 +51,7 @@ export async function runConfigCommand(argv: string[], io: CommandIo): Promise<n
         `${api.padEnd(13)} ${info.form.padEnd(12)} ${info.endpoint.padEnd(34)} ${info.clearNumberOnTheWire ? 'in clear' : 'encrypted or hashed'}\n`,
       );
     }
+    io.stdout.write(`\nrubric:        ${report.rubric.name} (${report.rubric.file ?? 'shipped'}, digest ${report.rubric.digest})\nresult files:  ${report.encoding}\n`);
   }
   return EXIT.ok;
 }

@@ -53,5 +53,23 @@ describe('riskscreen CLI', () => {
     expect(view.apis.callDuration.clearNumberOnTheWire).toBe(true);
     expect(io.out()).not.toContain('abcdef0123456789');
     expect(io.out()).not.toContain('openid-0123456789');
+    expect(view.report).toMatchObject({ rubric: { file: null, name: 'default' }, encoding: 'utf8-bom' });
+  });
+
+  it('names the rubric and output encoding from the environment, and a bad one exits 4', async () => {
+    process.env.JUHE_KEY = 'abcdef0123456789';
+    process.env.RISKSCREEN_OUTPUT_ENCODING = 'gb18030';
+    const io = captureIo();
+    expect(await main(['config'], io)).toBe(EXIT.ok);
+    expect(io.out()).toMatch(/rubric:\s+default \(shipped, digest [0-9a-f]{16}\)\nresult files:\s+gb18030/);
+    process.env.RISKSCREEN_OUTPUT_ENCODING = 'latin1';
+    const bad = captureIo();
+    expect(await main(['config'], bad)).toBe(EXIT.config);
+    expect(bad.err()).toBe('riskscreen: configuration: RISKSCREEN_OUTPUT_ENCODING: must be one of utf8-bom, utf8, gb18030 (got "latin1")\n');
+    delete process.env.RISKSCREEN_OUTPUT_ENCODING;
+    process.env.RISKSCREEN_RUBRIC = '/nonexistent/rubric.json';
+    const missing = captureIo();
+    expect(await main(['config'], missing)).toBe(EXIT.config);
+    expect(missing.err()).toMatch(/rubric \/nonexistent\/rubric\.json: cannot be read \(ENOENT\)/);
   });
 });
