@@ -3,38 +3,21 @@
  * level and row status, --mask, --split, --out-encoding, --compare between two nightly
  * runs, and --rubric (a changed rubric changes levels; a broken one is named, exit 4).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { EXIT } from '../../../src/cli/exit-codes.js';
-import { startEmulator, type RunningEmulator } from '../../../src/emulator/index.js';
 import { ADDED_COLUMNS } from '../../../src/report/result-row.js';
 import type { ResultManifest } from '../../../src/report/manifest.js';
 import { DEFAULT_RUBRIC, DEFAULT_RUBRIC_JSON, parseRubric } from '../../../src/risk/index.js';
 import { captureIo } from '../../support/capture-io.js';
+import { FAST, useCliEmulator } from '../../support/cli-emulator.js';
 import { writeNumberList } from '../engine/harness.js';
 
-const saved = { ...process.env };
-let emulator: RunningEmulator;
-let dir: string;
-
-beforeEach(async () => {
-  emulator = await startEmulator({ port: 0, seed: 'cli-output' });
-  dir = mkdtempSync(join(tmpdir(), 'riskscreen-cli-output-'));
-  for (const name of Object.keys(process.env)) if (name.startsWith('JUHE_') || name.startsWith('RISKSCREEN_') || name === 'REDIS_URL') delete process.env[name];
-  Object.assign(process.env, emulator.env, { LOG_LEVEL: 'silent' });
-});
-afterEach(async () => {
-  process.env = { ...saved };
-  await emulator.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const FAST = ['--rate', 'status=2000,tenure=2000,tenureCmcc=2000,resale=2000,callDuration=2000', '--quiet'];
+const env = useCliEmulator({ seed: 'cli-output' });
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const io = captureIo();
@@ -52,9 +35,9 @@ function manifestOf(path: string): ResultManifest {
 
 describe('riskscreen run: result files', () => {
   it('writes the result, then a manifest that describes it, and prints rows by level and status with the paths', async () => {
-    const list = writeNumberList(dir, 'list.csv', 40, { dates: true });
+    const list = writeNumberList(env.dir, 'list.csv', 40, { dates: true });
     writeFileSync(list.path, readFileSync(list.path, 'utf8') + 'not a number,20240101\n');
-    const out = join(dir, 'out', 'result.csv');
+    const out = join(env.dir, 'out', 'result.csv');
     const result = await run([list.path, '--out', out]);
     expect(result.code).toBe(EXIT.ok);
 
@@ -72,7 +55,7 @@ describe('riskscreen run: result files', () => {
       options: { output: { encoding: 'utf8-bom', mask: false, split: false, compare: null } },
     });
     expect(manifest.result.bytes).toBe(readFileSync(out).length);
-    expect(manifest.calls.billable_total).toBe(emulator.ledger.stats().billed);
+    expect(manifest.calls.billable_total).toBe(env.emulator.ledger.stats().billed);
     expect(Object.values(manifest.calls.billable_by_api).reduce((a, b) => a + b, 0)).toBe(manifest.calls.billable_total);
     const levels = table.slice(1).map((row) => row[2 + ADDED_COLUMNS.indexOf('risk_level')]);
     for (const level of ['low', 'medium', 'high'] as const) expect(manifest.rows.by_level[level]).toBe(levels.filter((l) => l === level).length);
@@ -82,13 +65,13 @@ describe('riskscreen run: result files', () => {
     expect(result.out).toMatch(/invalid\s+0\s+0\s+0\s+1\s+1/);
     expect(result.out).toMatch(new RegExp(`all\\s+${manifest.rows.by_level.low}\\s+${manifest.rows.by_level.medium}\\s+${manifest.rows.by_level.high}\\s+1\\s+41`));
     expect(result.out).toContain(out);
-    expect(result.out).toContain(join(dir, 'out', 'result.manifest.json'));
+    expect(result.out).toContain(join(env.dir, 'out', 'result.manifest.json'));
     expect(result.out).not.toMatch(/1\d{10}/);
   });
 
   it('--mask --split --out-encoding gb18030: no whole number anywhere, one file per level, all listed in the manifest', async () => {
-    const list = writeNumberList(dir, 'list.csv', 30, { dates: true });
-    const out = join(dir, 'masked.csv');
+    const list = writeNumberList(env.dir, 'list.csv', 30, { dates: true });
+    const out = join(env.dir, 'masked.csv');
     const result = await run([list.path, '--out', out, '--mask', '--split', '--out-encoding', 'gb18030']);
     expect(result.code).toBe(EXIT.ok);
     const bytes = readFileSync(out);
@@ -105,7 +88,7 @@ describe('riskscreen run: result files', () => {
     expect(manifest.result).toMatchObject({ encoding: 'gb18030', masked: true, rows: 30 });
     let total = 0;
     for (const level of ['low', 'medium', 'high', 'unscored'] as const) {
-      const file = join(dir, `masked.${level}.csv`);
+      const file = join(env.dir, `masked.${level}.csv`);
       expect(existsSync(file)).toBe(true);
       const levelRows = rows(file, 'gb18030');
       expect(levelRows[0]).toEqual(table[0]);
@@ -115,23 +98,23 @@ describe('riskscreen run: result files', () => {
       total += levelRows.length - 1;
     }
     expect(total).toBe(30);
-    for (const path of [out, join(dir, 'masked.high.csv'), join(dir, 'masked.manifest.json')]) expect(result.out).toContain(path);
+    for (const path of [out, join(env.dir, 'masked.high.csv'), join(env.dir, 'masked.manifest.json')]) expect(result.out).toContain(path);
   });
 
   it('--compare: the morning-after view of two nightly runs (new, level_up, level_down, unchanged, gone)', async () => {
-    const list = writeNumberList(dir, 'night1.csv', 40, { dates: true });
-    const first = join(dir, 'night1-result.csv');
+    const list = writeNumberList(env.dir, 'night1.csv', 40, { dates: true });
+    const first = join(env.dir, 'night1-result.csv');
     expect((await run([list.path, '--out', first])).code).toBe(EXIT.ok);
     const before = new Map(rows(first).slice(1).map((row) => [row[0]!, row[2 + ADDED_COLUMNS.indexOf('risk_level')]!]));
 
     // Night two: 5 numbers gone, 3 new, and a stricter rubric (lower thresholds) so some levels rise.
     const lines = readFileSync(list.path, 'utf8').trimEnd().split('\n');
-    const extra = writeNumberList(dir, 'extra.csv', 3, { dates: true, seed: 99 });
-    const night2 = join(dir, 'night2.csv');
+    const extra = writeNumberList(env.dir, 'extra.csv', 3, { dates: true, seed: 99 });
+    const night2 = join(env.dir, 'night2.csv');
     writeFileSync(night2, [...lines.slice(0, 36), ...readFileSync(extra.path, 'utf8').trimEnd().split('\n').slice(1)].join('\n') + '\n');
-    const strict = join(dir, 'strict.json');
+    const strict = join(env.dir, 'strict.json');
     writeFileSync(strict, JSON.stringify({ ...DEFAULT_RUBRIC_JSON, name: 'strict', levels: { medium: 5, high: 20 } }));
-    const second = join(dir, 'night2-result.csv');
+    const second = join(env.dir, 'night2-result.csv');
     const result = await run([night2, '--out', second, '--rubric', strict, '--compare', first]);
     expect(result.code).toBe(EXIT.ok);
 
@@ -149,7 +132,7 @@ describe('riskscreen run: result files', () => {
     expect(manifest.changes).toMatchObject({ new: 3, gone: 5, compared_with: { name: 'night1-result.csv' } });
     expect(manifest.changes!.level_up).toBeGreaterThan(0);
 
-    const changes = rows(join(dir, 'night2-result.changes.csv'));
+    const changes = rows(join(env.dir, 'night2-result.changes.csv'));
     expect(changes[0]).toEqual(table[0]);
     const kinds = changes.slice(1).map((row) => row.at(-1));
     expect(kinds).not.toContain('unchanged');
@@ -161,14 +144,14 @@ describe('riskscreen run: result files', () => {
   });
 
   it('--rubric: a broken rubric is named with its key before anything is called, exit 4', async () => {
-    const list = writeNumberList(dir, 'list.csv', 5);
-    const bad = join(dir, 'bad.json');
+    const list = writeNumberList(env.dir, 'list.csv', 5);
+    const bad = join(env.dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ ...DEFAULT_RUBRIC_JSON, levels: { medium: 50, high: 40 } }));
-    const result = await run([list.path, '--out', join(dir, 'r.csv'), '--rubric', bad]);
+    const result = await run([list.path, '--out', join(env.dir, 'r.csv'), '--rubric', bad]);
     expect(result.code).toBe(EXIT.config);
     expect(result.err).toBe(`riskscreen: rubric ${bad}: levels.high: must be above levels.medium (50)\n`);
-    expect(emulator.ledger.stats().calls).toBe(0);
-    const missing = await run([list.path, '--out', join(dir, 'r.csv'), '--rubric', join(dir, 'nope.json')]);
+    expect(env.emulator.ledger.stats().calls).toBe(0);
+    const missing = await run([list.path, '--out', join(env.dir, 'r.csv'), '--rubric', join(env.dir, 'nope.json')]);
     expect(missing.code).toBe(EXIT.config);
     expect(missing.err).toMatch(/rubric .*nope\.json: cannot be read \(ENOENT\)/);
   });
@@ -176,13 +159,13 @@ describe('riskscreen run: result files', () => {
 
 describe('riskscreen run: output mistakes cost no calls', () => {
   it('a --compare file that cannot be read, an --out over the list or over the --compare file: refused before anything is queued', async () => {
-    const list = writeNumberList(dir, 'list.csv', 5);
-    const missing = await run([list.path, '--out', join(dir, 'r.csv'), '--compare', join(dir, 'nope.csv')]);
+    const list = writeNumberList(env.dir, 'list.csv', 5);
+    const missing = await run([list.path, '--out', join(env.dir, 'r.csv'), '--compare', join(env.dir, 'nope.csv')]);
     expect(missing.code).toBe(EXIT.input);
     expect(missing.err).toMatch(/^riskscreen: --compare .*nope\.csv: cannot be read \(ENOENT\)\n$/);
-    const notResult = join(dir, 'not-a-result.csv');
+    const notResult = join(env.dir, 'not-a-result.csv');
     writeFileSync(notResult, 'a,b\n1,2\n');
-    const wrong = await run([list.path, '--out', join(dir, 'r.csv'), '--compare', notResult]);
+    const wrong = await run([list.path, '--out', join(env.dir, 'r.csv'), '--compare', notResult]);
     expect(wrong.code).toBe(EXIT.input);
     expect(wrong.err).toMatch(/not a riskscreen result file: it has no "mobile" column/);
     const overList = await run([list.path, '--out', list.path]);
@@ -194,7 +177,7 @@ describe('riskscreen run: output mistakes cost no calls', () => {
     const underFile = await run([list.path, '--out', join(notResult, 'r.csv')]);
     expect(underFile.code).toBe(EXIT.usage);
     expect(underFile.err).toMatch(/its directory cannot be written \((ENOTDIR|EEXIST)\)/);
-    expect(emulator.ledger.stats().calls).toBe(0);
+    expect(env.emulator.ledger.stats().calls).toBe(0);
     expect(readFileSync(list.path, 'utf8')).toMatch(/^mobile\n/);
   });
 });
@@ -207,12 +190,12 @@ describe('riskscreen rubric', () => {
   });
 
   it('--check names a valid rubric and refuses a broken one', async () => {
-    const good = join(dir, 'good.json');
+    const good = join(env.dir, 'good.json');
     writeFileSync(good, JSON.stringify(DEFAULT_RUBRIC_JSON));
     const io = captureIo();
     expect(await main(['rubric', '--check', good], io)).toBe(EXIT.ok);
     expect(io.out()).toMatch(/valid rubric "default"/);
-    const bad = join(dir, 'bad.json');
+    const bad = join(env.dir, 'bad.json');
     writeFileSync(bad, '{"format": "riskscreen-rubric/1",');
     const io2 = captureIo();
     expect(await main(['rubric', '--check', bad], io2)).toBe(EXIT.config);

@@ -9,44 +9,28 @@
  * After an intended change: UPDATE_GOLDEN=1 npx vitest run test/integration/report/golden.test.ts
  * and review the diff of test/fixtures/golden/result.csv before committing it.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { EXIT } from '../../../src/cli/exit-codes.js';
-import { startEmulator, type RunningEmulator } from '../../../src/emulator/index.js';
 import { isFormulaRisk } from '../../../src/report/csv-safety.js';
 import { captureIo } from '../../support/capture-io.js';
+import { FAST, useCliEmulator } from '../../support/cli-emulator.js';
 
 const FIXTURES = new URL('../../fixtures/golden/', import.meta.url).pathname;
 const LIST = join(FIXTURES, 'list.csv');
 const GOLDEN = join(FIXTURES, 'result.csv');
-const FAST = ['--rate', 'status=2000,tenure=2000,tenureCmcc=2000,resale=2000,callDuration=2000', '--quiet'];
 
-const saved = { ...process.env };
-let emulator: RunningEmulator;
-let dir: string;
-
-beforeEach(async () => {
-  emulator = await startEmulator({ port: 0, seed: 'golden-v1', referenceDate: '20261101' });
-  dir = mkdtempSync(join(tmpdir(), 'riskscreen-golden-'));
-  for (const name of Object.keys(process.env)) if (name.startsWith('JUHE_') || name.startsWith('RISKSCREEN_') || name === 'REDIS_URL') delete process.env[name];
-  Object.assign(process.env, emulator.env, { LOG_LEVEL: 'silent' });
-});
-afterEach(async () => {
-  process.env = { ...saved };
-  await emulator.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const env = useCliEmulator({ seed: 'golden-v1', referenceDate: '20261101' });
 
 describe('golden result file', () => {
   it('a fixed list and emulator seed give exactly the committed result file', async () => {
-    const out = join(dir, 'result.csv');
+    const out = join(env.dir, 'result.csv');
     const io = captureIo();
     expect(await main(['run', LIST, '--out', out, ...FAST], io)).toBe(EXIT.ok);
     const actual = readFileSync(out);
-    if (process.env.UPDATE_GOLDEN === '1' || saved.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, actual);
+    if (process.env.UPDATE_GOLDEN === '1' || env.savedEnv.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, actual);
     const golden = readFileSync(GOLDEN);
     // Text first, for a readable diff; then the bytes (BOM, CRLF, quoting).
     expect(actual.toString('utf8')).toBe(golden.toString('utf8'));
