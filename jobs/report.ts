@@ -15,7 +15,7 @@ import { planRecord } from '../src/engine/plan.js';
 import { resolveProfile } from '../src/engine/profiles.js';
 import { decodeTaskResult } from '../src/engine/task-result.js';
 import { DEFAULT_RUBRIC, type RiskLevel } from '../src/risk/index.js';
-import { batchManifest, manifestPathOf, removeManifest, RowTally, writeManifest } from '../src/report/manifest.js';
+import { batchManifest, manifestPathOf, readManifest, removeManifest, RowTally, writeManifest } from '../src/report/manifest.js';
 import { openResultCsv } from '../src/report/result-csv.js';
 import { ADDED_COLUMNS, resultRow, type RowStatus } from '../src/report/result-row.js';
 
@@ -101,6 +101,13 @@ export async function runReportJob(ctx: EngineContext, data: ReportJobData): Pro
   const { status, reason } = finalStatusOf(final);
   // A batch already cancelled or blocked keeps its status; the patch applies all the same.
   await batches.setStatus(data.batchId, status, reason, { times: { finished: new Date().toISOString() }, resultPath: target });
+  // A cancel between the manifest and the status above leaves the batch cancelled: the
+  // manifest must say what the record says.
+  const settled = await batches.get(data.batchId);
+  const manifest = await readManifest(manifestPath);
+  if (settled && (settled.status !== manifest.batch.status || settled.reason !== manifest.batch.reason)) {
+    await writeManifest(manifestPath, { ...manifest, batch: { ...manifest.batch, status: settled.status, reason: settled.reason } });
+  }
   const after = await batches.status(data.batchId);
   if (after && FINAL_STATUSES.has(after)) await batches.dropResults(data.batchId);
   return { path: target };

@@ -9,7 +9,7 @@ import { loadOptions } from '../config/load.js';
 import { FINAL_STATUSES, isBatchId, type BatchView } from '../engine/batch.js';
 import { submitBatch } from '../engine/submit.js';
 import { createLogger } from '../log/logger.js';
-import { manifestPathOf } from '../report/manifest.js';
+import { manifestPathOf, readManifest } from '../report/manifest.js';
 import { openQueueSession, type QueueSession } from './engine-session.js';
 import { EXIT } from './exit-codes.js';
 import { INPUT_FLAGS, INPUT_FLAGS_HELP, inputOptionsFrom } from './input-flags.js';
@@ -18,7 +18,7 @@ import { describe } from './progress.js';
 import { ENGINE_FLAGS, engineRequestFrom, loadEngineOptions } from './run.js';
 import type { Options } from '../config/options.js';
 import { OUTPUT_FLAGS, OUTPUT_FLAGS_HELP, outputOptionsFrom, prepareResultFiles, writeResultFiles } from './output-flags.js';
-import { summaryText } from './summary.js';
+import { levelTable, summaryText } from './summary.js';
 
 export const SUBMIT_HELP = `Usage: riskscreen submit <file> [options]
 
@@ -129,7 +129,9 @@ export async function runStatusCommand(argv: string[], io: CommandIo): Promise<n
     const view = await mustGet(session, id);
     if (values.json) io.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
     else {
+      const manifestPath = view.resultPath ? manifestPathOf(view.resultPath) : null;
       io.stdout.write(summaryText(view, view.resultPath));
+      if (manifestPath && existsSync(manifestPath)) io.stdout.write(`\n${levelTable((await readManifest(manifestPath)).rows).join('\n')}\n`);
       io.stdout.write(`\n  progress        ${describe(view, Date.now() - Date.parse(view.times.created))}\n`);
       io.stdout.write(`  input           ${view.input.name} (${view.input.bytes.toLocaleString('en-US')} bytes, sha256 ${view.input.sha256.slice(0, 16)}…)\n`);
       io.stdout.write(`  profile         ${view.options.profile}${view.options.maxCalls !== null ? `, --max-calls ${view.options.maxCalls}` : ''}\n`);

@@ -116,7 +116,11 @@ export async function runRunCommand(argv: string[], io: CommandIo): Promise<numb
   const input = inputOptionsFrom(values);
 
   // The batch's result is exported while it still exists (the local engine's data dir goes with its session).
-  const deliver: Deliver = async (view) => (view.resultPath ? writeResultFiles(view, prepared) : null);
+  const deliver: Deliver = async (view) => {
+    if (!view.resultPath) return null;
+    if (!values.quiet && !values.json) io.stderr.write(`riskscreen: writing the result files (${view.counts.rows.toLocaleString('en-US')} rows)\n`);
+    return writeResultFiles(view, prepared);
+  };
   const finished = options.engine.redisUrl
     ? await runOnQueue(options, logger, file, input, request, !values['no-worker'], progress, io, deliver)
     : await runLocally(options, logger, file, input, request, progress, deliver, out, io);

@@ -69,6 +69,8 @@ describe('submit, status, cancel, result', () => {
     expect((await cli(['cancel', id])).code).toBe(EXIT.internal); // already finished
     const text = await cli(['status', id]);
     expect(text.out).toMatch(new RegExp(`batch ${id}: cancelled \\(cancelled by riskscreen cancel\\)`));
+    expect(text.out).toMatch(/rows\s+low\s+medium\s+high\s+unscored\s+total\n/);
+    expect(text.out).toMatch(/all\s+\d+\s+\d+\s+\d+\s+0\s+60\n/);
   }, 120_000);
 
   it('says plainly when a batch is unknown or has no result yet', async () => {

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runIngestJob } from '../../../jobs/ingest.js';
 import { ADDED_COLUMNS } from '../../../src/report/result-row.js';
+import { manifestPathOf, readManifest } from '../../../src/report/manifest.js';
 import { memoryStores } from '../../../src/engine/memory-store.js';
 import { submitBatch } from '../../../src/engine/submit.js';
 import { deferred, FakeJuhe, harness, juheError, numbers, QUICK_RETRY, until, type Harness, type Reply } from './local-harness.js';
@@ -392,5 +393,23 @@ describe('local engine: the result file', () => {
     expect(status).toEqual(['screened', 'screened', 'screened', 'invalid', 'screened', 'screened']);
     expect(mobile).toEqual([a, b, c, '', a, b]);
     expect(view.counts).toMatchObject({ rows: 6, rowsScreened: 5, rowsInvalid: 1, fields: 4 });
+  });
+});
+
+describe('local engine: the manifest agrees with the batch record', () => {
+  it('a cancel that lands between the manifest and the final status is written into the manifest', async () => {
+    const stores = memoryStores();
+    const setStatus = stores.batches.setStatus.bind(stores.batches);
+    stores.batches.setStatus = async (id, status, reason, patch) => {
+      // The report's final "done" arrives just after someone cancelled the batch.
+      if (status === 'done') await setStatus(id, 'cancelled', 'cancelled by riskscreen cancel');
+      return setStatus(id, status, reason, patch);
+    };
+    const h = await make({ juhe: new FakeJuhe(), stores });
+    const view = await h.screen(await h.csv('list.csv', rowsOf(numbers('cmcc', 3))), { profile: 'status' });
+    expect(view.status).toBe('cancelled');
+    const manifest = await readManifest(manifestPathOf(view.resultPath!));
+    expect(manifest.batch).toMatchObject({ status: 'cancelled', reason: 'cancelled by riskscreen cancel' });
+    expect(manifest.rows.total).toBe(3);
   });
 });
