@@ -24,10 +24,11 @@ export const OUTPUT_FLAGS = {
 export const OUTPUT_FLAGS_HELP = `Result files (docs/output-schema.md; a manifest JSON is written beside them, last):
   --out-encoding ENC     utf8-bom (default, what Excel reads), utf8, or gb18030 (RISKSCREEN_OUTPUT_ENCODING)
   --mask                 show numbers as 138****1234 and add mobile_hash, a keyed hash for joins
-  --split                also write one file per level: <out>.high.csv, .medium.csv, .low.csv, .unscored.csv
+  --split                also write one file per level: for --out r.csv, r.high.csv, r.medium.csv,
+                         r.low.csv and r.unscored.csv (invalid numbers)
   --compare FILE         compare with an earlier result: adds a change column (new, level_up,
-                         level_down, unchanged) and writes <out>.changes.csv with the changed and
-                         gone numbers`;
+                         level_down, unchanged) and writes r.changes.csv with the changed and
+                         gone numbers (checked before anything is screened)`;
 
 export function outputOptionsFrom(
   values: { 'out-encoding'?: string | undefined; mask?: boolean | undefined; split?: boolean | undefined; compare?: string | undefined },

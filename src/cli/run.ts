@@ -45,8 +45,8 @@ ${OUTPUT_FLAGS_HELP}
 ${INPUT_FLAGS_HELP}
   -h, --help             show this help
 
-Exit codes: 0 done, 2 bad command line, 3 the list cannot be read (nothing was queued),
-4 configuration, 5 the Juhe account refused the key (batch blocked), 6 stopped by a
+Exit codes: 0 done, 2 bad command line or --out, 3 the list or the --compare file cannot
+be read (nothing was queued), 4 configuration or rubric, 5 the Juhe account refused the key (batch blocked), 6 stopped by a
 limit (--max-calls, an API quota), 7 Redis or the Juhe service unreachable, 1 the batch
 failed or was cancelled, 130 interrupted.
 `;
