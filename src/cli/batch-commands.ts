@@ -57,7 +57,8 @@ ${OUTPUT_FLAGS_HELP}
   --json                 print the manifest as JSON instead of the summary
 
 Exit codes: 0 written, 1 the batch has no result yet (see riskscreen status), 2 bad
-command line or unknown batch, 7 Redis unreachable.
+command line, --out or unknown batch, 3 the --compare file cannot be read as a result,
+4 configuration (a masked file needs RISKSCREEN_SECRET or JUHE_KEY), 7 Redis unreachable.
 `;
 
 export const CANCEL_HELP = `Usage: riskscreen cancel <batch>

@@ -14,7 +14,6 @@ import { submitBatch } from '../engine/submit.js';
 import type { ApiId } from '../juhe/catalogue.js';
 import { createLogger } from '../log/logger.js';
 import type { Exported } from '../report/export.js';
-import type { OutputOptions } from '../report/manifest.js';
 import { loadRubric, type Rubric } from '../risk/index.js';
 import { startWorkers } from '../../workers/workers.js';
 import { connectRedis } from '../queue/connection.js';
@@ -46,9 +45,9 @@ ${INPUT_FLAGS_HELP}
   -h, --help             show this help
 
 Exit codes: 0 done, 2 bad command line or --out, 3 the list or the --compare file cannot
-be read (nothing was queued), 4 configuration or rubric, 5 the Juhe account refused the key (batch blocked), 6 stopped by a
-limit (--max-calls, an API quota), 7 Redis or the Juhe service unreachable, 1 the batch
-failed or was cancelled, 130 interrupted.
+be read (nothing was queued), 4 configuration or rubric, 5 the Juhe account refused the
+key (batch blocked), 6 stopped by a limit (--max-calls, an API quota), 7 Redis or the
+Juhe service unreachable, 1 the batch failed or was cancelled, 130 interrupted.
 `;
 
 export const ENGINE_FLAGS = {
