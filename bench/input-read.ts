@@ -11,12 +11,12 @@
  *
  * `run()` is the same for a bench runner; it throws if a target is missed.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { readPhoneList } from '../src/input/reader.js';
+import { runSelfInChild } from './support.js';
 
 const ROWS = 1_000_000;
 const TARGET_ROWS_PER_SECOND = 100_000;
@@ -43,7 +43,7 @@ export async function run(): Promise<void> {
     const { size } = await stat(file);
     console.log(`input-read: generated ${ROWS.toLocaleString('en-US')} rows, ${(size / 1e6).toFixed(1)} MB in ${seconds(started)} s`);
 
-    const result = await readInChild(file);
+    const result = await runSelfInChild<ChildResult>(import.meta.url, CHILD_ENV, file, 'input-read');
     const rowsPerSecond = Math.round(result.rows / result.seconds);
     const peakMb = result.peakRssBytes / (1024 * 1024);
     console.log(
@@ -104,27 +104,6 @@ async function generateCsv(file: string, rows: number): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-function readInChild(file: string): Promise<ChildResult> {
-  const script = fileURLToPath(import.meta.url);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], {
-      env: { ...process.env, [CHILD_ENV]: file },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    child.stdout.on('data', (data: Buffer) => (output += data.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`input-read: the reading child process exited with ${code}`));
-      try {
-        resolve(JSON.parse(output) as ChildResult);
-      } catch {
-        reject(new Error(`input-read: the reading child process printed no result: ${output.slice(0, 200)}`));
-      }
-    });
-  });
 }
 
 /** The child: read the file, print the figures as JSON. */

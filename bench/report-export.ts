@@ -22,11 +22,10 @@
  *
  * `run()` is the same for a bench runner; it throws if a target is missed.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { API_IDS, type ApiId } from '../src/juhe/catalogue.js';
 import type { RiskLevel } from '../src/risk/index.js';
 import { DEFAULT_OUTPUT, exportResult } from '../src/report/export.js';
@@ -43,6 +42,7 @@ import {
 } from '../src/report/manifest.js';
 import { openResultCsv, type WrittenFile } from '../src/report/result-csv.js';
 import { ADDED_COLUMNS, RESULT_SCHEMA_VERSION, type AddedColumn, type RowStatus } from '../src/report/result-row.js';
+import { int, mib, runSelfInChild } from './support.js';
 
 const ROWS = 1_000_000;
 const CHUNK_ROWS = 1_000;
@@ -289,24 +289,7 @@ function manifestOf(written: WrittenFile, tally: RowTally): ResultManifest {
 // ---- the export, in a child process -------------------------------------------------
 
 function exportInChild(request: ChildRequest): Promise<ChildResult> {
-  const script = fileURLToPath(import.meta.url);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], {
-      env: { ...process.env, [CHILD_ENV]: JSON.stringify(request) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    child.stdout.on('data', (data: Buffer) => (output += data.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`report-export: the exporting child process exited with ${code}`));
-      try {
-        resolve(JSON.parse(output) as ChildResult);
-      } catch {
-        reject(new Error(`report-export: the exporting child process printed no result: ${output.slice(0, 200)}`));
-      }
-    });
-  });
+  return runSelfInChild<ChildResult>(import.meta.url, CHILD_ENV, JSON.stringify(request), 'report-export');
 }
 
 /** The child: run the export, print the figures as JSON. */
@@ -328,14 +311,6 @@ async function exportAndReport(request: ChildRequest): Promise<void> {
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };
   process.stdout.write(JSON.stringify(result));
-}
-
-function int(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(0)} MiB`;
 }
 
 const childRequest = process.env[CHILD_ENV];

@@ -273,6 +273,32 @@ export class PeakSampler {
 
 // ---- small things -------------------------------------------------------------------
 
+/**
+ * Runs a bench module again as a child process, with `value` in the environment variable
+ * `envName`, and returns the JSON it prints on stdout. A bench measures in a child so
+ * the peak RSS it reports is the measured work's own, not the data generator's.
+ */
+export function runSelfInChild<T>(moduleUrl: string, envName: string, value: string, label: string): Promise<T> {
+  const script = fileURLToPath(moduleUrl);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      env: { ...process.env, [envName]: value },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (data: Buffer) => (output += data.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${label}: the child process exited with ${code}`));
+      try {
+        resolve(JSON.parse(output) as T);
+      } catch {
+        reject(new Error(`${label}: the child process printed no result: ${output.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -23,6 +23,11 @@ export function neutralizeCell(value: string): string {
   return `'${value}`;
 }
 
+/** The cell as it was before {@link neutralizeCell}: one leading `'` set aside where it added one. */
+export function unneutralizeCell(value: string): string {
+  return value.length > 1 && value[0] === "'" && FORMULA_TRIGGERS.includes(value[1]!) && !PLAIN_SIGNED_NUMBER.test(value.slice(1)) ? value.slice(1) : value;
+}
+
 /** True when a cell as written could be run as a formula (what the tests check every cell against). */
 export function isFormulaRisk(value: string): boolean {
   return value.length > 0 && FORMULA_TRIGGERS.includes(value[0]!) && !PLAIN_SIGNED_NUMBER.test(value);

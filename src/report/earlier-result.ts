@@ -7,10 +7,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { parse } from 'csv-parse';
-import iconv from 'iconv-lite';
 import { detectEncoding } from '../input/encoding.js';
 import { RISK_LEVELS, type RiskLevel } from '../risk/index.js';
+import { readCsvRows, type CsvRow } from './csv-rows.js';
 import { MANIFEST_KIND, manifestPathOf } from './manifest.js';
 
 const SAMPLE_BYTES = 64 * 1024;
@@ -196,22 +195,13 @@ async function sniffEncoding(file: string): Promise<{ encoding: string; source: 
   }
 }
 
-async function* rowsOf(file: string, encoding: string, onBytes?: (chunk: Buffer) => void): AsyncGenerator<{ row: string[]; line: number }> {
-  const bytes = createReadStream(file);
-  if (onBytes) bytes.on('data', (chunk) => onBytes(chunk as Buffer));
-  const parser = parse({ bom: true, relax_column_count: true, info: true });
-  // UTF-8 goes to the parser as bytes; only other encodings need decoding first.
-  (encoding === 'utf-8' ? bytes : bytes.pipe(iconv.decodeStream(encoding))).pipe(parser);
-  bytes.on('error', (err) => parser.destroy(err));
+/** The file's rows; a CSV error becomes a CompareError naming the file and line. */
+async function* rowsOf(file: string, encoding: string, onBytes?: (chunk: Buffer) => void): AsyncGenerator<CsvRow> {
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      yield { row: record, line: info.lines };
-    }
+    yield* readCsvRows(file, { encoding, ...(onBytes ? { onBytes } : {}) });
   } catch (err) {
     if (err instanceof CompareError) throw err;
     const line = (err as { lines?: number }).lines;
     throw new CompareError(file, `cannot be read as CSV (${(err as Error).message})`, line);
-  } finally {
-    bytes.destroy();
   }
 }

@@ -11,7 +11,6 @@
 import { constants, createReadStream, existsSync } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { parse } from 'csv-parse';
 import type { RiskLevel } from '../risk/index.js';
 import { rank } from '../risk/index.js';
 import { earlierRows, readEarlierResult, type EarlierResult } from './earlier-result.js';
@@ -31,6 +30,7 @@ import {
 } from './manifest.js';
 import { joinHash, maskCell, maskNumbersIn } from './masking.js';
 import { openAtomicFile } from './atomic-file.js';
+import { readCsvRows } from './csv-rows.js';
 import { openResultCsv, type ResultCsv, type WrittenFile } from './result-csv.js';
 import { ADDED_COLUMNS } from './result-row.js';
 
@@ -180,7 +180,7 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
       batch = fresh();
     };
 
-    for await (const row of csvRows(source)) {
+    for await (const { row } of readCsvRows(source)) {
       if (!sourceHeader) {
         sourceHeader = row;
         header = [...row];
@@ -348,13 +348,3 @@ function fresh() {
   return { main: [] as string[][], levels: new Map<LevelOrUnscored, string[][]>(), changes: [] as string[][] };
 }
 
-async function* csvRows(path: string): AsyncGenerator<string[]> {
-  const bytes = createReadStream(path);
-  const parser = bytes.pipe(parse({ bom: true, relax_column_count: true }));
-  bytes.on('error', (err) => parser.destroy(err));
-  try {
-    for await (const row of parser as AsyncIterable<string[]>) yield row;
-  } finally {
-    bytes.destroy();
-  }
-}

@@ -7,6 +7,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { maskMobile } from '../phone/mask.js';
+import { unneutralizeCell } from './csv-safety.js';
 
 /** 32 hex characters (128 bits) of HMAC-SHA256 over the 11 digits. */
 export function joinHash(joinKey: Buffer, mobile: string): string {
@@ -19,11 +20,9 @@ export function joinHash(joinKey: Buffer, mobile: string): string {
  * set aside first (the writer adds it back where needed).
  */
 export function maskCell(value: string): string {
-  const cell = value.startsWith("'") && value.length > 1 && FORMULA_START.test(value[1]!) ? value.slice(1) : value;
+  const cell = unneutralizeCell(value);
   return cell.length === 0 ? '' : maskMobile(cell);
 }
-
-const FORMULA_START = /[=+\-@\t\r]/;
 
 /**
  * Mainland mobile numbers anywhere in a cell (a second phone column, a note, an earlier

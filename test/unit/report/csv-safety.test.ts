@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FORMULA_TRIGGERS, isFormulaRisk, neutralizeCell } from '../../../src/report/csv-safety.js';
+import { FORMULA_TRIGGERS, isFormulaRisk, neutralizeCell, unneutralizeCell } from '../../../src/report/csv-safety.js';
 
 describe('neutralizeCell', () => {
   it('the six triggers are =, +, -, @, tab and CR', () => {
@@ -54,5 +54,11 @@ describe('neutralizeCell', () => {
       expect(isFormulaRisk(cell), JSON.stringify(cell)).toBe(neutralizeCell(cell) !== cell);
       expect(isFormulaRisk(neutralizeCell(cell)), JSON.stringify(cell)).toBe(false);
     }
+  });
+});
+
+describe('unneutralizeCell', () => {
+  it.each(['=1+1', '+86 138', '-2+3', '@SUM(A1)', '\ttab', '\rcr', 'plain', '-5', "'quoted", ''])('undoes neutralizeCell for %j', (cell) => {
+    expect(unneutralizeCell(neutralizeCell(cell))).toBe(cell);
   });
 });
