@@ -10,7 +10,7 @@ import { FINAL_STATUSES, isBatchId, type BatchView } from '../engine/batch.js';
 import { submitBatch } from '../engine/submit.js';
 import { createLogger } from '../log/logger.js';
 import { manifestPathOf, readManifest } from '../report/manifest.js';
-import { openQueueSession, type QueueSession } from './engine-session.js';
+import { openQueueSession, type QueueSession } from '../../workers/sessions.js';
 import { EXIT } from './exit-codes.js';
 import { INPUT_FLAGS, INPUT_FLAGS_HELP, inputOptionsFrom } from './input-flags.js';
 import { UsageError, type CommandIo } from './io.js';
@@ -89,7 +89,7 @@ function batchArg(positionals: string[], command: string): string {
 
 async function mustGet(session: QueueSession, id: string): Promise<BatchView> {
   const view = await session.stores.batches.get(id);
-  if (!view) throw new UsageError(`no batch ${id} under prefix ${session.engine.prefix}`);
+  if (!view) throw new UsageError(`no batch ${id} under prefix ${session.queues.prefix}`);
   return view;
 }
 
@@ -108,8 +108,8 @@ export async function runSubmitCommand(argv: string[], io: CommandIo): Promise<n
   const request = engineRequestFrom(values, options);
   return withSession(options, false, async (session) => {
     const { meta } = await submitBatch(session.stores.batches, session.dataDir, { file: positionals[0]!, input: inputOptionsFrom(values), ...request });
-    if (Object.keys(request.rates).length > 0) await session.engine.setRates(request.rates);
-    await session.engine.addIngestJob(meta.id);
+    if (Object.keys(request.rates).length > 0) await session.queues.setRates(request.rates);
+    await session.queues.addIngestJob(meta.id);
     io.stdout.write(values.json ? `${JSON.stringify(await session.stores.batches.get(meta.id), null, 2)}\n` : `${meta.id}\n`);
     return EXIT.ok;
   });

@@ -6,7 +6,7 @@ import { deriveEngineKeys } from '../engine/keys.js';
 import { redisStores } from '../engine/redis-store.js';
 import { API_IDS, APIS } from '../juhe/catalogue.js';
 import { createLogger } from '../log/logger.js';
-import { assertRedisReachable, connectRedis } from '../queue/connection.js';
+import { assertRedisReachable, connectRedis } from '../../workers/connection.js';
 import { EXIT } from './exit-codes.js';
 import { INPUT_FLAGS, INPUT_FLAGS_HELP, inputOptionsFrom } from './input-flags.js';
 import { UsageError, type CommandIo } from './io.js';

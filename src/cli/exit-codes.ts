@@ -1,7 +1,11 @@
 /**
  * Exit codes of every `riskscreen` command, documented in the README. Stable: scripts
- * and schedulers branch on them.
+ * and schedulers branch on them. This is the one place where a failure becomes an exit
+ * code: errors below the command line carry a kind (src/shared/error-kind.ts), and
+ * `exitCodeOf` maps it.
  */
+import { errorKindOf, type ErrorKind } from '../shared/error-kind.js';
+
 export const EXIT = {
   /** Done as asked. */
   ok: 0,
@@ -24,3 +28,20 @@ export const EXIT = {
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** The exit code of each kind of failure. */
+export const EXIT_BY_KIND: Readonly<Record<ErrorKind, ExitCode>> = {
+  usage: EXIT.usage,
+  input: EXIT.input,
+  config: EXIT.config,
+  account: EXIT.account,
+  limit: EXIT.limited,
+  unavailable: EXIT.unavailable,
+  not_ready: EXIT.internal,
+};
+
+/** The exit code for an error: by its kind, or `internal` for an unexpected one. */
+export function exitCodeOf(error: unknown): ExitCode {
+  const kind = errorKindOf(error);
+  return kind ? EXIT_BY_KIND[kind] : EXIT.internal;
+}

@@ -9,14 +9,13 @@ import { CARRIERS, CARRIER_NAMES } from '../phone/carrier.js';
 import { maskMobile } from '../phone/mask.js';
 import { NUMBER_KINDS } from '../phone/prefixes.js';
 import type { ColumnPick } from '../input/columns.js';
-import { isInputFileError, isInputOptionError } from '../input/errors.js';
 import { INVALID_REASONS, INVALID_REASON_CODES } from '../input/normalize.js';
 import { formatBytes, type InputOptions } from '../input/options.js';
 import { scanPhoneList, type InputLayout, type PhoneListScan } from '../input/reader.js';
 import type { PhoneRecord } from '../input/records.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { INPUT_FLAGS, inputOptionsFrom } from './input-flags.js';
-import type { CommandIo } from './io.js';
+import { oneLine, type CommandIo } from './io.js';
 
 /** Invalid rows shown in the report. */
 const SHOWN_INVALID_ROWS = 10;
@@ -83,12 +82,8 @@ export async function runInspectCommand(argv: string[], io: CommandIo): Promise<
 
   const options: InputOptions = inputOptionsFrom(values);
 
-  let scan: PhoneListScan;
-  try {
-    scan = await scanPhoneList(file, options, { keepInvalid: SHOWN_INVALID_ROWS });
-  } catch (error) {
-    return failure(io, error);
-  }
+  // A file or option problem is thrown as it is: main prints it as one line, with its exit code.
+  const scan = await scanPhoneList(file, options, { keepInvalid: SHOWN_INVALID_ROWS });
   const warnings = scanWarnings(scan);
   for (const warning of warnings) io.stderr.write(`riskscreen: warning: ${oneLine(warning)}\n`);
   io.stdout.write(values.json ? `${JSON.stringify(jsonReport(scan, warnings), null, 2)}\n` : textReport(scan));
@@ -115,22 +110,6 @@ function usage(io: CommandIo, problem: string): ExitCode {
   return EXIT.usage;
 }
 
-function failure(io: CommandIo, error: unknown): ExitCode {
-  if (isInputOptionError(error)) {
-    io.stderr.write(`riskscreen: ${oneLine(error.message)}\n`);
-    return EXIT.usage;
-  }
-  if (isInputFileError(error)) {
-    io.stderr.write(`riskscreen: ${oneLine(error.message)}\n`);
-    return EXIT.input;
-  }
-  throw error;
-}
-
-/** Messages quote file contents (header names); a line break in one must not split the line. */
-function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ');
-}
 
 /** A header cell, masked if it holds a number (a header taken from a data row, or --header yes). */
 function maskedHeaderCell(cell: string): string {

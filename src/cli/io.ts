@@ -7,8 +7,14 @@ export interface CommandIo {
 /** A user error: printed as one plain line, no stack trace, with its exit code. */
 export class UsageError extends Error {
   readonly code = 'RISKSCREEN_USAGE';
+  readonly kind = 'usage';
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/** Messages quote file contents (header names); a line break in one must not split the line. */
+export function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ');
 }

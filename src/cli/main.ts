@@ -7,9 +7,10 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config/errors.js';
-import { EXIT } from './exit-codes.js';
-import { UsageError, type CommandIo } from './io.js';
+import { ConfigError } from '../shared/config-error.js';
+import { errorKindOf } from '../shared/error-kind.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
+import { oneLine, UsageError, type CommandIo } from './io.js';
 
 export interface LoadedCommand {
   help: string;
@@ -69,7 +70,7 @@ export const COMMANDS: Record<string, Command> = {
   },
   sim: {
     summary: 'run the offline Juhe emulator (faults, rate limits, billing ledger)',
-    load: async () => import('../emulator/cli.js').then((m) => ({ help: m.SIM_USAGE, run: (argv: string[], io: CommandIo) => m.runSimCommand(argv, io) })),
+    load: async () => import('./sim.js').then((m) => ({ help: m.SIM_USAGE, run: (argv: string[], io: CommandIo) => m.runSimCommand(argv, io) })),
   },
 };
 
@@ -133,19 +134,15 @@ export async function main(argv: string[], io: CommandIo = process): Promise<num
 /** Print an error the way a user should see it and choose the exit code. */
 export function report(err: unknown, io: CommandIo, debug: boolean): number {
   const code = (err as { code?: unknown })?.code;
-  if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
-    io.stderr.write(`riskscreen: ${(err as Error).message}\n`);
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+    io.stderr.write(`riskscreen: ${oneLine((err as Error).message)}\n`);
     return EXIT.usage;
   }
-  if (err instanceof ConfigError) {
-    io.stderr.write(`riskscreen: configuration: ${err.message}\n`);
-    return EXIT.config;
-  }
-  const exitCode = (err as { exitCode?: unknown })?.exitCode;
-  if (typeof exitCode === 'number' && err instanceof Error) {
-    // Errors that know their exit code (input files, ...) are user errors: one line.
-    io.stderr.write(`riskscreen: ${err.message}\n`);
-    return exitCode;
+  if (errorKindOf(err) && err instanceof Error) {
+    // Errors with a kind are a user's to act on: one plain line, no stack. Messages may
+    // quote file contents (a header name); a line break there must not split the line.
+    io.stderr.write(`riskscreen: ${err instanceof ConfigError ? 'configuration: ' : ''}${oneLine(err.message)}\n`);
+    return exitCodeOf(err);
   }
   io.stderr.write(`riskscreen: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
   if (debug && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);

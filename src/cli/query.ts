@@ -8,8 +8,8 @@ import { createLogger } from '../log/logger.js';
 import { API_IDS, APIS, isApiId, isForm, formsOf } from '../juhe/catalogue.js';
 import { JuheClient, InvalidQueryError } from '../juhe/client.js';
 import { resolveJuheConfig } from '../juhe/config.js';
-import { isJuheError, type JuheError } from '../juhe/errors.js';
-import { EXIT } from './exit-codes.js';
+import { isJuheError } from '../juhe/errors.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
 import { UsageError, type CommandIo } from './io.js';
 
 export const QUERY_HELP = `Usage: riskscreen query <api> <mobile> [options]
@@ -77,7 +77,7 @@ export async function runQueryCommand(argv: string[], io: CommandIo): Promise<nu
     if (isJuheError(err)) {
       io.stderr.write(`riskscreen: ${err.message}\n`);
       if (values.json) io.stdout.write(`${JSON.stringify(err.toJSON(), null, 2)}\n`);
-      return exitFor(err);
+      return exitCodeOf(err);
     }
     throw err;
   } finally {
@@ -85,16 +85,3 @@ export async function runQueryCommand(argv: string[], io: CommandIo): Promise<nu
   }
 }
 
-function exitFor(err: JuheError): number {
-  switch (err.category) {
-    case 'account':
-      return EXIT.account;
-    case 'quota':
-      return EXIT.limited;
-    case 'transient':
-    case 'throttle':
-      return EXIT.unavailable;
-    default:
-      return EXIT.internal;
-  }
-}

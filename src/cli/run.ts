@@ -15,9 +15,9 @@ import type { ApiId } from '../juhe/catalogue.js';
 import { createLogger } from '../log/logger.js';
 import type { Exported } from '../report/export.js';
 import { loadRubric, type Rubric } from '../risk/index.js';
-import { startWorkers } from '../../workers/workers.js';
-import { connectRedis } from '../queue/connection.js';
-import { openLocalSession, openQueueSession } from './engine-session.js';
+import { startBullmqRunner } from '../../workers/bullmq-runner.js';
+import { connectRedis } from '../../workers/connection.js';
+import { openLocalSession, openQueueSession } from '../../workers/sessions.js';
 import { EXIT } from './exit-codes.js';
 import { INPUT_FLAGS, INPUT_FLAGS_HELP, inputOptionsFrom } from './input-flags.js';
 import { UsageError, type CommandIo } from './io.js';
@@ -163,7 +163,7 @@ async function runLocally(
   let stop = () => {};
   const interrupted = new Promise<null>((resolveInterrupt) => {
     stop = () => {
-      session.engine.stop();
+      session.runner.stop();
       session.abort.abort(new Error('interrupted'));
       resolveInterrupt(null);
     };
@@ -176,7 +176,7 @@ async function runLocally(
     timer = setInterval(() => {
       void session.stores.batches.get(meta.id).then((view) => view && progress.update(view));
     }, 250);
-    const done = await Promise.race([session.engine.run(meta.id).then(() => true), interrupted]);
+    const done = await Promise.race([session.runner.run(meta.id).then(() => true), interrupted]);
     if (!done) return null;
     const view = (await session.stores.batches.get(meta.id))!;
     progress.finish(view);
@@ -207,7 +207,7 @@ async function runOnQueue(
   deliver: Deliver,
 ): Promise<Finished | null> {
   const session = await openQueueSession(options, logger, { juhe: work });
-  let workers: ReturnType<typeof startWorkers> | null = null;
+  let workers: ReturnType<typeof startBullmqRunner> | null = null;
   let stop = false;
   const onSignal = () => {
     stop = true;
@@ -216,15 +216,15 @@ async function runOnQueue(
   process.once('SIGTERM', onSignal);
   try {
     const { meta } = await submitBatch(session.stores.batches, session.dataDir, { file, input, ...request });
-    await session.engine.setDefaultRates(options.engine.rates);
-    if (Object.keys(request.rates).length > 0) await session.engine.setRates(request.rates);
-    await session.engine.addIngestJob(meta.id);
+    await session.queues.setDefaultRates(options.engine.rates);
+    if (Object.keys(request.rates).length > 0) await session.queues.setRates(request.rates);
+    await session.queues.addIngestJob(meta.id);
     io.stderr.write(`riskscreen: batch ${meta.id} submitted\n`);
     if (work && session.parts) {
       const url = session.redisUrl;
-      workers = startWorkers({
+      workers = startBullmqRunner({
         context: session.parts.context,
-        engine: session.engine,
+        queues: session.queues,
         connect: (name) => connectRedis(url, logger, name),
         concurrency: options.engine.concurrency,
         logger,

@@ -7,10 +7,10 @@
 import { parseArgs } from 'node:util';
 import { loadOptions } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
-import { startWorkers } from '../../workers/workers.js';
-import { connectRedis } from '../queue/connection.js';
-import { ALL_QUEUES, queueNameOf } from '../queue/names.js';
-import { openQueueSession } from './engine-session.js';
+import { startBullmqRunner } from '../../workers/bullmq-runner.js';
+import { connectRedis } from '../../workers/connection.js';
+import { ALL_QUEUES, queueNameOf } from '../../workers/queue-names.js';
+import { openQueueSession } from '../../workers/sessions.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError, type CommandIo } from './io.js';
 
@@ -54,13 +54,13 @@ export async function runWorkerCommand(argv: string[], io: CommandIo, control: {
   });
   const logger = createLogger({ level: options.log.level }).child({ role: 'worker' });
   const session = await openQueueSession(options, logger, { juhe: true });
-  await session.engine.setDefaultRates(options.engine.rates);
+  await session.queues.setDefaultRates(options.engine.rates);
   const url = session.redisUrl;
-  const workers = startWorkers({
+  const workers = startBullmqRunner({
     context: session.parts!.context,
-    engine: session.engine,
+    queues: session.queues,
     connect: (name) => connectRedis(url, logger, name),
-    queues: queues ?? ALL_QUEUES,
+    only: queues ?? ALL_QUEUES,
     concurrency: options.engine.concurrency,
     logger,
   });

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../shared/config-error.js';
 import type { Options } from './options.js';
 import { OPTION_PATHS, validateOptions, type OptionPath, type RawOptions } from './validate.js';
 

@@ -3,7 +3,7 @@
  * as the user set it; secret values (key, openid) are never quoted back.
  */
 import { API_IDS, FORMS, formsOf, isApiId, isForm, type ApiId, type Form } from '../juhe/catalogue.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../shared/config-error.js';
 import { DEFAULT_OPTIONS, type Options } from './options.js';
 import { OUTPUT_ENCODINGS, type OutputEncoding } from '../report/output-encoding.js';
 

@@ -22,11 +22,12 @@
 import { readFile } from 'node:fs/promises';
 import { API_IDS, isApiId, type ApiId } from '../juhe/catalogue.js';
 import { TENURE_BUCKETS, type TenureBucket } from '../juhe/model.js';
+import { bucketOfTenureCode } from '../juhe/tenure-codes.js';
 import { CARRIERS, type Carrier } from '../phone/carrier.js';
 import { maskMobile } from '../phone/mask.js';
 import { lookupPrefix } from '../phone/prefixes.js';
 import { apisAnswering } from './api-codes.js';
-import { isCalendarDate } from './options.js';
+import { isCalendarDate } from '../shared/calendar-date.js';
 
 /** `state` of mobile_status: 0 正常使用, 1 停机, 2 在网但不可用, 3 不在网, 4 预销户. */
 export const LINE_STATES = ['0', '1', '2', '3', '4'] as const;
@@ -61,16 +62,6 @@ export class FixtureError extends Error {
     this.name = 'FixtureError';
   }
 }
-
-/** mobileOnline's codes, accepted in `tenure.code` for convenience. */
-const MOBILE_ONLINE_CODES: Readonly<Record<string, TenureBucket>> = {
-  '03': '0-3',
-  '04': '3-6',
-  '1': '6-12',
-  '2': '12-24',
-  '3': '24+',
-  '99': 'left_network',
-};
 
 export async function loadFixturesFile(file: string): Promise<Map<string, PinnedFacts>> {
   let text: string;
@@ -132,7 +123,7 @@ export function parseFixtures(json: unknown, source = 'option'): Map<string, Pin
         facts.tenure = tenure.bucket as TenureBucket;
       } else {
         const code = codeText(tenure.code);
-        const bucket = code === undefined ? undefined : MOBILE_ONLINE_CODES[code];
+        const bucket = code === undefined ? undefined : bucketOfTenureCode('mobileOnline', code);
         if (!bucket) fail('tenure needs "bucket" (0-3, 3-6, 6-12, 12-24, 24+, left_network) or a mobileOnline "code" (03, 04, 1, 2, 3, 99)');
         facts.tenure = bucket;
       }

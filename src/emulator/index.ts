@@ -1,5 +1,4 @@
-/** The Juhe emulator's public surface: start it in code, or run `riskscreen sim`. */
-export { runSimCommand, SIM_USAGE, type SimIo, type SimControl } from './cli.js';
+/** The Juhe emulator's public surface: start it in code (`riskscreen sim` is src/cli/sim.ts). */
 export { startEmulator, EMULATOR_HEADER, type RunningEmulator, type PrintableOptions } from './server.js';
 export {
   DEMO_KEY,

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { APIS, API_IDS, type ApiId } from '../juhe/catalogue.js';
+import { isCalendarDate } from '../shared/calendar-date.js';
 import { apisAnswering } from './api-codes.js';
 import type { FixtureMap } from './fixtures.js';
 
@@ -275,15 +276,6 @@ function optionalNonNegativeInt(option: string, value: number | undefined): numb
   if (value === undefined) return undefined;
   if (!Number.isSafeInteger(value) || value < 0) throw new EmulatorOptionError(option, `${value} must be a whole number, 0 or more`);
   return value;
-}
-
-/** yyyymmdd that names a real calendar day. */
-export function isCalendarDate(value: string): boolean {
-  const match = /^(\d{4})(\d{2})(\d{2})$/.exec(value);
-  if (!match) return false;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 /** Today's date in China (UTC+8, no daylight saving) as yyyymmdd. */

@@ -6,38 +6,8 @@
  */
 import type { EndpointId } from '../juhe/catalogue.js';
 import { policyFor } from '../juhe/error-policy.js';
-import type { TenureBucket } from '../juhe/model.js';
+import { MOBILE_ONLINE_DESC, TENURE_CODES } from '../juhe/tenure-codes.js';
 import type { NumberFacts } from './world.js';
-
-/** mobileOnline: 03 (0,3], 04 (3,6], 1 (6,12], 2 (12,24], 3 (24,+), 99 left. */
-export const MOBILE_ONLINE_CODE: Readonly<Record<TenureBucket, string>> = {
-  '0-3': '03',
-  '3-6': '04',
-  '6-12': '1',
-  '12-24': '2',
-  '24+': '3',
-  left_network: '99',
-};
-
-/** mobile_online_sha256_cmcc: 1 (0,3], 2 (3,6], 3 (6,12], 4 (12,24], 5 (24,+), 99 left. */
-export const CMCC_SHA256_CODE: Readonly<Record<TenureBucket, string>> = {
-  '0-3': '1',
-  '3-6': '2',
-  '6-12': '3',
-  '12-24': '4',
-  '24+': '5',
-  left_network: '99',
-};
-
-/** mobileOnline's `desc`, one per code. */
-export const TENURE_DESC: Readonly<Record<TenureBucket, string>> = {
-  '0-3': '(0,3]',
-  '3-6': '(3,6]',
-  '6-12': '(6,12]',
-  '12-24': '(12,24]',
-  '24+': '(24,+)',
-  left_network: 'T-1月前已离网/手机状态异常',
-};
 
 export interface SuccessContext {
   facts: NumberFacts;
@@ -77,8 +47,8 @@ export function successBody(endpoint: EndpointId, context: SuccessContext): stri
         name: '',
         mobile: context.mobile ?? '',
         res: 1,
-        code: MOBILE_ONLINE_CODE[facts.tenure],
-        desc: TENURE_DESC[facts.tenure],
+        code: TENURE_CODES.mobileOnline[facts.tenure],
+        desc: MOBILE_ONLINE_DESC[facts.tenure],
         province: facts.province,
         city: facts.city,
         isp: facts.isp,
@@ -86,15 +56,15 @@ export function successBody(endpoint: EndpointId, context: SuccessContext): stri
     case 'mobileOnline/queryEncry':
       // The document's example really has the trailing space; clients must trim.
       return envelope('成功 ', {
-        code: MOBILE_ONLINE_CODE[facts.tenure],
-        desc: TENURE_DESC[facts.tenure],
+        code: TENURE_CODES.mobileOnline[facts.tenure],
+        desc: MOBILE_ONLINE_DESC[facts.tenure],
         province: facts.province,
         city: facts.city,
         isp: facts.isp,
         orderid: orderId,
       });
     case 'mobile_online_sha256_cmcc/query':
-      return envelope('成功', { code: CMCC_SHA256_CODE[facts.tenure], orderid: orderId });
+      return envelope('成功', { code: TENURE_CODES.cmccSha256[facts.tenure], orderid: orderId });
     case 'twoSellTel/query':
     case 'twoSellTel/queryEncry':
       return envelope('成功', { res: context.res ?? 3, orderid: orderId });

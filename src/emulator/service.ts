@@ -44,7 +44,8 @@ import {
 import { AttemptCounter, ErrorInjector, Latency, Quota, SameNumberWindow, SlidingWindowLimiter } from './faults.js';
 import { identityDigest, type Identity } from './identity.js';
 import { Ledger } from './ledger.js';
-import { isCalendarDate, type ResolvedEmulatorOptions } from './options.js';
+import { isCalendarDate } from '../shared/calendar-date.js';
+import type { ResolvedEmulatorOptions } from './options.js';
 import { keyedUniform, SeededRandom } from './prng.js';
 import { MobileDecoder, type MobileDecoding } from './requests.js';
 import { OrderIds, errorBody, successBody } from './responses.js';

@@ -1,6 +1,6 @@
 /** What job code is given to work with; the engines build it. */
 import type { Logger } from 'pino';
-import type { EngineOptions } from '../config/options.js';
+import type { EngineOptions } from './options.js';
 import type { ApiId } from '../juhe/catalogue.js';
 import type { QueryRequest } from '../juhe/client.js';
 import type { CallOutcome } from '../juhe/model.js';

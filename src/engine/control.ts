@@ -1,7 +1,7 @@
 /**
- * Control flow of a job, independent of the queue that runs it. Job code throws these;
- * the BullMQ adapter maps them onto BullMQ's own errors and the local engine onto its
- * scheduler:
+ * Control flow of a job, independent of the runner that runs it. Job code throws these;
+ * workers/job-errors.ts is the one place that maps them onto a runner, which for the
+ * BullMQ runner means BullMQ's own hooks:
  *
  *   RetryLater  -> the error rethrown; BullMQ retries after `delayMs` (backoffStrategy)
  *   HoldQueue   -> queue.rateLimit(ms) + RateLimitError: the whole API slows down

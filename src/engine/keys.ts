@@ -5,7 +5,7 @@
  * one account agrees without more configuration.
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../shared/config-error.js';
 
 export interface EngineKeys {
   hashKey: Buffer;

@@ -50,7 +50,7 @@ export function resolveProfile(spec: string | undefined): Profile {
 
 export class ProfileError extends Error {
   readonly code = 'RISKSCREEN_PROFILE';
-  readonly exitCode = 2;
+  readonly kind = 'usage';
   constructor(message: string) {
     super(`--profile: ${message}`);
     this.name = 'ProfileError';

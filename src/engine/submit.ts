@@ -9,7 +9,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { scanPhoneList, type InputFingerprint, type InputOptions, type PhoneListScan } from '../input/index.js';
 import type { ApiId } from '../juhe/catalogue.js';
-import { openAtomicFile } from '../report/atomic-file.js';
+import { openAtomicFile } from '../shared/atomic-file.js';
 import { DEFAULT_RUBRIC, type Rubric } from '../risk/index.js';
 import { newBatchId, type BatchMeta } from './batch.js';
 import { resolveProfile } from './profiles.js';
@@ -71,7 +71,7 @@ export async function submitBatch(store: BatchStore, dataDir: string, request: S
 /** The list changed between the pre-flight read and the copy. */
 export class InputChangedError extends Error {
   readonly code = 'RISKSCREEN_INPUT_CHANGED';
-  readonly exitCode = 3;
+  readonly kind = 'input';
   constructor(file: string) {
     super(`${file} changed while it was being read; nothing was queued, submit it again`);
     this.name = 'InputChangedError';

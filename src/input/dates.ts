@@ -10,6 +10,7 @@
  * Day-first and month-first forms (`05/01/2023`) are refused rather than guessed: the
  * two readings differ and a wrong one silently changes the answer.
  */
+import { isCalendarDay } from '../shared/calendar-date.js';
 
 export type DateParse = { ok: true; yyyymmdd: string } | { ok: false };
 
@@ -30,25 +31,8 @@ export function parseDate(text: string): DateParse {
   const year = Number(match[1]);
   const month = Number(match[2]);
   const day = Number(match[3]);
-  if (!isCalendarDate(year, month, day)) return { ok: false };
+  if (year < MIN_YEAR || year > MAX_YEAR || !isCalendarDay(year, month, day)) return { ok: false };
   return { ok: true, yyyymmdd: `${year}${pad2(month)}${pad2(day)}` };
-}
-
-function isCalendarDate(year: number, month: number, day: number): boolean {
-  if (year < MIN_YEAR || year > MAX_YEAR) return false;
-  if (month < 1 || month > 12) return false;
-  return day >= 1 && day <= daysInMonth(year, month);
-}
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2 && isLeapYear(year)) return 29;
-  return DAYS_IN_MONTH[month - 1]!;
-}
-
-function isLeapYear(year: number): boolean {
-  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
 function pad2(value: number): string {

@@ -1,13 +1,10 @@
-import { EXIT } from '../cli/exit-codes.js';
-
 /**
- * Errors of the input layer. Two kinds, because the command line answers them with
- * different exit codes:
+ * Errors of the input layer. Two kinds, because a user acts on them differently:
  *
- * - `InputFileError`: the file cannot be read as a phone list (EXIT.input). It names
+ * - `InputFileError` (kind `input`): the file cannot be read as a phone list. It names
  *   the file and, where known, the line and column, and its message is one plain
  *   sentence a user can act on.
- * - `InputOptionError`: an input option is wrong (EXIT.usage). It names the option.
+ * - `InputOptionError` (kind `usage`): an input option is wrong. It names the option.
  *
  * Both carry a stable `code`: scripts, tests and the job runner branch on it, never
  * on the wording.
@@ -70,8 +67,8 @@ export interface InputFileErrorContext {
 export class InputFileError extends Error {
   override readonly name = 'InputFileError';
   readonly code: InputFileErrorCode;
-  /** The command line's answer to this error (the CLI prints such errors as one line). */
-  readonly exitCode = EXIT.input;
+  /** A user's problem, shown as one line (src/shared/error-kind.ts). */
+  readonly kind = 'input';
   readonly file: string;
   readonly line: number | undefined;
   readonly column: number | undefined;
@@ -91,7 +88,7 @@ export class InputFileError extends Error {
 export class InputOptionError extends Error {
   override readonly name = 'InputOptionError';
   readonly code = 'INPUT_OPTION_INVALID' as const;
-  readonly exitCode = EXIT.usage;
+  readonly kind = 'usage';
   /** The option as the library names it (`dateColumn`); `flag` is the command-line spelling. */
   readonly option: string;
   readonly flag: string;

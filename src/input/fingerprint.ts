@@ -15,7 +15,7 @@
  *   or the row count differ (a file rewritten in place with the same size and time).
  */
 import { InputFileError } from './errors.js';
-import type { InputLayout } from './reader.js';
+import type { InputLayout } from './layout.js';
 import type { SourceStats } from './source.js';
 
 export interface InputFingerprint {

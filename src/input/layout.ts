@@ -29,10 +29,44 @@ import {
 } from './columns.js';
 import { InputFileError, InputOptionError } from './errors.js';
 import { normalizeMobile } from './normalize.js';
-import type { ColumnChoice, ResolvedInputOptions } from './options.js';
+import type { ColumnChoice, Delimiter, ResolvedInputOptions } from './options.js';
 import type { RawRow } from './rows.js';
+import type { EncodingSource } from './encoding.js';
+import type { InputFormat } from './format.js';
+import type { SheetInfo } from './xlsx.js';
 
 export type HeaderSource = 'detected' | 'option';
+
+/** Every decision about how a list is read, as a read made it (shown by inspect, kept in fingerprints). */
+export interface InputLayout {
+  /** The path as given. */
+  file: string;
+  /** Size when opened (the fingerprint has it too). */
+  bytes: number;
+  /** Modification time when opened (the fingerprint has it too). */
+  mtimeMs: number;
+  format: InputFormat;
+  /** Text files only: the iconv-lite encoding name and how it was chosen. */
+  encoding: string | null;
+  encodingSource: EncodingSource | null;
+  /**
+   * Detected UTF-8 only: `gb18030` when the bytes also read as plausible GB18030 and the
+   * call was close (names may be wrong, numbers are not; `--encoding` settles it), else null.
+   */
+  encodingAlternative: string | null;
+  /** Text files only: the delimiter (`none`: one field per line) and how it was chosen. */
+  delimiter: Delimiter | 'none' | null;
+  delimiterSource: 'detected' | 'option' | null;
+  /** XLSX only: the sheet read. */
+  sheet: SheetInfo | null;
+  header: string[] | null;
+  headerLine: number | null;
+  headerSource: HeaderSource;
+  phoneColumn: ColumnPick;
+  dateColumn: ColumnPick | null;
+  /** The batch default date (yyyymmdd), or null. */
+  since: string | null;
+}
 
 export interface RowLayout {
   /** The header row's fields, or null. */

@@ -32,7 +32,8 @@ import {
   type ReadExpectation,
 } from './fingerprint.js';
 import { detectFormat, type InputFormat } from './format.js';
-import { detectRowLayout, type HeaderSource } from './layout.js';
+import { detectRowLayout, type InputLayout } from './layout.js';
+export type { InputLayout } from './layout.js';
 import { MIB, resolveInputOptions, type Delimiter, type InputOptions, type ResolvedInputOptions } from './options.js';
 import { RecordBuilder, type PhoneRecord } from './records.js';
 import type { RawRow, RowStats } from './rows.js';
@@ -49,35 +50,6 @@ const SAMPLE_BYTES = 1 * MIB;
  */
 export const LAYOUT_LIMITS = { rows: 1000, bytes: 4 * MIB } as const;
 
-export interface InputLayout {
-  /** The path as given. */
-  file: string;
-  /** Size when opened (the fingerprint has it too). */
-  bytes: number;
-  /** Modification time when opened (the fingerprint has it too). */
-  mtimeMs: number;
-  format: InputFormat;
-  /** Text files only: the iconv-lite encoding name and how it was chosen. */
-  encoding: string | null;
-  encodingSource: EncodingSource | null;
-  /**
-   * Detected UTF-8 only: `gb18030` when the bytes also read as plausible GB18030 and the
-   * call was close (names may be wrong, numbers are not; `--encoding` settles it), else null.
-   */
-  encodingAlternative: string | null;
-  /** Text files only: the delimiter (`none`: one field per line) and how it was chosen. */
-  delimiter: Delimiter | 'none' | null;
-  delimiterSource: 'detected' | 'option' | null;
-  /** XLSX only: the sheet read. */
-  sheet: SheetInfo | null;
-  header: string[] | null;
-  headerLine: number | null;
-  headerSource: HeaderSource;
-  phoneColumn: ColumnPick;
-  dateColumn: ColumnPick | null;
-  /** The batch default date (yyyymmdd), or null. */
-  since: string | null;
-}
 
 export interface PhoneListReader extends AsyncIterable<PhoneRecord> {
   readonly layout: InputLayout;

@@ -6,7 +6,8 @@
  * descriptor, in the order the parts are needed: the workbook's relationships and
  * xl/workbook.xml (sheet names and order, the date system), the shared strings, the
  * styles (which number cells are dates), then the one sheet wanted, streamed row by row
- * by exceljs's worksheet parser. Other sheets are never read.
+ * by exceljs's worksheet parser (exceljs-parts.ts says why not its public reader). Other
+ * sheets are never read.
  *
  * Every cell becomes text, so the rest of the input layer treats a workbook exactly like
  * a CSV. A phone stored as a number cell (13800138000) must keep every digit: the
@@ -15,8 +16,8 @@
  * display format; the stored number is complete. A cell that holds the text
  * "1.38001E+10" is another matter: those digits are gone, and normalization says so.
  */
-import { Readable } from 'node:stream';
 import { InputFileError, isInputFileError } from './errors.js';
+import { ExceljsInternalsError, openWorkbookParts, type Relationship, type SheetRow } from './exceljs-parts.js';
 import type { SheetChoice } from './options.js';
 import { isBlankRow, type RawRow, type RowStats } from './rows.js';
 import { ZipDirectory, type RandomAccess } from './zip.js';
@@ -37,39 +38,6 @@ export interface SheetInfo {
 
 export interface XlsxRowStats extends RowStats {
   sheet?: SheetInfo;
-}
-
-interface SheetModel {
-  name: string;
-  id: number;
-  rId: string;
-}
-
-interface Relationship {
-  Id: string;
-  Type?: string;
-  Target: string;
-}
-
-interface SheetRow {
-  number: number;
-  values: unknown;
-  getCell(column: number): { numFmt?: unknown };
-}
-
-/**
- * The parts of exceljs's streaming WorkbookReader used here: its parsers of each part of
- * a workbook, called in order instead of from its own front-to-back pass over the zip.
- */
-interface PartParsers {
-  model?: { sheets?: SheetModel[] };
-  workbookRels?: Relationship[];
-  properties?: { model?: { date1904?: boolean } };
-  _parseRels(entry: Readable): Promise<void>;
-  _parseWorkbook(entry: Readable): Promise<void>;
-  _parseSharedStrings(entry: Readable): AsyncIterable<unknown>;
-  _parseStyles(entry: Readable): Promise<void>;
-  _parseWorksheet(iterator: AsyncIterable<unknown>, sheetNo: string): Iterable<{ eventType: string; value: AsyncIterable<SheetRow> }>;
 }
 
 const RELATIONSHIP = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships/';
@@ -103,8 +71,6 @@ export async function* readXlsxRows(options: XlsxRowOptions, stats: XlsxRowStats
 
 async function openSheet(options: XlsxRowOptions, stats: XlsxRowStats): Promise<{ rows: AsyncIterable<SheetRow>; date1904: boolean }> {
   const { file } = options;
-  // Loaded on demand: exceljs is a large library and most lists are CSV.
-  const { default: ExcelJS } = await import('exceljs');
   const zip = await ZipDirectory.read(options.source);
   const workbookPart = zip.entry('xl/workbook.xml');
   if (!workbookPart) {
@@ -112,20 +78,10 @@ async function openSheet(options: XlsxRowOptions, stats: XlsxRowStats): Promise<
       file,
     });
   }
-  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([]), {
-    worksheets: 'emit',
-    sharedStrings: 'cache',
-    hyperlinks: 'ignore',
-    // Styles say which number cells are dates; without them a date is a day count.
-    styles: 'cache',
-    entries: 'ignore',
-  }) as unknown as PartParsers;
-
+  const parts = await openWorkbookParts();
   const relationshipsPart = zip.entry('xl/_rels/workbook.xml.rels');
-  if (relationshipsPart) await workbook._parseRels(await zip.open(relationshipsPart));
-  await workbook._parseWorkbook(await zip.open(workbookPart));
-  const relationships = workbook.workbookRels ?? [];
-  const sheets = workbook.model?.sheets ?? [];
+  const relationships = relationshipsPart ? await parts.readRelationships(await zip.open(relationshipsPart)) : [];
+  const { sheets, date1904 } = await parts.readWorkbook(await zip.open(workbookPart));
   if (sheets.length === 0) throw new InputFileError('INPUT_EMPTY', 'the workbook has no sheets', { file });
 
   const wanted = options.sheet ?? { by: 'number', position: 1 };
@@ -149,15 +105,13 @@ async function openSheet(options: XlsxRowOptions, stats: XlsxRowStats): Promise<
   }
 
   const stringsPart = zip.entry(partOfType(relationships, 'sharedStrings') ?? 'xl/sharedStrings.xml');
-  if (stringsPart) for await (const event of workbook._parseSharedStrings(await zip.open(stringsPart))) void event;
+  if (stringsPart) await parts.readSharedStrings(await zip.open(stringsPart));
   const stylesPart = zip.entry(partOfType(relationships, 'styles') ?? 'xl/styles.xml');
-  if (stylesPart) await workbook._parseStyles(await zip.open(stylesPart));
+  if (stylesPart) await parts.readStyles(await zip.open(stylesPart));
 
   stats.sheet = { name: sheet.name, position: index + 1 };
   const sheetNo = /sheet(\d+)\.xml$/.exec(sheetPart.name)?.[1] ?? String(sheet.id);
-  const [event] = [...workbook._parseWorksheet(await zip.open(sheetPart), sheetNo)];
-  if (!event) throw new Error('exceljs gave no worksheet reader');
-  return { rows: event.value, date1904: Boolean(workbook.properties?.model?.date1904) };
+  return { rows: parts.sheetRows(await zip.open(sheetPart), sheetNo), date1904 };
 }
 
 function findIndex<T>(items: readonly T[], test: (item: T) => boolean): number | undefined {
@@ -182,7 +136,7 @@ function partOfType(relationships: readonly Relationship[], type: string): strin
 }
 
 function asWorkbookError(error: unknown, file: string): unknown {
-  if (isInputFileError(error)) return error;
+  if (isInputFileError(error) || error instanceof ExceljsInternalsError) return error;
   // A read error of the file itself is not a damaged workbook.
   if ((error as NodeJS.ErrnoException | undefined)?.syscall !== undefined) return error;
   return new InputFileError(

@@ -6,11 +6,12 @@
  * caching and rate limiting belong to the caller.
  */
 import type { Logger } from 'pino';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../shared/config-error.js';
 import type { Carrier } from '../phone/carrier.js';
 import { maskMobile } from '../phone/mask.js';
 import { lookupPrefix } from '../phone/prefixes.js';
 import { silentLogger } from '../log/logger.js';
+import { isCalendarDate } from '../shared/calendar-date.js';
 import { APIS, FORM_NEEDS, endpointFor, formsOf, type ApiId, type EndpointSpec, type Form } from './catalogue.js';
 import { encodeMobile } from './ciphers.js';
 import type { JuheConfig } from './config.js';
@@ -94,7 +95,7 @@ export class JuheClient {
     }
     const spec = APIS[api];
     if (spec.needsDate) {
-      if (!request.date || !isValidDate(request.date)) {
+      if (!request.date || !isCalendarDate(request.date)) {
         throw new InvalidQueryError(`${api} needs a date as yyyymmdd (got ${JSON.stringify(request.date ?? null)})`);
       }
     } else if (request.date !== undefined) {
@@ -280,13 +281,4 @@ function httpFailure(status: number): 'http_unavailable' | 'http_gateway' | 'htt
 
 function elapsed(started: number): number {
   return Math.round(performance.now() - started);
-}
-
-/** yyyymmdd and a real calendar date. */
-export function isValidDate(value: string): boolean {
-  const match = /^(\d{4})(\d{2})(\d{2})$/.exec(value);
-  if (!match) return false;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }

@@ -6,12 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { ConfigError } from '../config/errors.js';
-import { loadOptions } from '../config/load.js';
-import { DEFAULT_OPTIONS, type JuheOptions } from '../config/options.js';
+import { ConfigError } from '../shared/config-error.js';
 import { API_IDS, APIS, FORM_NEEDS, type ApiId, type Form } from './catalogue.js';
 import { aesKeyFromOpenid } from './ciphers.js';
 import { TRANSPORT_OPTIONS, type TransportSettings } from './http.js';
+import { JUHE_DEFAULTS, type JuheOptions } from './options.js';
 
 export interface JuheConfig extends TransportSettings {
   key: string;
@@ -32,7 +31,7 @@ export function resolveJuheConfig(settings: JuheSettings): JuheConfig {
     throw new ConfigError('JUHE_KEY', 'is not set; it is the key shown in the Juhe console under 个人中心 -> 我的数据');
   }
   const transport = Object.fromEntries(
-    TRANSPORT_OPTIONS.map((name) => [name, settings[name] ?? DEFAULT_OPTIONS.juhe[name]]),
+    TRANSPORT_OPTIONS.map((name) => [name, settings[name] ?? JUHE_DEFAULTS[name]]),
   ) as TransportSettings;
   const config: JuheConfig = { key: settings.key, forms: {} as Record<ApiId, Form>, ...transport };
   if (settings.baseUrl) config.baseUrl = settings.baseUrl.replace(/\/+$/, '');
@@ -58,11 +57,6 @@ export function resolveJuheConfig(settings: JuheSettings): JuheConfig {
     }
   }
   return config;
-}
-
-/** Load from the environment (and config file), then resolve. */
-export function loadJuheConfig(env: NodeJS.ProcessEnv = process.env): JuheConfig {
-  return resolveJuheConfig(loadOptions({ env }).juhe);
 }
 
 function missingCredential(config: JuheConfig, form: Form): string | undefined {

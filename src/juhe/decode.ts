@@ -13,6 +13,8 @@ import type {
   Signals,
   TenureBucket,
 } from './model.js';
+import { TENURE_BUCKETS } from './model.js';
+import { bucketOfTenureCode, MOBILE_ONLINE_DESC } from './tenure-codes.js';
 
 /** The parts of a Juhe answer every API shares. */
 export interface Envelope {
@@ -134,37 +136,10 @@ const LINE_STATUS_BY_STATE: Record<string, LineStatus> = {
 
 // ---- tenure -------------------------------------------------------------------------
 
-/**
- * mobileOnline: 03 (0,3], 04 (3,6], 1 (6,12], 2 (12,24], 3 (24,+), 99 left.
- * The leading zero matters: "03" is under three months, "3" is over two years.
- */
-const TENURE_MOBILE_ONLINE: Record<string, TenureBucket> = {
-  '03': '0-3',
-  '04': '3-6',
-  '1': '6-12',
-  '2': '12-24',
-  '3': '24+',
-  '99': 'left_network',
-};
-
-/** mobile_online_sha256_cmcc: 1 (0,3], 2 (3,6], 3 (6,12], 4 (12,24], 5 (24,+), 99 left. */
-const TENURE_CMCC_SHA256: Record<string, TenureBucket> = {
-  '1': '0-3',
-  '2': '3-6',
-  '3': '6-12',
-  '4': '12-24',
-  '5': '24+',
-  '99': 'left_network',
-};
-
-/** The `desc` texts of mobileOnline, used when the code itself cannot be read. */
-const TENURE_BY_DESC: Record<string, TenureBucket> = {
-  '(0,3]': '0-3',
-  '(3,6]': '3-6',
-  '(6,12]': '6-12',
-  '(12,24]': '12-24',
-  '(24,+)': '24+',
-};
+/** mobileOnline's `desc` texts of the five on-network buckets, used when the code itself cannot be read. */
+const TENURE_BY_DESC: ReadonlyMap<string, TenureBucket> = new Map(
+  TENURE_BUCKETS.filter((bucket) => bucket !== 'left_network').map((bucket) => [MOBILE_ONLINE_DESC[bucket], bucket]),
+);
 
 /**
  * The tenure bucket of a code and, for mobileOnline, its `desc`. The documents map
@@ -177,7 +152,7 @@ export function decodeTenure(encoding: TenureEncoding, code: unknown, desc?: str
   const raw = text(code);
   if (encoding === 'cmccSha256') {
     // The sha256 encoding has no leading-zero codes, so "05" and 5 can only mean 5.
-    return raw !== undefined && /^\d+$/.test(raw) ? TENURE_CMCC_SHA256[String(Number(raw))] : undefined;
+    return raw !== undefined && /^\d+$/.test(raw) ? bucketOfTenureCode('cmccSha256', String(Number(raw))) : undefined;
   }
   const byDesc = desc ? tenureFromDesc(desc) : undefined;
   if (byDesc) return byDesc;
@@ -185,14 +160,14 @@ export function decodeTenure(encoding: TenureEncoding, code: unknown, desc?: str
   if (typeof code === 'number') {
     // JSON numbers have no leading zero: 4 can only be "04", 1, 2 and 99 are unambiguous.
     if (code === 3) return undefined;
-    return code === 4 ? '3-6' : TENURE_MOBILE_ONLINE[raw];
+    return code === 4 ? '3-6' : bucketOfTenureCode('mobileOnline', raw);
   }
-  return TENURE_MOBILE_ONLINE[raw];
+  return bucketOfTenureCode('mobileOnline', raw);
 }
 
 function tenureFromDesc(desc: string): TenureBucket | undefined {
   const normalized = desc.replace(/\s+/g, '').replace(/，/g, ',').replace(/（/g, '(').replace(/）/g, ')');
-  const bucket = TENURE_BY_DESC[normalized];
+  const bucket = TENURE_BY_DESC.get(normalized);
   if (bucket) return bucket;
   if (normalized.includes('离网') || normalized.includes('异常')) return 'left_network';
   return undefined;

@@ -5,6 +5,7 @@
  * They never carry the key, the openid or a full number.
  */
 import type { ApiId, EndpointId, Form } from './catalogue.js';
+import type { ErrorKind } from '../shared/error-kind.js';
 import type { Category, RetryAdvice } from './error-policy.js';
 
 export interface JuheErrorContext {
@@ -66,6 +67,24 @@ export abstract class JuheError extends Error implements JuheErrorContext {
     this.maybeBilled = context.maybeBilled;
     if (context.retry) this.retry = context.retry;
     if (context.holdOffMs !== undefined) this.holdOffMs = context.holdOffMs;
+  }
+
+  /**
+   * What the failure means to a person running a command: the key refused, a limit
+   * reached, the service not answering; anything else is not theirs to fix.
+   */
+  get kind(): ErrorKind | undefined {
+    switch (this.category) {
+      case 'account':
+        return 'account';
+      case 'quota':
+        return 'limit';
+      case 'transient':
+      case 'throttle':
+        return 'unavailable';
+      default:
+        return undefined;
+    }
   }
 
   /** A plain object for logs and result files (no stack, nothing secret). */

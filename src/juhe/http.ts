@@ -6,10 +6,10 @@
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import { Pool } from 'undici';
-import type { JuheOptions } from '../config/options.js';
+import type { JuheOptions } from './options.js';
 import type { TransportFailure } from './error-policy.js';
 
-/** The HTTP options of the API layer (documented in src/config/options.ts). */
+/** The HTTP options of the API layer (documented in ./options.ts). */
 export const TRANSPORT_OPTIONS = [
   'connectTimeoutMs',
   'headersTimeoutMs',

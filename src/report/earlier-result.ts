@@ -16,7 +16,7 @@ const SAMPLE_BYTES = 64 * 1024;
 
 export class CompareError extends Error {
   readonly code = 'RISKSCREEN_COMPARE';
-  readonly exitCode = 3;
+  readonly kind = 'input';
   constructor(
     readonly file: string,
     problem: string,

@@ -29,7 +29,7 @@ import {
   type ResultManifest,
 } from './manifest.js';
 import { joinHash, maskCell, maskNumbersIn } from './masking.js';
-import { openAtomicFile } from './atomic-file.js';
+import { openAtomicFile } from '../shared/atomic-file.js';
 import { readCsvRows } from './csv-rows.js';
 import { openResultCsv, type ResultCsv, type WrittenFile } from './result-csv.js';
 import { ADDED_COLUMNS } from './result-row.js';
@@ -59,7 +59,7 @@ export interface Exported {
 
 export class ResultNotReadyError extends Error {
   readonly code = 'RISKSCREEN_RESULT_NOT_READY';
-  readonly exitCode = 1;
+  readonly kind = 'not_ready';
   constructor(source: string) {
     super(`the batch result ${source} has no manifest: it is not complete (the report has not finished)`);
     this.name = 'ResultNotReadyError';
@@ -68,7 +68,7 @@ export class ResultNotReadyError extends Error {
 
 export class ExportTargetError extends Error {
   readonly code = 'RISKSCREEN_EXPORT_TARGET';
-  readonly exitCode = 2;
+  readonly kind = 'usage';
   constructor(
     readonly target: string,
     problem: string,

@@ -12,7 +12,7 @@ import type { ApiId } from '../juhe/catalogue.js';
 import { API_IDS } from '../juhe/catalogue.js';
 import type { BatchView } from '../engine/batch.js';
 import { RISK_LEVELS, rubricDigest, DEFAULT_RUBRIC, type RiskLevel } from '../risk/index.js';
-import { openAtomicFile } from './atomic-file.js';
+import { openAtomicFile } from '../shared/atomic-file.js';
 import type { OutputEncoding } from './output-encoding.js';
 import type { WrittenFile } from './result-csv.js';
 import { RESULT_SCHEMA_VERSION, ROW_STATUSES, type RowStatus } from './result-row.js';

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import iconv from 'iconv-lite';
-import { openAtomicFile, type AtomicFile } from './atomic-file.js';
+import { openAtomicFile, type AtomicFile } from '../shared/atomic-file.js';
 import { neutralizeCell } from './csv-safety.js';
 import type { OutputEncoding } from './output-encoding.js';
 

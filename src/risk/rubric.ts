@@ -43,7 +43,7 @@ export interface Rubric {
 
 export class RubricError extends Error {
   readonly code = 'RISKSCREEN_RUBRIC';
-  readonly exitCode = 4;
+  readonly kind = 'config';
   constructor(
     readonly source: string,
     readonly key: string,

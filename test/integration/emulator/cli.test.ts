@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../../src/cli/exit-codes.js';
 import { sha256Hex } from '../../../src/juhe/ciphers.js';
-import { runSimCommand, SIM_USAGE } from '../../../src/emulator/cli.js';
+import { runSimCommand, SIM_USAGE } from '../../../src/cli/sim.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'riskscreen-sim-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

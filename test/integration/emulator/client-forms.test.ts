@@ -17,7 +17,7 @@ import type { CallOutcome } from '../../../src/juhe/model.js';
 import type { Carrier } from '../../../src/phone/carrier.js';
 import { parseFixtures } from '../../../src/emulator/fixtures.js';
 import type { LedgerEntry } from '../../../src/emulator/ledger.js';
-import { CMCC_SHA256_CODE, MOBILE_ONLINE_CODE } from '../../../src/emulator/responses.js';
+import { TENURE_CODES } from '../../../src/juhe/tenure-codes.js';
 import type { RunningEmulator } from '../../../src/emulator/server.js';
 import { World } from '../../../src/emulator/world.js';
 import { REFERENCE_DATE, send, startTestEmulator } from './support.js';
@@ -119,13 +119,13 @@ describe('the API client against the emulator', () => {
               expect(outcome.signals.location?.province, where).toBe(facts.province);
               break;
             case 'tenure':
-              expect(outcome.signals.tenure, where).toMatchObject({ value: facts.tenure, raw: MOBILE_ONLINE_CODE[facts.tenure], encoding: 'mobileOnline' });
+              expect(outcome.signals.tenure, where).toMatchObject({ value: facts.tenure, raw: TENURE_CODES.mobileOnline[facts.tenure], encoding: 'mobileOnline' });
               expect(outcome.signals.location?.carrier, where).toBe(carrier);
               if (form !== 'plain') expect(outcome.orderId, where).toMatch(/^JH2481\d{20}$/);
               break;
             case 'tenureCmcc':
               expect(carrier, where).toBe('cmcc');
-              expect(outcome.signals.tenure, where).toMatchObject({ value: facts.tenure, raw: CMCC_SHA256_CODE[facts.tenure], encoding: 'cmccSha256' });
+              expect(outcome.signals.tenure, where).toMatchObject({ value: facts.tenure, raw: TENURE_CODES.cmccSha256[facts.tenure], encoding: 'cmccSha256' });
               expect(outcome.orderId, where).toMatch(/^J\d{18}$/);
               break;
             case 'resale':

@@ -29,7 +29,7 @@ describe('submit, status, cancel, result', () => {
     // A slow rate so the batch is still running when it is cancelled.
     harness = await startHarness({}, { RISKSCREEN_RATES: 'status=5,tenure=5,tenureCmcc=5,resale=5,callDuration=5' });
     Object.assign(process.env, harness.env);
-    await harness.engine.setRates(harness.options.engine.rates);
+    await harness.queues.setRates(harness.options.engine.rates);
     const list = writeNumberList(harness.dir, 'list.csv', 60);
 
     const submitted = await cli(['submit', list.path, '--profile', 'status']);

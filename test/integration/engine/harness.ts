@@ -17,7 +17,7 @@ import { submitBatch, type SubmitRequest } from '../../../src/engine/submit.js';
 import { startEmulator, type LedgerEntry, type RunningEmulator, type EmulatorOptions } from '../../../src/emulator/index.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { allPrefixes } from '../../../src/phone/prefixes.js';
-import { QueueEngine } from '../../../src/queue/queue-engine.js';
+import { BullmqQueues } from '../../../workers/bullmq-queues.js';
 import { isolatedRedis, type TestRedis } from '../../support/redis.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -29,7 +29,7 @@ export interface EngineHarness {
   /** Environment for worker processes and for loadOptions in the test. */
   env: Record<string, string>;
   options: Options;
-  engine: QueueEngine;
+  queues: BullmqQueues;
   stores: ReturnType<typeof redisStores>;
   workers: Set<ChildProcess>;
   startWorker(args?: string[]): Promise<ChildProcess>;
@@ -53,8 +53,8 @@ export async function startHarness(emulatorOptions: EmulatorOptions, env: Record
   };
   const options = loadOptions({ env: fullEnv, cwd: dir });
   const stores = redisStores(redis.client, options.engine.prefix);
-  const engine = new QueueEngine(redis.client, options.engine.prefix);
-  await engine.setRates(options.engine.rates);
+  const queues = new BullmqQueues(redis.client, options.engine.prefix);
+  await queues.setRates(options.engine.rates);
   const workers = new Set<ChildProcess>();
 
   const harness: EngineHarness = {
@@ -63,7 +63,7 @@ export async function startHarness(emulatorOptions: EmulatorOptions, env: Record
     dir,
     env: fullEnv,
     options,
-    engine,
+    queues,
     stores,
     workers,
     async startWorker(args = []) {
@@ -96,7 +96,7 @@ export async function startHarness(emulatorOptions: EmulatorOptions, env: Record
     },
     async submit(request) {
       const { meta } = await submitBatch(stores.batches, options.engine.dataDir, { input: {}, ...request });
-      await engine.addIngestJob(meta.id);
+      await queues.addIngestJob(meta.id);
       return meta.id;
     },
     async waitFor(batchId, timeoutMs, until = (view) => FINAL_STATUSES.has(view.status) && (view.resultPath !== null || view.status === 'failed')) {
@@ -110,7 +110,7 @@ export async function startHarness(emulatorOptions: EmulatorOptions, env: Record
     },
     async close() {
       await Promise.all([...workers].map((child) => stopProcess(child)));
-      await engine.close();
+      await queues.close();
       await emulator.close();
       await redis.cleanup();
       rmSync(dir, { recursive: true, force: true });

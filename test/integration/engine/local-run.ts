@@ -1,10 +1,10 @@
-/** The same list through the local engine, against a fresh emulator with the given seed. */
+/** The same list through the local runner, against a fresh emulator with the given seed. */
 import { join } from 'node:path';
 import { loadOptions } from '../../../src/config/load.js';
 import { startEmulator } from '../../../src/emulator/index.js';
-import { LocalEngine } from '../../../src/engine/local-engine.js';
+import { LocalRunner } from '../../../workers/local-runner.js';
 import { memoryStores } from '../../../src/engine/memory-store.js';
-import { buildEngineParts } from '../../../src/engine/setup.js';
+import { buildEngineParts } from '../../../workers/engine-parts.js';
 import { submitBatch } from '../../../src/engine/submit.js';
 import { silentLogger } from '../../../src/log/logger.js';
 
@@ -20,9 +20,9 @@ export async function runLocal(file: string, dir: string, seed: string, profile 
     const dataDir = join(dir, 'local-data');
     const parts = buildEngineParts(options, stores, silentLogger, dataDir);
     try {
-      const engine = new LocalEngine({ context: parts.context });
+      const runner = new LocalRunner({ context: parts.context });
       const { meta } = await submitBatch(stores.batches, dataDir, { file, input: {}, profile });
-      await engine.run(meta.id);
+      await runner.run(meta.id);
       const view = await stores.batches.get(meta.id);
       if (!view?.resultPath) throw new Error(`local batch ended ${view?.status}: ${view?.reason}`);
       return view.resultPath;

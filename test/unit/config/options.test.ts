@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/config/errors.js';
+import { ConfigError } from '../../../src/shared/config-error.js';
 import { loadOptions } from '../../../src/config/load.js';
 import { DEFAULT_OPTIONS } from '../../../src/config/options.js';
-import { describeJuheConfig, loadJuheConfig, resolveJuheConfig } from '../../../src/juhe/config.js';
+import { describeJuheConfig, resolveJuheConfig } from '../../../src/juhe/config.js';
 
 let dir: string;
 beforeEach(() => {
@@ -104,7 +104,7 @@ describe('validation names the option as the user set it', () => {
 
 describe('the resolved Juhe configuration', () => {
   it('requires a key, naming JUHE_KEY', () => {
-    const err = errorOf(() => loadJuheConfig({}));
+    const err = errorOf(() => resolveJuheConfig(loadOptions({ env: {} }).juhe));
     expect(err.option).toBe('JUHE_KEY');
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/config/errors.js';
+import { ConfigError } from '../../../src/shared/config-error.js';
 import { deriveEngineKeys, numberHash, openNumber, sealNumber, SealError } from '../../../src/engine/keys.js';
 
 const keys = deriveEngineKeys('unit-test-secret', undefined);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 import { apisFor, DEFAULT_PROFILE, PROFILES, ProfileError, resolveProfile, type Profile } from '../../../src/engine/profiles.js';
 import { API_IDS } from '../../../src/juhe/catalogue.js';
 import type { Carrier } from '../../../src/phone/carrier.js';
@@ -84,7 +85,7 @@ describe('resolveProfile', () => {
     expect(() => resolveProfile('')).toThrow(ProfileError);
     const err = caught(() => resolveProfile('nope'));
     expect(err).toBeInstanceOf(ProfileError);
-    expect((err as ProfileError).exitCode).toBe(2);
+    expect(exitCodeOf(err)).toBe(2);
     expect((err as ProfileError).code).toBe('RISKSCREEN_PROFILE');
   });
 });

@@ -1,7 +1,7 @@
 import { mkdir, truncate, writeFile } from 'node:fs/promises';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { EXIT } from '../../../src/cli/exit-codes.js';
+import { EXIT, exitCodeOf } from '../../../src/cli/exit-codes.js';
 import { InputFileError } from '../../../src/input/errors.js';
 import { readPhoneList, scanPhoneList } from '../../../src/input/reader.js';
 import { rejection, useTempDir } from './fixtures.js';
@@ -13,7 +13,7 @@ describe('bad files: a clear error naming the file, the line and the problem', (
     const error = await rejection(scanPhoneList(file, options));
     expect(error).toBeInstanceOf(InputFileError);
     // The command line prints errors that carry their exit code as one plain line.
-    expect(error.exitCode).toBe(EXIT.input);
+    expect(exitCodeOf(error)).toBe(EXIT.input);
     expect(error).toMatchObject({ code, file, line });
     const prefix = line === undefined ? `${file}: ` : `${file}:${line}: `;
     expect(String(error.message).startsWith(prefix)).toBe(true);

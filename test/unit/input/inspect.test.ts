@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../../src/cli/exit-codes.js';
 import { runInspectCommand } from '../../../src/cli/inspect.js';
+import { main } from '../../../src/cli/main.js';
 import { useTempDir } from './fixtures.js';
 
 function capture(): { io: { stdout: Writable; stderr: Writable }; out: () => string; err: () => string } {
@@ -21,9 +22,10 @@ function capture(): { io: { stdout: Writable; stderr: Writable }; out: () => str
   };
 }
 
+/** Through `main`, which prints a failure and picks its exit code as for a user. */
 async function inspect(argv: string[]) {
   const { io, out, err } = capture();
-  const code = await runInspectCommand(argv, io);
+  const code = await main(['inspect', ...argv], io);
   return { code, stdout: out(), stderr: err() };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT } from '../../../src/cli/exit-codes.js';
+import { EXIT, exitCodeOf } from '../../../src/cli/exit-codes.js';
 import { InputOptionError } from '../../../src/input/errors.js';
 import { INPUT_DEFAULTS, resolveInputOptions, type InputOptions } from '../../../src/input/options.js';
 
@@ -67,7 +67,7 @@ describe('resolveInputOptions', () => {
     expect(caught).toBeInstanceOf(InputOptionError);
     const error = caught as InputOptionError;
     expect(error.code).toBe('INPUT_OPTION_INVALID');
-    expect(error.exitCode).toBe(EXIT.usage);
+    expect(exitCodeOf(error)).toBe(EXIT.usage);
     expect(error.option).toBe(option);
     expect(error.message).toMatch(message);
     expect(error.message.startsWith(error.flag)).toBe(true);

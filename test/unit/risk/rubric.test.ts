@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 import {
   DEFAULT_RUBRIC,
   DEFAULT_RUBRIC_JSON,
@@ -305,7 +306,7 @@ describe('parseRubric refuses', () => {
       const err = refusal(json);
       expect(err.name).toBe('RubricError');
       expect(err.code).toBe('RISKSCREEN_RUBRIC');
-      expect(err.exitCode).toBe(4);
+      expect(exitCodeOf(err)).toBe(4);
       expect(err.source).toBe('my-rubric.json');
       expect(err.message.startsWith('rubric my-rubric.json: ')).toBe(true);
       if (message !== undefined) expect(err.message).toBe(message);
@@ -421,7 +422,7 @@ describe('loadRubric', () => {
     expect(caught).toBeInstanceOf(RubricError);
     const err = caught as RubricError;
     expect(err.code).toBe('RISKSCREEN_RUBRIC');
-    expect(err.exitCode).toBe(4);
+    expect(exitCodeOf(err)).toBe(4);
     expect(err.source).toBe(file);
     expect(err.key).toBe('');
     expect(err.message).toBe(`rubric ${file}: cannot be read (ENOENT)`);
@@ -438,7 +439,7 @@ describe('loadRubric', () => {
     expect(caught).toBeInstanceOf(RubricError);
     const err = caught as RubricError;
     expect(err.code).toBe('RISKSCREEN_RUBRIC');
-    expect(err.exitCode).toBe(4);
+    expect(exitCodeOf(err)).toBe(4);
     expect(err.source).toBe(file);
     expect(err.message.startsWith(`rubric ${file}: is not valid JSON (`)).toBe(true);
   });

@@ -4,6 +4,7 @@
  */
 export class ConfigError extends Error {
   readonly code = 'RISKSCREEN_CONFIG';
+  readonly kind = 'config';
   constructor(
     /** The option as the user spells it, e.g. `JUHE_BASE_URL` or `juhe.baseUrl`. */
     readonly option: string,

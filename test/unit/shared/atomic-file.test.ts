@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openAtomicFile } from '../../../src/report/atomic-file.js';
+import { openAtomicFile } from '../../../src/shared/atomic-file.js';
 
 let dir: string;
 beforeEach(async () => {

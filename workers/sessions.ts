@@ -1,6 +1,6 @@
 /**
- * Opening an engine for a command: the local engine (in memory, no Redis) when
- * REDIS_URL is unset, the queue engine otherwise. Commands see one shape.
+ * Opening a runner for a command: the local runner (in memory, no Redis) when
+ * REDIS_URL is unset, the BullMQ queues otherwise. Commands see one shape.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
@@ -8,21 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Options } from '../config/options.js';
-import { LocalEngine } from '../engine/local-engine.js';
-import { memoryStores } from '../engine/memory-store.js';
-import { redisStores, type RedisBatchStore } from '../engine/redis-store.js';
-import { buildEngineParts, type EngineParts } from '../engine/setup.js';
-import type { EngineStores } from '../engine/store.js';
-import { assertRedisReachable, connectRedis } from '../queue/connection.js';
-import { QueueEngine } from '../queue/queue-engine.js';
-import { UsageError } from './io.js';
+import type { Options } from '../src/config/options.js';
+import { memoryStores } from '../src/engine/memory-store.js';
+import { redisStores, type RedisBatchStore } from '../src/engine/redis-store.js';
+import type { EngineStores } from '../src/engine/store.js';
+import { BullmqQueues } from './bullmq-queues.js';
+import { assertRedisReachable, connectRedis } from './connection.js';
+import { buildEngineParts, type EngineParts } from './engine-parts.js';
+import { LocalRunner } from './local-runner.js';
 
 export interface LocalSession {
   kind: 'local';
   stores: EngineStores;
   parts: EngineParts;
-  engine: LocalEngine;
+  runner: LocalRunner;
   dataDir: string;
   abort: AbortController;
   close(): Promise<void>;
@@ -35,7 +34,7 @@ export interface QueueSession {
   stores: EngineStores & { batches: RedisBatchStore };
   /** Only when the command calls the Juhe service (it needs JUHE_KEY). */
   parts: EngineParts | null;
-  engine: QueueEngine;
+  queues: BullmqQueues;
   dataDir: string;
   close(): Promise<void>;
 }
@@ -47,12 +46,12 @@ export async function openLocalSession(options: Options, logger: Logger): Promis
   const parts = buildEngineParts(options, stores, logger, dataDir);
   const abort = new AbortController();
   setMaxListeners(0, abort.signal);
-  const engine = new LocalEngine({ context: parts.context, signal: abort.signal });
+  const runner = new LocalRunner({ context: parts.context, signal: abort.signal });
   return {
     kind: 'local',
     stores,
     parts,
-    engine,
+    runner,
     dataDir,
     abort,
     async close() {
@@ -64,7 +63,7 @@ export async function openLocalSession(options: Options, logger: Logger): Promis
 
 export async function openQueueSession(options: Options, logger: Logger, use: { juhe: boolean }): Promise<QueueSession> {
   const redisUrl = options.engine.redisUrl;
-  if (!redisUrl) throw new UsageError('this command needs the queue engine: set REDIS_URL (the local engine keeps no state between commands)');
+  if (!redisUrl) throw new NeedsQueueEngineError();
   const redis = connectRedis(redisUrl, logger, 'cli');
   try {
     await assertRedisReachable(redis, redisUrl);
@@ -80,19 +79,29 @@ export async function openQueueSession(options: Options, logger: Logger, use: { 
     redis.disconnect();
     throw err;
   }
-  const engine = new QueueEngine(redis, options.engine.prefix);
+  const queues = new BullmqQueues(redis, options.engine.prefix);
   return {
     kind: 'queue',
     redis,
     redisUrl,
     stores,
     parts,
-    engine,
+    queues,
     dataDir: options.engine.dataDir,
     async close() {
-      await engine.close();
+      await queues.close();
       await parts?.client.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** A command that works on stored batches, run without REDIS_URL. */
+export class NeedsQueueEngineError extends Error {
+  readonly code = 'RISKSCREEN_NEEDS_QUEUE_ENGINE';
+  readonly kind = 'usage';
+  constructor() {
+    super('this command needs the queue engine: set REDIS_URL (the local engine keeps no state between commands)');
+    this.name = 'NeedsQueueEngineError';
+  }
 }

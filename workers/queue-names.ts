@@ -1,5 +1,5 @@
 /** Queue names. Every queue lives under the configured prefix (a hash tag such as {riskscreen}). */
-import { API_IDS, type ApiId } from '../juhe/catalogue.js';
+import { API_IDS, type ApiId } from '../src/juhe/catalogue.js';
 
 export const INGEST_QUEUE = 'ingest';
 export const REPORT_QUEUE = 'report';

@@ -1,5 +1,5 @@
 /**
- * The local engine with no HTTP: a scripted `Querier` that answers the way the Juhe
+ * The local runner with no HTTP: a scripted `Querier` that answers the way the Juhe
  * client does (a `CallOutcome`, or one of the API layer's error classes with the
  * context the client would give it), memory stores and a temporary data directory.
  */
@@ -11,8 +11,8 @@ import { DEFAULT_OPTIONS, type EngineOptions } from '../../../src/config/options
 import type { BatchView } from '../../../src/engine/batch.js';
 import type { Querier } from '../../../src/engine/context.js';
 import { deriveEngineKeys } from '../../../src/engine/keys.js';
-import { callSlotsOf } from '../../../src/engine/setup.js';
-import { LocalEngine } from '../../../src/engine/local-engine.js';
+import { callSlotsOf } from '../../../workers/engine-parts.js';
+import { LocalRunner } from '../../../workers/local-runner.js';
 import { memoryStores } from '../../../src/engine/memory-store.js';
 import type { EngineStores } from '../../../src/engine/store.js';
 import { submitBatch, type SubmitRequest } from '../../../src/engine/submit.js';
@@ -203,7 +203,7 @@ export interface HarnessSettings {
 }
 
 export interface Harness {
-  engine: LocalEngine;
+  runner: LocalRunner;
   stores: EngineStores;
   dir: string;
   /** Write a CSV into the temp dir; returns its path. */
@@ -229,7 +229,7 @@ export async function harness(settings: HarnessSettings): Promise<Harness> {
     rates: { ...(Object.fromEntries(API_IDS.map((api) => [api, rate])) as Record<ApiId, number>), ...settings.rates },
     maxWaiting: settings.maxWaiting ?? DEFAULT_OPTIONS.engine.maxWaiting,
   };
-  const engine = new LocalEngine({
+  const runner = new LocalRunner({
     context: {
       stores,
       client: settings.juhe,
@@ -248,7 +248,7 @@ export async function harness(settings: HarnessSettings): Promise<Harness> {
     return parse(text.slice(1), { relax_column_count: true }) as string[][];
   };
   return {
-    engine,
+    runner,
     stores,
     dir,
     async csv(name, lines) {
@@ -258,7 +258,7 @@ export async function harness(settings: HarnessSettings): Promise<Harness> {
     },
     async screen(file, request = {}) {
       const { meta } = await submitBatch(stores.batches, dataDir, { file, input: {}, ...request });
-      await engine.run(meta.id);
+      await runner.run(meta.id);
       return (await stores.batches.get(meta.id))!;
     },
     resultRows,

@@ -6,11 +6,11 @@
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { API_IDS, type ApiId } from '../juhe/catalogue.js';
-import { MAX_JOB_ATTEMPTS } from '../../jobs/api-call.js';
-import { queueLimitFor } from '../engine/rate-window.js';
-import { apiJobId, reportJobId, type ApiJobData, type IngestJobData, type JobScheduler, type ReportJobData } from '../engine/context.js';
-import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './names.js';
+import { MAX_JOB_ATTEMPTS } from '../jobs/api-call.js';
+import { API_IDS, type ApiId } from '../src/juhe/catalogue.js';
+import { queueLimitFor } from '../src/engine/rate-window.js';
+import { apiJobId, reportJobId, type ApiJobData, type IngestJobData, type JobScheduler, type ReportJobData } from '../src/engine/context.js';
+import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './queue-names.js';
 
 /** The custom backoff type: the delay is the one job code chose (RetryLater.delayMs). */
 export const BACKOFF_TYPE = 'riskscreen';
@@ -40,7 +40,7 @@ const STEP_JOB_OPTIONS: JobsOptions = {
  */
 export const rateLimitFor = queueLimitFor;
 
-export class QueueEngine implements JobScheduler {
+export class BullmqQueues implements JobScheduler {
   readonly ingest: Queue<IngestJobData>;
   readonly report: Queue<ReportJobData>;
   readonly api: Record<ApiId, Queue<ApiJobData>>;

@@ -34,7 +34,7 @@ export async function assertRedisReachable(redis: Redis, url: string, timeoutMs 
 
 export class RedisUnavailableError extends Error {
   readonly code = 'RISKSCREEN_REDIS_UNAVAILABLE';
-  readonly exitCode = 7;
+  readonly kind = 'unavailable';
   constructor(url: string) {
     super(`Redis at ${safeUrl(url)} does not answer; start it (docker compose up -d redis) or unset REDIS_URL to use the local engine`);
     this.name = 'RedisUnavailableError';

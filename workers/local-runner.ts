@@ -1,16 +1,16 @@
 /**
- * The embedded default: the same job code as the queue engine, run in one process with
- * no Redis. In-memory stores, one queue per API with its own concurrency and a
- * fixed-window rate limiter like BullMQ's, and the control-flow errors read the way
- * the BullMQ adapter reads them. State lives as long as the process.
+ * The local runner, the embedded default: the same job code as the BullMQ runner, run
+ * in one process with no Redis. One in-memory queue per API with its own concurrency
+ * and a fixed-window rate limiter like BullMQ's; control-flow errors are mapped by the
+ * same function as BullMQ's (job-errors.ts). State lives as long as the process.
  */
-import type { ApiId } from '../juhe/catalogue.js';
-import { runApiCallJob } from '../../jobs/api-call.js';
-import { runIngestJob } from '../../jobs/ingest.js';
-import { runReportJob } from '../../jobs/report.js';
-import { GiveUp, HoldJob, HoldQueue, RetryLater } from './control.js';
-import { queueLimitFor } from './rate-window.js';
-import { apiJobId, jobSlots, type ApiJobData, type EngineContext, type JobScheduler } from './context.js';
+import { runApiCallJob } from '../jobs/api-call.js';
+import { runIngestJob } from '../jobs/ingest.js';
+import { runReportJob } from '../jobs/report.js';
+import type { ApiId } from '../src/juhe/catalogue.js';
+import { queueLimitFor } from '../src/engine/rate-window.js';
+import { apiJobId, jobSlots, type ApiJobData, type EngineContext, type JobScheduler } from '../src/engine/context.js';
+import { onJobError } from './job-errors.js';
 
 interface QueuedJob {
   id: string;
@@ -33,7 +33,7 @@ class LocalApiQueue {
   private readonly windowMs: number;
 
   constructor(
-    private readonly engine: LocalEngine,
+    private readonly runner: LocalRunner,
     readonly api: ApiId,
     private readonly concurrency: number,
     rate: number,
@@ -70,7 +70,7 @@ class LocalApiQueue {
     this.holdUntil = Math.max(this.holdUntil, Date.now() + ms);
   }
 
-  /** Drop everything waiting; calls in flight end with the engine's abort signal. */
+  /** Drop everything waiting; calls in flight end with the runner's abort signal. */
   stop(): void {
     this.stopped = true;
     this.waiting.length = 0;
@@ -109,19 +109,22 @@ class LocalApiQueue {
 
   private async run(job: QueuedJob): Promise<void> {
     try {
-      await runApiCallJob(this.engine.context, job.data, job.attemptsMade, this.engine.signal);
-      this.engine.jobDone(job.id);
+      await runApiCallJob(this.runner.context, job.data, job.attemptsMade, this.runner.signal);
+      this.runner.jobDone(job.id);
     } catch (err) {
-      if (err instanceof RetryLater) this.later({ ...job, attemptsMade: job.attemptsMade + 1 }, err.delayMs);
-      else if (err instanceof HoldJob) this.later(job, err.ms);
-      else if (err instanceof HoldQueue) {
-        this.hold(err.ms);
-        this.waiting.splice(this.head, 0, job);
-      } else {
-        // GiveUp: the result is recorded. Anything else escaped runApiCallJob's own net.
-        if (!(err instanceof GiveUp)) this.engine.context.logger.error({ err, job: job.id }, 'local API job failed');
-        this.engine.jobDone(job.id);
-      }
+      onJobError(err, {
+        retry: (ms) => this.later({ ...job, attemptsMade: job.attemptsMade + 1 }, ms),
+        holdQueue: (_api, ms) => {
+          this.hold(ms);
+          this.waiting.splice(this.head, 0, job);
+        },
+        holdJob: (ms) => this.later(job, ms),
+        giveUp: () => this.runner.jobDone(job.id),
+        unexpected: (error) => {
+          this.runner.context.logger.error({ err: error, job: job.id }, 'local API job failed');
+          this.runner.jobDone(job.id);
+        },
+      });
     } finally {
       this.running--;
       this.pump();
@@ -129,14 +132,14 @@ class LocalApiQueue {
   }
 }
 
-export interface LocalEngineSettings {
-  /** Everything but the scheduler, which is the engine itself. */
+export interface LocalRunnerSettings {
+  /** Everything but the scheduler, which is the runner itself. */
   context: Omit<EngineContext, 'scheduler'>;
   /** Aborted to stop: calls in flight are interrupted. */
   signal?: AbortSignal;
 }
 
-export class LocalEngine implements JobScheduler {
+export class LocalRunner implements JobScheduler {
   readonly context: EngineContext;
   readonly signal: AbortSignal | undefined;
   private readonly queues = new Map<ApiId, LocalApiQueue>();
@@ -145,7 +148,7 @@ export class LocalEngine implements JobScheduler {
   private readonly reports = new Map<string, Promise<void>>();
   private readonly waiters = new Map<string, Array<(error?: unknown) => void>>();
 
-  constructor(settings: LocalEngineSettings) {
+  constructor(settings: LocalRunnerSettings) {
     this.context = { ...settings.context, scheduler: this };
     this.signal = settings.signal;
   }

@@ -1,31 +1,32 @@
 /**
- * Worker processes: BullMQ Workers for the ingest, API and report queues, running the
- * same job code as the local engine. Control-flow errors become BullMQ's own:
- * RetryLater -> retry after its delay (a custom backoffStrategy), HoldQueue ->
- * queue.rateLimit + RateLimitError, HoldJob -> moveToDelayed + DelayedError,
- * GiveUp -> UnrecoverableError. Any number of these processes, on any number of
- * machines, share the work.
+ * The BullMQ runner: BullMQ Workers for the ingest, API and report queues, running the
+ * same job code as the local runner. Control-flow errors become BullMQ's own (mapped in
+ * job-errors.ts): RetryLater -> retry after its delay (a custom backoffStrategy),
+ * HoldQueue -> queue.rateLimit + RateLimitError, HoldJob -> moveToDelayed +
+ * DelayedError, GiveUp -> UnrecoverableError. Any number of these processes, on any
+ * number of machines, share the work.
  */
 import { setMaxListeners } from 'node:events';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { API_IDS, type ApiId } from '../src/juhe/catalogue.js';
 import { runApiCallJob } from '../jobs/api-call.js';
 import { runIngestJob } from '../jobs/ingest.js';
 import { runReportJob } from '../jobs/report.js';
-import { GiveUp, HoldJob, HoldQueue, RetryLater } from '../src/engine/control.js';
+import { API_IDS } from '../src/juhe/catalogue.js';
+import { GiveUp, RetryLater } from '../src/engine/control.js';
 import { jobSlots, type ApiJobData, type EngineContext, type IngestJobData, type ReportJobData } from '../src/engine/context.js';
-import type { QueueEngine } from '../src/queue/queue-engine.js';
-import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from '../src/queue/names.js';
+import type { BullmqQueues } from './bullmq-queues.js';
+import { onJobError } from './job-errors.js';
+import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './queue-names.js';
 
 export interface WorkerSettings {
   context: Omit<EngineContext, 'scheduler'>;
-  engine: QueueEngine;
+  queues: BullmqQueues;
   /** A connection factory: each BullMQ Worker needs its own blocking connection. */
   connect: (name: string) => Redis;
   /** Queue names to work on; all by default. */
-  queues?: readonly string[];
+  only?: readonly string[];
   /** API calls in flight per API queue in this process. */
   concurrency: number;
   logger: Logger;
@@ -43,14 +44,14 @@ export interface RunningWorkers {
  */
 const MAX_STALLED = 20;
 
-export function startWorkers(settings: WorkerSettings): RunningWorkers {
-  const context: EngineContext = { ...settings.context, scheduler: settings.engine };
+export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
+  const context: EngineContext = { ...settings.context, scheduler: settings.queues };
   const abort = new AbortController();
   // Every call in flight listens on it: more than the default ten is expected.
   setMaxListeners(0, abort.signal);
-  const wanted = new Set(settings.queues ?? [INGEST_QUEUE, REPORT_QUEUE, ...API_IDS.map(apiQueueName)]);
+  const wanted = new Set(settings.only ?? [INGEST_QUEUE, REPORT_QUEUE, ...API_IDS.map(apiQueueName)]);
   const common = {
-    prefix: settings.engine.prefix,
+    prefix: settings.queues.prefix,
     maxStalledCount: MAX_STALLED,
     settings: {
       backoffStrategy: (_attempts: number, _type?: string, err?: Error) => (err instanceof RetryLater ? err.delayMs : 5_000),
@@ -86,7 +87,7 @@ export function startWorkers(settings: WorkerSettings): RunningWorkers {
   for (const api of API_IDS) {
     const name = apiQueueName(api);
     if (!wanted.has(name)) continue;
-    const worker = new Worker<ApiJobData>(name, (job, token) => apiJob(context, settings.engine, api, job, token, abort.signal), {
+    const worker = new Worker<ApiJobData>(name, (job, token) => apiJob(context, settings.queues, job, token, abort.signal), {
       ...common,
       connection: connect(name),
       concurrency: jobSlots(settings.concurrency),
@@ -125,8 +126,7 @@ export function startWorkers(settings: WorkerSettings): RunningWorkers {
 
 async function apiJob(
   context: EngineContext,
-  engine: QueueEngine,
-  api: ApiId,
+  queues: BullmqQueues,
   job: Job<ApiJobData>,
   token: string | undefined,
   signal: AbortSignal,
@@ -134,17 +134,20 @@ async function apiJob(
   try {
     return await runApiCallJob(context, job.data, job.attemptsMade, signal);
   } catch (err) {
-    if (err instanceof RetryLater) throw err;
-    if (err instanceof HoldQueue) {
-      await engine.api[api].rateLimit(err.ms);
-      throw Worker.RateLimitError();
-    }
-    if (err instanceof HoldJob) {
-      await job.moveToDelayed(Date.now() + err.ms, token);
-      throw new DelayedError();
-    }
-    if (err instanceof GiveUp) throw new UnrecoverableError(err.message);
-    throw err;
+    throw await onJobError<Promise<Error>>(err, {
+      // Rethrown: BullMQ retries after the delay job code chose (backoffStrategy above).
+      retry: async (_ms, error) => error,
+      holdQueue: async (api, ms) => {
+        await queues.api[api].rateLimit(ms);
+        return Worker.RateLimitError();
+      },
+      holdJob: async (ms) => {
+        await job.moveToDelayed(Date.now() + ms, token);
+        return new DelayedError();
+      },
+      giveUp: async (error) => new UnrecoverableError(error.message),
+      unexpected: async (error) => error as Error,
+    });
   }
 }
 

@@ -1,13 +1,13 @@
-/** Building the pieces every engine needs from the resolved options. */
+/** Building what job code runs with (src/engine/context.ts) from the resolved options: the same for both runners. */
 import type { Logger } from 'pino';
-import type { Options } from '../config/options.js';
-import { JuheClient } from '../juhe/client.js';
-import { resolveJuheConfig, type JuheConfig } from '../juhe/config.js';
+import type { Options } from '../src/config/options.js';
+import { JuheClient } from '../src/juhe/client.js';
+import { resolveJuheConfig, type JuheConfig } from '../src/juhe/config.js';
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { ApiId } from '../juhe/catalogue.js';
-import type { CallSlots, EngineContext } from './context.js';
-import { deriveEngineKeys } from './keys.js';
-import type { EngineStores } from './store.js';
+import type { ApiId } from '../src/juhe/catalogue.js';
+import type { CallSlots, EngineContext } from '../src/engine/context.js';
+import { deriveEngineKeys } from '../src/engine/keys.js';
+import type { EngineStores } from '../src/engine/store.js';
 
 export interface EngineParts {
   context: Omit<EngineContext, 'scheduler'>;

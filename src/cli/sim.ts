@@ -1,13 +1,13 @@
 /**
  * `riskscreen sim`: run the Juhe emulator until SIGINT/SIGTERM. Prints where it listens,
  * the key, openid and RSA public-key file it accepts, and the exports that point
- * riskscreen at it. Returns an `EXIT` code; the main CLI wires it in.
+ * riskscreen at it. Returns an `EXIT` code.
  */
 import { parseArgs } from 'node:util';
 import type { DestinationStream } from 'pino';
-import { EXIT, type ExitCode } from '../cli/exit-codes.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
 import { createLogger } from '../log/logger.js';
-import { FixtureError } from './fixtures.js';
+import { FixtureError } from '../emulator/fixtures.js';
 import {
   EMULATOR_DEFAULTS,
   EmulatorFileError,
@@ -16,8 +16,8 @@ import {
   parseLatency,
   parseWholeNumber,
   type EmulatorOptions,
-} from './options.js';
-import { startEmulator, type RunningEmulator } from './server.js';
+} from '../emulator/options.js';
+import { startEmulator, type RunningEmulator } from '../emulator/server.js';
 
 export interface SimIo {
   stdout: NodeJS.WritableStream;

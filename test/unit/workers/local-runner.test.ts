@@ -1,5 +1,5 @@
 /**
- * The local engine end to end, with no HTTP: submitBatch + engine.run against a fake
+ * The local engine end to end, with no HTTP: submitBatch + runner.run against a fake
  * Juhe client that answers or throws the API layer's own error classes. Every test
  * looks at what the engine asked (the fake's call log), the batch record and the
  * result file.
@@ -266,8 +266,8 @@ describe('local engine: asking once', () => {
     });
     const h = await make({ juhe, concurrency: 1 });
     const file = await h.csv('list.csv', lines);
-    const { meta } = await submitBatch(h.stores.batches, h.engine.context.dataDir, { file, input: {}, profile: 'standard' });
-    const running = h.engine.run(meta.id);
+    const { meta } = await submitBatch(h.stores.batches, h.runner.context.dataDir, { file, input: {}, profile: 'standard' });
+    const running = h.runner.run(meta.id);
     // Wait until some questions are answered, some in flight (held at the gate), some queued.
     await until(async () => juhe.calls.length >= 5 && (await h.stores.batches.get(meta.id))!.counts.ingestDone === 1);
     // Settled: every queue's one slot holds a call waiting at the gate.
@@ -282,7 +282,7 @@ describe('local engine: asking once', () => {
     const before = juhe.calls.length;
     expect(before).toBeLessThan(14);
     // A re-delivered ingest (a worker died after queuing): the same jobs again.
-    const again = await runIngestJob(h.engine.context, { batchId: meta.id });
+    const again = await runIngestJob(h.runner.context, { batchId: meta.id });
     expect(juhe.calls.length).toBe(before);
     gate.resolve();
     await running;

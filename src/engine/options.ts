@@ -1,0 +1,45 @@
+/**
+ * The engine's options, with their defaults. Composed with the other layers' into
+ * riskscreen's one options object (src/config/options.ts), which loads and checks them.
+ */
+import type { ApiId } from '../juhe/catalogue.js';
+
+export interface EngineOptions {
+  /** Redis for the queue engine; unset: the local in-process engine. Env `REDIS_URL`. */
+  redisUrl: string | undefined;
+  /**
+   * Key prefix of every queue and record. A Redis Cluster hash tag (`{...}`) keeps a
+   * queue's keys in one slot, as BullMQ needs. Env `RISKSCREEN_PREFIX`.
+   */
+  prefix: string;
+  /**
+   * Secret for the keyed hash of numbers (cache keys, job ids) and for sealing numbers
+   * in job payloads. Unset: derived from `JUHE_KEY`, so every process of one account
+   * agrees without more configuration. Env `RISKSCREEN_SECRET`.
+   */
+  secret: string | undefined;
+  /** Where uploaded lists and result files live; shared by every worker. Env `RISKSCREEN_DATA_DIR`. */
+  dataDir: string;
+  /** Calls in flight per API per worker process. Env `RISKSCREEN_CONCURRENCY`. */
+  concurrency: number;
+  /** Calls per second per API, across every worker. Env `RISKSCREEN_RATES=status=20,tenure=10`. */
+  rates: Record<ApiId, number>;
+  /** How long a cached answer is reused, per API, in seconds. Env `RISKSCREEN_CACHE_TTL=status=1d,tenure=7d`. */
+  cacheTtlSeconds: Record<ApiId, number>;
+  /** Most API jobs waiting at once; ingest pauses above it. Env `RISKSCREEN_MAX_WAITING`. */
+  maxWaiting: number;
+  /** How long a worker waits for calls in flight on SIGTERM/SIGINT. Env `RISKSCREEN_SHUTDOWN_TIMEOUT_MS`. */
+  shutdownTimeoutMs: number;
+}
+
+export const ENGINE_DEFAULTS: EngineOptions = {
+  redisUrl: undefined,
+  prefix: '{riskscreen}',
+  secret: undefined,
+  dataDir: 'riskscreen-data',
+  concurrency: 32,
+  rates: { status: 20, tenure: 20, tenureCmcc: 20, resale: 20, callDuration: 20 },
+  cacheTtlSeconds: { status: 86_400, tenure: 7 * 86_400, tenureCmcc: 7 * 86_400, resale: 7 * 86_400, callDuration: 7 * 86_400 },
+  maxWaiting: 20_000,
+  shutdownTimeoutMs: 30_000,
+};
