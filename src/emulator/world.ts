@@ -4,16 +4,21 @@
  * AES, RSA, sha256) reaches the same facts. A bare md5 that cannot be reversed gets
  * facts of its own, derived from the seed and the md5.
  *
- * The mix is realistic and self-consistent:
- * - line state: 85% normal, 5% suspended, 3% unavailable, 4% inactive, 3% pre-cancel;
- * - an inactive line (不在网) has left the network (tenure 99), no activation date
+ * The default world looks like a business's customer list (sign-ups, loan applicants),
+ * whose dates are mostly when the customer gave the number; docs/emulator.md (The world)
+ * gives the shares and the reasoning. The answers agree across APIs:
+ * - line state: 88% normal, 4% suspended, 2% unavailable, 4% inactive, 2% pre-cancel;
+ * - an inactive line (不在网) has left the network (tenure 99), has no activation date
  *   (resale res 3) and no call record (232403);
- * - the other lines' tenure: 8% (0,3], 5% (3,6], 7% (6,12], 10% (12,24], 66% 24+
- *   (of all numbers), and an activation date inside that bucket counted back from the
- *   reference date, so a recently re-issued (recycled) number has a short tenure and
- *   the resale answer depends on the date asked;
- * - call minutes (China Telecom): spread over codes 0..11 for normal lines, near zero
- *   for suspended, unavailable and pre-cancel lines;
+ * - every other line has an activation date, and its tenure bucket is the one that date
+ *   falls in. 87% of all numbers were activated before the date horizon (15 years back),
+ *   so resale says "not recycled" for any plausible customer date; 5% in the last two
+ *   years (short tenure: recycled after nearly any customer's date, or a fresh number of
+ *   a new sign-up); 4% 2 to 15 years ago (recycled after older customers' dates only).
+ *   The resale answer is a pure function of the activation date and the date asked;
+ * - China Telecom call minutes are last month's: spread over codes 0..11 for lines in
+ *   use, silent (no calls made, at most a minute received) for most suspended,
+ *   unavailable and pre-cancel lines, so a silent line is far more often suspended;
  * - about 1% of numbers each have no record at the line-status source (224922), the
  *   tenure sources (224801, both tenure APIs) and the resale source (232703), drawn
  *   separately per API; call minutes' 232403 stays tied to inactive lines. A fixture
@@ -65,23 +70,57 @@ export const STATE_DESCRIPTIONS: Readonly<Record<LineState, string>> = {
   '4': '预销户',
 };
 
-/** Weights in percent; each table sums to 100. */
+/** Line state, percent of all numbers. See docs/emulator.md (The world) for the reasoning. */
 const STATE_WEIGHTS: ReadonlyArray<readonly [LineState, number]> = [
-  ['0', 85],
-  ['1', 5],
-  ['2', 3],
+  ['0', 88],
+  ['1', 4],
+  ['2', 2],
   ['3', 4],
-  ['4', 3],
+  ['4', 2],
 ];
-/** Tenure of lines still on the network, weighted so the shares are of all numbers (96% are on it). */
-const TENURE_WEIGHTS: ReadonlyArray<readonly [TenureBucket, number]> = [
-  ['0-3', 8],
-  ['3-6', 5],
-  ['6-12', 7],
-  ['12-24', 10],
-  ['24+', 66],
+
+/**
+ * When the line's current subscriber got it. A customer list's dates are mostly within
+ * the last {@link DATE_HORIZON_YEARS} years, and for most customers the phone was theirs
+ * before they gave it: `held` lines were activated before that horizon, so no plausible
+ * date asks about a time before them. The rest were (re-)issued to their current
+ * subscriber later: in the last two years (a short tenure bucket, after nearly every
+ * customer's date) or 2 to 15 years ago (24+, after older customers' dates only).
+ */
+type Activation = Exclude<TenureBucket, '24+' | 'left_network'> | 'reissued' | 'held';
+
+/**
+ * Percent of all numbers; the 4% inactive lines have left the network and have no
+ * activation date, so these add up to 96 (`pick` scales by the total).
+ */
+const ACTIVATION_WEIGHTS: ReadonlyArray<readonly [Activation, number]> = [
+  ['0-3', 1],
+  ['3-6', 1],
+  ['6-12', 1],
+  ['12-24', 2],
+  ['reissued', 4],
+  ['held', 87],
 ];
-/** Call-minute codes 0..11 of a normal line. */
+
+/** The dates of plausible customer lists lie within this many years before the reference date. */
+export const DATE_HORIZON_YEARS = 15;
+/** No line is older than this: China's GSM networks and their 11-digit numbers date from the mid-1990s. */
+const OLDEST_YEARS = 30;
+
+/**
+ * Days since activation for each activation class, (low, high]: the short tenure
+ * buckets as the tenure APIs define them, then 24+ split at the date horizon.
+ */
+const ACTIVATION_DAYS: Readonly<Record<Activation, readonly [number, number]>> = {
+  '0-3': [0, 91],
+  '3-6': [91, 183],
+  '6-12': [183, 365],
+  '12-24': [365, 730],
+  reissued: [730, DATE_HORIZON_YEARS * 365],
+  held: [DATE_HORIZON_YEARS * 365, OLDEST_YEARS * 365],
+};
+
+/** Call-minute codes 0..11 of a line in use last month. */
 const MINUTES_WEIGHTS: ReadonlyArray<readonly [number, number]> = [
   [0, 2],
   [1, 4],
@@ -96,13 +135,17 @@ const MINUTES_WEIGHTS: ReadonlyArray<readonly [number, number]> = [
   [10, 8],
   [11, 5],
 ];
-/** Days on the network for each bucket, (low, high]. 24+ goes back fifteen years more. */
-const TENURE_DAYS: Readonly<Record<Exclude<TenureBucket, 'left_network'>, readonly [number, number]>> = {
-  '0-3': [0, 91],
-  '3-6': [91, 183],
-  '6-12': [183, 365],
-  '12-24': [365, 730],
-  '24+': [730, 730 + 15 * 365],
+
+/**
+ * The share of lines in each state that were silent all last month (calling 0, called
+ * at most (0,1]). Call minutes are last month's and the state is today's: a line
+ * suspended for arrears has usually been so for weeks, and a pre-cancel line for
+ * months, but some were cut off only this month and still show last month's calls.
+ */
+const SILENT_SHARE: Readonly<Record<Exclude<LineState, '0' | '3'>, number>> = {
+  '1': 0.8,
+  '2': 0.7,
+  '4': 0.95,
 };
 
 const PLACES: ReadonlyArray<readonly [province: string, city: string]> = [
@@ -164,32 +207,36 @@ export class World {
 
     const state = pin?.state ?? pick(STATE_WEIGHTS, draws[0]!);
     const inactive = state === '3';
+    // Tenure and activation date come from one draw, so they always agree: the tenure
+    // bucket is the one the activation date falls in, counted back from the reference date.
     let tenure: TenureBucket;
-    if (pin?.tenure) tenure = pin.tenure;
-    else if (pin?.activated) tenure = bucketForDays(this.referenceDay - dayNumber(pin.activated));
-    else tenure = inactive ? 'left_network' : pick(TENURE_WEIGHTS, draws[1]!);
-
     let activated: string | null;
-    if (pin?.activated !== undefined) activated = pin.activated;
-    else if (tenure === 'left_network') activated = null;
-    else {
-      const [low, high] = TENURE_DAYS[tenure];
+    const tenurePin = pin?.tenure;
+    if (pin?.activated) {
+      activated = pin.activated;
+      tenure = tenurePin ?? bucketForDays(this.referenceDay - dayNumber(activated));
+    } else if (tenurePin === 'left_network' || (tenurePin === undefined && inactive)) {
+      tenure = 'left_network';
+      activated = null;
+    } else {
+      const activation = activationFor(tenurePin, pick(ACTIVATION_WEIGHTS, draws[1]!));
+      const [low, high] = ACTIVATION_DAYS[activation];
       const daysAgo = low + 1 + Math.floor(draws[2]! * (high - low));
-      activated = dateOfDay(this.referenceDay - daysAgo);
+      tenure = tenurePin ?? bucketForDays(daysAgo);
+      // A pinned null: the resale source knows no activation date (res 3), the tenure source still answers.
+      activated = pin?.activated === null ? null : dateOfDay(this.referenceDay - daysAgo);
     }
 
-    let callingCode: number;
-    let calledCode: number;
-    if (state === '0') {
-      callingCode = pick(MINUTES_WEIGHTS, draws[4]!);
-      calledCode = clamp(callingCode + Math.floor(draws[5]! * 5) - 2, 0, 11);
-    } else if (state === '1' || state === '4') {
-      // Suspended or about to be cancelled: outgoing calls barred, a few incoming ones.
-      callingCode = 0;
-      calledCode = draws[5]! < 0.5 ? 0 : 1;
-    } else {
+    // Last month's calls: a line in use spreads over the codes; most lines not in
+    // normal use today were already silent (no calls made, at most a minute received).
+    let callingCode = pick(MINUTES_WEIGHTS, draws[4]!);
+    let calledCode = clamp(callingCode + Math.floor(draws[5]! * 5) - 2, 0, 11);
+    if (inactive) {
       callingCode = 0;
       calledCode = 0;
+    } else if (state !== '0' && draws[6]! < SILENT_SHARE[state]) {
+      callingCode = 0;
+      calledCode = draws[5]! < 0.5 ? 0 : 1;
     }
     if (pin?.callingCode !== undefined) callingCode = pin.callingCode;
     if (pin?.calledCode !== undefined) calledCode = pin.calledCode;
@@ -263,12 +310,19 @@ function pick<T>(weights: ReadonlyArray<readonly [T, number]>, draw: number): T 
   return weights[weights.length - 1]![0];
 }
 
+/** The activation class of a line whose tenure is pinned: the drawn one when it agrees with the pin, else the pin's own window. */
+function activationFor(tenurePin: Exclude<TenureBucket, 'left_network'> | undefined, drawn: Activation): Activation {
+  if (tenurePin === undefined) return drawn;
+  if (tenurePin === '24+') return drawn === 'reissued' || drawn === 'held' ? drawn : 'held';
+  return tenurePin;
+}
+
 /** The tenure bucket of a line active for `days` days. */
 export function bucketForDays(days: number): TenureBucket {
-  if (days <= TENURE_DAYS['0-3'][1]) return '0-3';
-  if (days <= TENURE_DAYS['3-6'][1]) return '3-6';
-  if (days <= TENURE_DAYS['6-12'][1]) return '6-12';
-  if (days <= TENURE_DAYS['12-24'][1]) return '12-24';
+  if (days <= ACTIVATION_DAYS['0-3'][1]) return '0-3';
+  if (days <= ACTIVATION_DAYS['3-6'][1]) return '3-6';
+  if (days <= ACTIVATION_DAYS['6-12'][1]) return '6-12';
+  if (days <= ACTIVATION_DAYS['12-24'][1]) return '12-24';
   return '24+';
 }
 

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { md5Hex, sha256Hex } from '../../../src/juhe/ciphers.js';
 import { parseFixtures } from '../../../src/emulator/fixtures.js';
 import type { Identity } from '../../../src/emulator/identity.js';
-import { World, bucketForDays } from '../../../src/emulator/world.js';
+import { DATE_HORIZON_YEARS, World, bucketForDays, type NumberFacts } from '../../../src/emulator/world.js';
+import { TENURE_BUCKETS } from '../../../src/juhe/model.js';
 
 const REFERENCE = '20250601';
+const DAY_MS = 86_400_000;
 
 function byNumber(mobile: string): Identity {
   return { kind: 'number', mobile, sha256: sha256Hex(mobile), form: 'plain' };
@@ -14,6 +16,26 @@ function byNumber(mobile: string): Identity {
 function numbers(n: number, prefix = '138'): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}${String(i * 7_919 + 1).padStart(8, '0').slice(-8)}`);
 }
+
+/** Days from yyyymmdd `a` to yyyymmdd `b`. */
+function daysBetween(a: string, b: string): number {
+  const day = (d: string) => Date.UTC(Number(d.slice(0, 4)), Number(d.slice(4, 6)) - 1, Number(d.slice(6, 8))) / DAY_MS;
+  return day(b) - day(a);
+}
+
+/** The yyyymmdd `days` days before `date`. */
+function daysBefore(date: string, days: number): string {
+  const day = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(4, 6)) - 1, Number(date.slice(6, 8))) - days * DAY_MS;
+  return new Date(day).toISOString().slice(0, 10).replace(/-/g, '');
+}
+
+/** Shorter tenure buckets first; left_network is not a length and is never compared. */
+const bucketRank = (bucket: string): number => TENURE_BUCKETS.indexOf(bucket as (typeof TENURE_BUCKETS)[number]);
+
+/** Silent last month, as the rubric scores it: the busier of calling and called at most code 1, (0,1]. */
+const isSilent = (facts: NumberFacts): boolean => Math.max(facts.callingCode, facts.calledCode) <= 1;
+
+const near = (value: number, expected: number, tolerance = 0.012): void => expect(Math.abs(value - expected), `${value} vs ${expected}`).toBeLessThan(tolerance);
 
 describe('world', () => {
   it('gives the same facts for the same seed and number, whatever the form', () => {
@@ -36,57 +58,157 @@ describe('world', () => {
     expect(differing.length).toBeGreaterThan(150);
   });
 
-  it('has the realistic mix of states and tenures', () => {
+  it('has the mix of a customer list: line states, tenure buckets and when lines were activated (20,000 numbers)', () => {
     const world = new World('mix', REFERENCE);
     const sample = numbers(20_000);
     const states: Record<string, number> = {};
     const tenures: Record<string, number> = {};
+    const activation = { lastTwoYears: 0, twoYearsToHorizon: 0, beforeHorizon: 0 };
     for (const mobile of sample) {
       const facts = world.factsFor(byNumber(mobile));
       states[facts.state] = (states[facts.state] ?? 0) + 1;
       tenures[facts.tenure] = (tenures[facts.tenure] ?? 0) + 1;
+      if (facts.activated === null) continue;
+      const age = daysBetween(facts.activated, REFERENCE);
+      if (age <= 730) activation.lastTwoYears++;
+      else if (age <= DATE_HORIZON_YEARS * 365) activation.twoYearsToHorizon++;
+      else activation.beforeHorizon++;
     }
     const share = (count: number | undefined): number => (count ?? 0) / sample.length;
-    const near = (value: number, expected: number): void => expect(Math.abs(value - expected)).toBeLessThan(0.012);
-    near(share(states['0']), 0.85);
-    near(share(states['1']), 0.05);
-    near(share(states['2']), 0.03);
-    near(share(states['3']), 0.04);
-    near(share(states['4']), 0.03);
-    near(share(tenures['0-3']), 0.08);
-    near(share(tenures['3-6']), 0.05);
-    near(share(tenures['6-12']), 0.07);
-    near(share(tenures['12-24']), 0.1);
-    near(share(tenures['24+']), 0.66);
-    near(share(tenures.left_network), 0.04);
+    near(share(states['0']), 0.88);
+    near(share(states['1']), 0.04, 0.006);
+    near(share(states['2']), 0.02, 0.005);
+    near(share(states['3']), 0.04, 0.006);
+    near(share(states['4']), 0.02, 0.005);
+    // Short tenures are few: a customer's phone is usually years old.
+    near(share(tenures['0-3']), 0.01, 0.004);
+    near(share(tenures['3-6']), 0.01, 0.004);
+    near(share(tenures['6-12']), 0.01, 0.004);
+    near(share(tenures['12-24']), 0.02, 0.005);
+    near(share(tenures['24+']), 0.91);
+    near(share(tenures.left_network), 0.04, 0.006);
+    near(share(activation.lastTwoYears), 0.05, 0.007);
+    near(share(activation.twoYearsToHorizon), 0.04, 0.006);
+    near(share(activation.beforeHorizon), 0.87);
   });
 
-  it('is self-consistent: inactive lines left the network, have no activation date and no call record', () => {
+  it('marks a few percent of a customer list as recycled: dates spread over the ten years up to two years ago (the sample list\'s kind)', () => {
+    const world = new World('customers', REFERENCE);
+    const sample = numbers(20_000, '186');
+    let recycled = 0;
+    let asked = 0;
+    sample.forEach((mobile, i) => {
+      const date = daysBefore(REFERENCE, 730 + ((i * 193) % 3_650));
+      const answer = world.answer('resale', byNumber(mobile), date);
+      if (answer.kind !== 'data') return;
+      asked++;
+      if (answer.res === 1) recycled++;
+    });
+    // 5% activated in the last two years (after every one of these dates) and 4% between
+    // two and fifteen years ago (after (age - 2) / 13 of them, 38% on average): 6.5% in all.
+    near(recycled / asked, 0.065, 0.012);
+  });
+
+  it('recycles more numbers the older the customer\'s date', () => {
+    const world = new World('by-age', REFERENCE);
+    const sample = numbers(20_000, '135');
+    const recycledShare = (years: number): number => {
+      const date = daysBefore(REFERENCE, Math.round(years * 365));
+      const answers = sample.map((m) => world.answer('resale', byNumber(m), date)).filter((a) => a.kind === 'data');
+      return answers.filter((a) => a.res === 1).length / answers.length;
+    };
+    // A date last month: only lines activated since then (a third of the 1% in the 0-3 bucket).
+    expect(recycledShare(1 / 12)).toBeLessThan(0.006);
+    // A year ago: the 0-3, 3-6 and 6-12 buckets, 1% each.
+    near(recycledShare(1), 0.03, 0.006);
+    near(recycledShare(3), 0.05 + 0.04 * (1 / 13), 0.008);
+    near(recycledShare(10), 0.05 + 0.04 * (8 / 13), 0.01);
+    // Beyond the horizon the long-held lines begin to count, fast: such dates are not a customer list's.
+    expect(recycledShare(DATE_HORIZON_YEARS + 3)).toBeGreaterThan(0.2);
+  });
+
+  it('is consistent across APIs: a line not on the network left it, has no activation date and no call record', () => {
     const world = new World('consistency', REFERENCE);
     let inactive = 0;
     for (const mobile of numbers(5_000, '189')) {
       const facts = world.factsFor(byNumber(mobile));
+      // Inactive (不在网) if and only if the tenure APIs say it left the network.
+      expect(facts.state === '3').toBe(facts.tenure === 'left_network');
       if (facts.state === '3') {
         inactive++;
-        expect(facts.tenure).toBe('left_network');
         expect(facts.activated).toBeNull();
+        expect(facts.hasCallRecord).toBe(false);
         expect(world.answer('callDuration', byNumber(mobile))).toMatchObject({ kind: 'error', code: 232403 });
+        if (!facts.noRecord.tenure) expect(world.answer('tenure', byNumber(mobile))).toMatchObject({ kind: 'data', facts: { tenure: 'left_network' } });
         if (!facts.noRecord.resale) expect(world.answer('resale', byNumber(mobile), '20200101')).toMatchObject({ kind: 'data', res: 3 });
       } else {
-        expect(facts.tenure).not.toBe('left_network');
         expect(facts.activated).toMatch(/^\d{8}$/);
-        // The activation date lies inside the tenure bucket, counted back from the reference date.
-        const days = (Date.UTC(2025, 5, 1) - Date.parse(`${facts.activated!.slice(0, 4)}-${facts.activated!.slice(4, 6)}-${facts.activated!.slice(6)}`)) / 86_400_000;
-        expect(bucketForDays(days)).toBe(facts.tenure);
-      }
-      if (facts.state !== '0') {
-        // Lines that are not in normal use make (almost) no calls.
-        expect(facts.callingCode).toBe(0);
-        expect(facts.calledCode).toBeLessThanOrEqual(1);
+        expect(facts.hasCallRecord).toBe(true);
       }
       expect(facts.isp).toBe('电信');
     }
-    expect(inactive).toBeGreaterThan(100);
+    expect(inactive).toBeGreaterThan(120);
+  });
+
+  it('is consistent across APIs: the tenure bucket is the time since activation, and recycled after a date means a tenure shorter than the time since that date', () => {
+    const world = new World('tenure-resale', REFERENCE);
+    const dates = [1, 30, 100, 200, 400, 800, 1_500, 3_000, 5_000, DATE_HORIZON_YEARS * 365 + 200].map((days) => daysBefore(REFERENCE, days));
+    let recycled = 0;
+    for (const mobile of numbers(5_000, '137')) {
+      const facts = world.factsFor(byNumber(mobile));
+      if (facts.activated === null) continue;
+      const tenureDays = daysBetween(facts.activated, REFERENCE);
+      expect(tenureDays).toBeGreaterThan(0);
+      expect(bucketForDays(tenureDays)).toBe(facts.tenure);
+      for (const date of dates) {
+        const answer = world.answer('resale', byNumber(mobile), date);
+        if (answer.kind !== 'data') continue;
+        const sinceDate = bucketForDays(daysBetween(date, REFERENCE));
+        if (answer.res === 1) {
+          recycled++;
+          // Activated after the date: on the network for less time than has passed since it.
+          expect(tenureDays).toBeLessThan(daysBetween(date, REFERENCE));
+          expect(bucketRank(facts.tenure)).toBeLessThanOrEqual(bucketRank(sinceDate));
+        } else {
+          expect(answer.res).toBe(2);
+          expect(tenureDays).toBeGreaterThanOrEqual(daysBetween(date, REFERENCE));
+          expect(bucketRank(facts.tenure)).toBeGreaterThanOrEqual(bucketRank(sinceDate));
+        }
+      }
+    }
+    expect(recycled).toBeGreaterThan(500);
+  });
+
+  it('answers resale as a pure function of the activation date and the date asked: recycled before it, not from it on', () => {
+    const world = new World('resale-pure', REFERENCE);
+    const again = new World('resale-pure', REFERENCE);
+    for (const mobile of numbers(300, '139')) {
+      const { activated, noRecord } = world.factsFor(byNumber(mobile));
+      if (activated === null || noRecord.resale) continue;
+      const dayBefore = daysBefore(activated, 1);
+      for (const date of [daysBefore(activated, 4_000), dayBefore]) expect(world.answer('resale', byNumber(mobile), date)).toMatchObject({ res: 1 });
+      for (const date of [activated, daysBefore(activated, -1), REFERENCE, '20991231']) expect(world.answer('resale', byNumber(mobile), date)).toMatchObject({ res: 2 });
+      expect(again.answer('resale', byNumber(mobile), dayBefore)).toEqual(world.answer('resale', byNumber(mobile), dayBefore));
+    }
+  });
+
+  it('correlates China Telecom call minutes with the line state: silent lines are far more often suspended', () => {
+    const world = new World('minutes-state', REFERENCE);
+    const telecom = numbers(20_000, '189').map((m) => world.factsFor(byNumber(m))).filter((f) => f.hasCallRecord);
+    const silent = telecom.filter(isSilent);
+    const busy = telecom.filter((f) => !isSilent(f));
+    const suspendedShare = (lines: NumberFacts[]) => lines.filter((f) => f.state === '1').length / lines.length;
+    expect(suspendedShare(silent)).toBeGreaterThan(0.25);
+    expect(suspendedShare(busy)).toBeLessThan(0.015);
+    const silentShare = (state: string) => {
+      const lines = telecom.filter((f) => f.state === state);
+      return lines.filter(isSilent).length / lines.length;
+    };
+    // Most lines out of normal use were already silent last month; some were cut off only this month.
+    near(silentShare('1'), 0.8, 0.06);
+    near(silentShare('2'), 0.7, 0.09);
+    near(silentShare('4'), 0.95, 0.05);
+    expect(silentShare('0')).toBeLessThan(0.06);
   });
 
   it('has about 1% no-record answers each for status, tenure and resale, deterministic per number', () => {
@@ -144,19 +266,6 @@ describe('world', () => {
     expect([...seen].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
 
-  it('answers resale by comparing the activation date with the date asked', () => {
-    const world = new World('resale', REFERENCE);
-    const mobile = numbers(50).find((m) => world.factsFor(byNumber(m)).activated !== null)!;
-    const activated = world.factsFor(byNumber(mobile)).activated!;
-    const dayBefore = new Date(Date.parse(`${activated.slice(0, 4)}-${activated.slice(4, 6)}-${activated.slice(6)}`) - 86_400_000)
-      .toISOString()
-      .slice(0, 10)
-      .replace(/-/g, '');
-    expect(world.answer('resale', byNumber(mobile), dayBefore)).toMatchObject({ res: 1 });
-    expect(world.answer('resale', byNumber(mobile), activated)).toMatchObject({ res: 2 });
-    expect(world.answer('resale', byNumber(mobile), '20991231')).toMatchObject({ res: 2 });
-  });
-
   it('is carrier-aware: sha256 tenure only for China Mobile, call minutes only for China Telecom', () => {
     const world = new World('carrier', REFERENCE, parseFixtures({ '18912345678': { status: { state: '0' } }, '13800138000': { status: { state: '0' } } }));
     expect(world.answer('tenureCmcc', byNumber('13012345678'))).toMatchObject({ kind: 'error', code: 224801 });
@@ -204,5 +313,24 @@ describe('world', () => {
     // A pinned activation date without a pinned tenure gives the matching tenure.
     expect(world.factsFor(byNumber('13700137000')).tenure).toBe('0-3');
     expect([...world.pinnedNumbers()].sort()).toEqual(['13700137000', '13800138000', '13900139000']);
+  });
+
+  it('keeps a pinned tenure and the drawn activation date in agreement', () => {
+    const sample = numbers(200, '150');
+    const pins: Record<string, unknown> = {};
+    const buckets = ['0-3', '3-6', '6-12', '12-24', '24+'] as const;
+    sample.forEach((mobile, i) => (pins[mobile] = { tenure: { bucket: buckets[i % buckets.length] } }));
+    const world = new World('pinned-tenure', REFERENCE, parseFixtures(pins));
+    sample.forEach((mobile, i) => {
+      const facts = world.factsFor(byNumber(mobile));
+      expect(facts.tenure).toBe(buckets[i % buckets.length]);
+      expect(bucketForDays(daysBetween(facts.activated!, REFERENCE))).toBe(facts.tenure);
+    });
+    // A pinned null activation on a line still on the network: resale res 3, a tenure all the same.
+    const noDate = new World('pinned-tenure', REFERENCE, parseFixtures({ '15000000001': { status: { state: '0' }, resale: { activated: null } } }));
+    const facts = noDate.factsFor(byNumber('15000000001'));
+    expect(facts.activated).toBeNull();
+    expect(facts.tenure).not.toBe('left_network');
+    expect(noDate.answer('resale', byNumber('15000000001'), '20200101')).toMatchObject({ kind: 'data', res: 3 });
   });
 });
