@@ -10,12 +10,14 @@
  * nothing. Failures become control-flow errors chosen by the API layer's policy.
  */
 import { APIS } from '../src/juhe/catalogue.js';
+import { isServiceCode } from '../src/juhe/error-policy.js';
 import { isJuheError, type JuheError } from '../src/juhe/errors.js';
 import type { CallOutcome } from '../src/juhe/model.js';
 import { withApiCounts, type CounterName } from '../src/engine/batch.js';
 import { GiveUp, HoldJob, HoldQueue, RetryLater, retryDelay } from '../src/engine/control.js';
 import { apiJobId, type ApiJobData, type EngineContext } from '../src/engine/context.js';
 import { openNumber } from '../src/engine/keys.js';
+import type { CallTurn } from '../src/engine/store.js';
 import { decodeTaskResult, encodeTaskResult, type SkipWhy, type TaskResult } from '../src/engine/task-result.js';
 
 /** What the job did, for logs and tests. */
@@ -86,28 +88,31 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
     if (maxCalls !== null && !(await stores.batches.reserveCall(data.batchId, maxCalls))) {
       return skip(ctx, data, 'max_calls');
     }
-    let outcome: CallOutcome | SkipWhy;
+    let outcome: CallOutcome | SkipWhy | 'wait';
     try {
       // A call slot first, then the rate gate: waiting for a slot must not make a call late.
-      outcome = await ctx.callSlots(data.api, async (): Promise<CallOutcome | SkipWhy> => {
+      outcome = await ctx.callSlots(data.api, async (): Promise<CallOutcome | SkipWhy | 'wait'> => {
         // The batch may have been blocked, cancelled or run out of quota while this job
-        // waited for its slot: look again, so no call is made after that.
-        const [statusNow, exhaustedNow] = await Promise.all([stores.batches.status(data.batchId), stores.batches.isExhausted(data.batchId, data.api)]);
-        if (statusNow === 'cancelled') return 'cancelled';
-        if (statusNow === 'blocked') return 'account_blocked';
-        if (exhaustedNow) return 'quota_exhausted';
-        await passRateGate(ctx, data, signal);
+        // waited for its slot, or the API's first call (the probe) may still be out:
+        // look, so no call leaves after an account-wide answer.
+        const turn = await awaitTurn(ctx, data, owner, signal);
+        if (turn !== 'go' && turn !== 'probe') return turn;
+        const late = await passRateGate(ctx, data, owner, signal);
+        if (late) return late;
         try {
-          return await ctx.client.query({
+          const answer = await ctx.client.query({
             api: data.api,
             mobile: openNumber(ctx.keys, data.sealed),
             ...(data.date ? { date: data.date } : {}),
             ...(data.carrier ? { carrier: data.carrier } : {}),
             ...(signal ? { signal } : {}),
           });
+          if (turn === 'probe') await stores.batches.openCalls(data.batchId, data.api);
+          return answer;
         } catch (err) {
           // Before the slot is given back, so a job waiting for it sees the effect.
-          if (isJuheError(err)) await applyAccountWide(ctx, data, err);
+          if (isJuheError(err)) await applyAccountWide(ctx, data, err, turn === 'probe' ? owner : null);
+          else if (turn === 'probe') await stores.batches.releaseProbe(data.batchId, data.api, owner);
           throw err;
         }
       });
@@ -118,6 +123,7 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
     }
     if (typeof outcome === 'string') {
       if (maxCalls !== null) await stores.batches.releaseCall(data.batchId);
+      if (outcome === 'wait') throw new HoldJob(PROBE_HOLD_MS, `waiting for the first ${data.api} call of the batch to show the key is accepted`);
       return skip(ctx, data, outcome);
     }
     const result: TaskResult =
@@ -136,18 +142,50 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
 }
 
 /**
+ * A job waiting for the probe looks again after 5 ms, then twice as long each time up to
+ * 100 ms (most probes answer within one call's latency, so the others leave right after
+ * it), and gives its slot back after 5 s.
+ */
+const PROBE_POLL_MS = { first: 5, most: 100 };
+const PROBE_WAIT_MS = 5_000;
+/** A job that gave its slot back while the probe is out comes back after this (not a failed attempt). */
+const PROBE_HOLD_MS = 1_000;
+
+/**
+ * This job's turn to call (see CallTurn): while another job's probe is in flight it
+ * waits here, in its call slot, so it leaves as soon as the probe has answered.
+ */
+async function awaitTurn(ctx: EngineContext, data: ApiJobData, owner: string, signal?: AbortSignal): Promise<Exclude<CallTurn, 'gone'>> {
+  const started = performance.now();
+  for (let poll = PROBE_POLL_MS.first; ; poll = Math.min(poll * 2, PROBE_POLL_MS.most)) {
+    const turn = await ctx.stores.batches.callTurn(data.batchId, data.api, owner, ctx.lockTtlMs);
+    if (turn === 'gone') throw new GiveUp(`batch ${data.batchId} does not exist`);
+    if (turn !== 'wait' || performance.now() - started >= PROBE_WAIT_MS) return turn;
+    await sleep(poll, signal);
+  }
+}
+
+/**
  * A call that wakes this much after its slot (a stalled event loop) does not go late,
  * next to the one after it: it gives the slot up and takes a new one.
  */
 const LATE_FOR_SLOT_MS = 25;
 
-/** Wait for this call's slot at the API's pace. */
-async function passRateGate(ctx: EngineContext, data: ApiJobData, signal?: AbortSignal): Promise<void> {
+/**
+ * Wait for this call's slot at the API's pace. A call that had to wait looks at the batch
+ * again before it leaves (one round trip, next to a wait of at least a millisecond): the
+ * key may have been refused or the quota spent meanwhile. Returns why not to call, if so.
+ */
+async function passRateGate(ctx: EngineContext, data: ApiJobData, owner: string, signal?: AbortSignal): Promise<SkipWhy | null> {
   for (;;) {
     const wait = await ctx.stores.gate.reserve(data.api, ctx.options.rates[data.api]);
     const due = performance.now() + wait;
-    if (wait >= 1) await sleep(wait, signal);
-    if (performance.now() - due <= LATE_FOR_SLOT_MS) return;
+    if (wait >= 1) {
+      await sleep(wait, signal);
+      const turn = await ctx.stores.batches.callTurn(data.batchId, data.api, owner, ctx.lockTtlMs);
+      if (turn === 'cancelled' || turn === 'account_blocked' || turn === 'quota_exhausted') return turn;
+    }
+    if (performance.now() - due <= LATE_FOR_SLOT_MS) return null;
   }
 }
 
@@ -214,9 +252,18 @@ async function onFailure(
  * What a failure means beyond its own question: the API's quota is spent (its other
  * questions are skipped), the account is refused (the batch is blocked), or the
  * service wants the whole API slower (no call slot for a while, in any process).
+ *
+ * When the call was the API's probe (`probeOwner`) and the account was not refused: a
+ * code of the API's own (a parameter error, "asked too often", the source timed out)
+ * shows the key was accepted, so every call may go; a system code (10011, 10014) or no
+ * answer at all (a network error) shows nothing, so another job probes.
  */
-async function applyAccountWide(ctx: EngineContext, data: ApiJobData, err: JuheError): Promise<void> {
+async function applyAccountWide(ctx: EngineContext, data: ApiJobData, err: JuheError, probeOwner: string | null): Promise<void> {
   const { batches } = ctx.stores;
+  if (probeOwner !== null && err.category !== 'account' && err.category !== 'quota') {
+    if (err.juheCode !== null && isServiceCode(err.juheCode)) await batches.openCalls(data.batchId, data.api);
+    else await batches.releaseProbe(data.batchId, data.api, probeOwner);
+  }
   if (err.category === 'quota') {
     await batches.markExhausted(data.batchId, data.api, `${APIS[data.api].titleEn}: ${err.meaning} (${err.juheCode})`);
   } else if (err.category === 'account') {

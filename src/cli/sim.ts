@@ -48,6 +48,8 @@ Options:
                               service code to its own API)
   --qps N                     per-key limit over any sliding second; over it: 10011 (default unlimited)
   --quota N                   billed calls allowed; after them every call gets 10012 (default unlimited)
+  --key-expires-after N       the key is good for N calls; after them every call gets 10003, the
+                              key expired (default: never)
   --same-number-window-ms N   status API: the same number again within N ms gets 224924 (default off)
   --fixtures FILE             JSON pinning answers for given numbers (see docs/emulator.md)
   --numbers FILE              numbers the emulator knows, one a line: their sha256/md5 forms are
@@ -84,6 +86,7 @@ export async function runSimCommand(argv: string[], io: SimIo, control: SimContr
         'error-rate': { type: 'string' },
         qps: { type: 'string' },
         quota: { type: 'string' },
+        'key-expires-after': { type: 'string' },
         'same-number-window-ms': { type: 'string' },
         fixtures: { type: 'string' },
         numbers: { type: 'string' },
@@ -123,6 +126,7 @@ export async function runSimCommand(argv: string[], io: SimIo, control: SimContr
       ...(flags['error-rate'] !== undefined ? { errorRates: parseErrorRates(flags['error-rate']) } : {}),
       ...(flags.qps !== undefined ? { qps: parseWholeNumber('--qps', flags.qps) } : {}),
       ...(flags.quota !== undefined ? { quota: parseWholeNumber('--quota', flags.quota) } : {}),
+      ...(flags['key-expires-after'] !== undefined ? { keyExpiresAfter: parseWholeNumber('--key-expires-after', flags['key-expires-after']) } : {}),
       ...(flags['same-number-window-ms'] !== undefined
         ? { sameNumberWindowMs: parseWholeNumber('--same-number-window-ms', flags['same-number-window-ms']) }
         : {}),

@@ -25,6 +25,8 @@ export const NO_RECORD_CODE: Readonly<Record<ApiId, number>> = {
 /** The only code the status document has for "asked too often". */
 export const SAME_NUMBER_TOO_OFTEN_CODE = 224924;
 export const KEY_ERROR_CODE = 10001;
+/** KEY过期: the key has expired (`keyExpiresAfter`). */
+export const KEY_EXPIRED_CODE = 10003;
 export const OPENID_ERROR_CODE = 10004;
 export const RATE_LIMIT_CODE = 10011;
 export const QUOTA_CODE = 10012;

@@ -39,6 +39,8 @@ export interface EmulatorOptions {
   qps?: number;
   /** Billed calls allowed; once reached every call gets 10012. Default unlimited. */
   quota?: number;
+  /** Calls the key is good for (any answer counts); after them every call gets 10003, the key expired. Default: it never expires. */
+  keyExpiresAfter?: number;
   /** Status API: the same number asked again within this many ms gets 224924. Default off. */
   sameNumberWindowMs?: number;
   /** Pinned answers: a file path or the parsed map. Default none. */
@@ -74,6 +76,7 @@ export interface ResolvedEmulatorOptions {
   errorRatesGiven: Readonly<Record<number, number>>;
   qps: number | undefined;
   quota: number | undefined;
+  keyExpiresAfter: number | undefined;
   sameNumberWindowMs: number | undefined;
   fixtures: string | FixtureMap | undefined;
   knownNumbers: readonly string[] | string | undefined;
@@ -162,6 +165,7 @@ export function resolveEmulatorOptions(options: EmulatorOptions = {}): ResolvedE
     throw new EmulatorOptionError('--numbers', 'the file path must not be empty');
   }
   const quota = optionalNonNegativeInt('--quota', options.quota);
+  const keyExpiresAfter = optionalNonNegativeInt('--key-expires-after', options.keyExpiresAfter);
   const sameNumberWindowMs = optionalPositiveInt('--same-number-window-ms', options.sameNumberWindowMs);
 
   if (options.rsaPrivateKeyPem !== undefined && options.rsaPrivateKeyFile !== undefined) {
@@ -183,6 +187,7 @@ export function resolveEmulatorOptions(options: EmulatorOptions = {}): ResolvedE
     errorRatesGiven,
     qps,
     quota,
+    keyExpiresAfter,
     sameNumberWindowMs,
     fixtures: options.fixtures,
     knownNumbers: options.knownNumbers,

@@ -3,7 +3,8 @@
  * body and delay out, every call written to the ledger. The order of the checks is
  * the order a caller sees them:
  *
- *  1. wrong or missing key                        -> 10001
+ *  1. wrong or missing key                        -> 10001; the key used up
+ *     (`keyExpiresAfter` calls made)              -> 10003
  *  2. over the per-key rate (`qps`)               -> 10011
  *  3. quota of billed calls reached (`quota`)     -> 10012
  *  4. `mobile` unreadable: AES under another openid -> 10004; anything else wrong
@@ -35,6 +36,7 @@ import type { Logger } from '../log/logger.js';
 import { maskMobile } from '../phone/mask.js';
 import {
   KEY_ERROR_CODE,
+  KEY_EXPIRED_CODE,
   OPENID_ERROR_CODE,
   PARAMETER_ERROR_CODE,
   QUOTA_CODE,
@@ -164,6 +166,7 @@ export class EmulatedService {
     const key = params.get('key');
     let refusal: number | undefined;
     if (key !== this.options.key) refusal = KEY_ERROR_CODE;
+    else if (this.options.keyExpiresAfter !== undefined && this.ledger.size >= this.options.keyExpiresAfter) refusal = KEY_EXPIRED_CODE;
     else if (this.limiter && !this.limiter.tryAcquire(key, tMs)) refusal = RATE_LIMIT_CODE;
     else if (this.quota?.isExhausted(this.ledger.billed)) refusal = QUOTA_CODE;
     if (refusal !== undefined) {

@@ -1,7 +1,7 @@
 /** The stores of the local engine: plain maps in one process, same semantics as Redis. */
 import type { ApiId } from '../juhe/catalogue.js';
 import { FINAL_STATUSES, emptyCounters, type BatchMeta, type BatchStatus, type BatchView, type CounterName, type Counters } from './batch.js';
-import type { BatchStore, EngineStores, InflightLocks, RateGate, RecordOutcome, ResultCache, StatusPatch } from './store.js';
+import type { BatchStore, CallTurn, EngineStores, InflightLocks, RateGate, RecordOutcome, ResultCache, StatusPatch } from './store.js';
 import { paceIntervalMs } from './rate-window.js';
 
 interface MemoryBatch {
@@ -10,14 +10,17 @@ interface MemoryBatch {
   errors: Record<string, number>;
   exhausted: Partial<Record<ApiId, string>>;
   results: Map<string, string>;
+  /** Per API: 'ok' once the probe answered, or the job probing and until when. */
+  probes: Map<ApiId, 'ok' | { owner: string; until: number }>;
 }
 
 export class MemoryBatchStore implements BatchStore {
   private readonly batches = new Map<string, MemoryBatch>();
+  constructor(private readonly now: () => number = Date.now) {}
 
   async create(meta: BatchMeta): Promise<void> {
     if (this.batches.has(meta.id)) throw new Error(`batch ${meta.id} exists`);
-    this.batches.set(meta.id, { meta: structuredClone(meta), counts: emptyCounters(), errors: {}, exhausted: {}, results: new Map() });
+    this.batches.set(meta.id, { meta: structuredClone(meta), counts: emptyCounters(), errors: {}, exhausted: {}, results: new Map(), probes: new Map() });
   }
 
   async get(id: string): Promise<BatchView | undefined> {
@@ -87,6 +90,29 @@ export class MemoryBatchStore implements BatchStore {
 
   async isExhausted(id: string, api: ApiId): Promise<string | null> {
     return this.must(id).exhausted[api] ?? null;
+  }
+
+  async callTurn(id: string, api: ApiId, owner: string, claimMs: number): Promise<CallTurn> {
+    const batch = this.batches.get(id);
+    if (!batch) return 'gone';
+    if (batch.meta.status === 'cancelled') return 'cancelled';
+    if (batch.meta.status === 'blocked') return 'account_blocked';
+    if (batch.exhausted[api]) return 'quota_exhausted';
+    const probe = batch.probes.get(api);
+    if (probe === 'ok') return 'go';
+    if (probe && probe.owner !== owner && probe.until > this.now()) return 'wait';
+    batch.probes.set(api, { owner, until: this.now() + claimMs });
+    return 'probe';
+  }
+
+  async openCalls(id: string, api: ApiId): Promise<void> {
+    this.must(id).probes.set(api, 'ok');
+  }
+
+  async releaseProbe(id: string, api: ApiId, owner: string): Promise<void> {
+    const batch = this.must(id);
+    const probe = batch.probes.get(api);
+    if (probe && probe !== 'ok' && probe.owner === owner) batch.probes.delete(api);
   }
 
   async reserveCall(id: string, maxCalls: number): Promise<boolean> {

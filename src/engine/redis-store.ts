@@ -4,7 +4,8 @@
  * and the Lua scripts below may touch several of them.
  *
  *   <p>:batch:<id>           hash: meta (JSON), status, reason, t.<time>, resultPath,
- *                            c.<counter>, e.<error code>, x.<exhausted api>
+ *                            c.<counter>, e.<error code>, x.<exhausted api>,
+ *                            p.<api> (the API's probe: "ok", or "<job>|<until ms>")
  *   <p>:batch:<id>:results   hash: task id -> encoded result
  *   <p>:batches              sorted set of batch ids by creation time
  *   <p>:cache:<api>:<hash>   encoded answer, with a TTL per API
@@ -15,7 +16,7 @@
 import type { Redis } from 'ioredis';
 import type { ApiId } from '../juhe/catalogue.js';
 import { COUNTER_NAMES, FINAL_STATUSES, emptyCounters, type BatchMeta, type BatchStatus, type BatchView, type CounterName } from './batch.js';
-import type { BatchStore, EngineStores, InflightLocks, RateGate, RecordOutcome, ResultCache, StatusPatch } from './store.js';
+import type { BatchStore, CallTurn, EngineStores, InflightLocks, RateGate, RecordOutcome, ResultCache, StatusPatch } from './store.js';
 import { PACE_FACTOR } from './rate-window.js';
 
 const FINAL_LIST = [...FINAL_STATUSES].join(',');
@@ -94,6 +95,35 @@ if target > slot then redis.call('SET', KEYS[1], tostring(target), 'PX', math.ce
 return 1
 `;
 
+/**
+ * Whether a call of an API may leave now (CallTurn), claiming the probe when none has
+ * answered yet. KEYS: batch. ARGV: api, owner, claim ms. The claim is
+ * "<owner>|<expires ms>" in field p.<api>, on Redis's clock; "ok" once the probe answered.
+ */
+const CALL_TURN = `
+local v = redis.call('HMGET', KEYS[1], 'status', 'x.' .. ARGV[1], 'p.' .. ARGV[1])
+if not v[1] then return 'gone' end
+if v[1] == 'cancelled' then return 'cancelled' end
+if v[1] == 'blocked' then return 'account_blocked' end
+if v[2] then return 'quota_exhausted' end
+if v[3] == 'ok' then return 'go' end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if v[3] then
+  local owner, expires = string.match(v[3], '^(.*)|(%d+)$')
+  if owner ~= ARGV[2] and tonumber(expires) > now then return 'wait' end
+end
+redis.call('HSET', KEYS[1], 'p.' .. ARGV[1], ARGV[2] .. '|' .. tostring(now + tonumber(ARGV[3])))
+return 'probe'
+`;
+
+/** Drop the probe claim of ARGV[2] on API ARGV[1], if it still holds it. */
+const RELEASE_PROBE = `
+local v = redis.call('HGET', KEYS[1], 'p.' .. ARGV[1])
+if v and string.sub(v, 1, string.len(ARGV[2]) + 1) == ARGV[2] .. '|' then redis.call('HDEL', KEYS[1], 'p.' .. ARGV[1]) end
+return 1
+`;
+
 /** Take one unit of budget below ARGV[1]. */
 const RESERVE_CALL = `
 local used = tonumber(redis.call('HGET', KEYS[1], 'c.reserved') or '0')
@@ -107,6 +137,8 @@ type Scripted = Redis & {
   rsFinishIngest(batchKey: string, ...args: (string | number)[]): Promise<number>;
   rsSetStatus(batchKey: string, ...args: string[]): Promise<number>;
   rsReserveCall(batchKey: string, max: number): Promise<number>;
+  rsCallTurn(batchKey: string, api: string, owner: string, claimMs: number): Promise<CallTurn>;
+  rsReleaseProbe(batchKey: string, api: string, owner: string): Promise<number>;
   rsAcquireLock(key: string, owner: string, ttlMs: number): Promise<number>;
   rsRateGate(key: string, ratesKey: string, rate: number, api: string, paceFactor: number): Promise<string>;
   rsRateHold(key: string, ms: number): Promise<number>;
@@ -120,6 +152,8 @@ function withScripts(redis: Redis): Scripted {
     redis.defineCommand('rsFinishIngest', { numberOfKeys: 1, lua: FINISH_INGEST });
     redis.defineCommand('rsSetStatus', { numberOfKeys: 1, lua: SET_STATUS });
     redis.defineCommand('rsReserveCall', { numberOfKeys: 1, lua: RESERVE_CALL });
+    redis.defineCommand('rsCallTurn', { numberOfKeys: 1, lua: CALL_TURN });
+    redis.defineCommand('rsReleaseProbe', { numberOfKeys: 1, lua: RELEASE_PROBE });
     redis.defineCommand('rsAcquireLock', { numberOfKeys: 1, lua: ACQUIRE_LOCK });
     redis.defineCommand('rsRateGate', { numberOfKeys: 2, lua: RATE_GATE });
     redis.defineCommand('rsRateHold', { numberOfKeys: 1, lua: RATE_HOLD });
@@ -240,6 +274,18 @@ export class RedisBatchStore implements BatchStore {
 
   async isExhausted(id: string, api: ApiId): Promise<string | null> {
     return this.redis.hget(this.key(id), `x.${api}`);
+  }
+
+  async callTurn(id: string, api: ApiId, owner: string, claimMs: number): Promise<CallTurn> {
+    return this.redis.rsCallTurn(this.key(id), api, owner, claimMs);
+  }
+
+  async openCalls(id: string, api: ApiId): Promise<void> {
+    await this.redis.hset(this.key(id), `p.${api}`, 'ok');
+  }
+
+  async releaseProbe(id: string, api: ApiId, owner: string): Promise<void> {
+    await this.redis.rsReleaseProbe(this.key(id), api, owner);
   }
 
   async reserveCall(id: string, maxCalls: number): Promise<boolean> {

@@ -5,12 +5,26 @@
  */
 import type { ApiId } from '../juhe/catalogue.js';
 import type { BatchMeta, BatchStatus, BatchView, CounterName } from './batch.js';
+import type { SkipWhy } from './task-result.js';
 
 /** What may change along with a status: more times, the result file. */
 export interface StatusPatch {
   times?: Partial<BatchMeta['times']>;
   resultPath?: string | null;
 }
+
+/**
+ * Whether a call may leave now. The first call of each API in a batch goes alone (the
+ * probe): an account-wide answer to it (a refused key, a spent quota) stops the batch
+ * before any other call of that API leaves.
+ *
+ * - `go`: the probe has answered; call.
+ * - `probe`: this job is the probe (claimed for `claimMs`); call, then `openCalls` or `releaseProbe`.
+ * - `wait`: another job's probe is in flight; ask again shortly.
+ * - a skip reason: the batch is cancelled or blocked, or the API's quota is spent: do not call.
+ * - `gone`: the batch does not exist.
+ */
+export type CallTurn = 'go' | 'probe' | 'wait' | 'gone' | Exclude<SkipWhy, 'max_calls'>;
 
 export interface RecordOutcome {
   /** False when this question already had a result (a re-delivered job): nothing was counted. */
@@ -43,6 +57,12 @@ export interface BatchStore {
   getResults(id: string, taskIds: readonly string[]): Promise<(string | null)[]>;
   markExhausted(id: string, api: ApiId, reason: string): Promise<void>;
   isExhausted(id: string, api: ApiId): Promise<string | null>;
+  /** Whether this job may call `api` now (see CallTurn); claims the probe when none has answered. One round trip. */
+  callTurn(id: string, api: ApiId, owner: string, claimMs: number): Promise<CallTurn>;
+  /** The probe had an answer that did not refuse the account: every call of `api` may go. */
+  openCalls(id: string, api: ApiId): Promise<void>;
+  /** The probe got no answer about the account (a network error, a throttle): another job may probe. */
+  releaseProbe(id: string, api: ApiId, owner: string): Promise<void>;
   /** Take one unit of the --max-calls budget; false when it is spent. */
   reserveCall(id: string, maxCalls: number): Promise<boolean>;
   releaseCall(id: string): Promise<void>;

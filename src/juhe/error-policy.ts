@@ -175,3 +175,13 @@ export function policyFor(code: number, api?: ApiId): CodePolicy {
 export function isBilled(code: number): boolean {
   return code === 0;
 }
+
+/**
+ * A documented code of one API's own (224xxx, 232xxx, ...), as opposed to a system code
+ * (100xx) every API shares: an answer with one means the service accepted the key and
+ * asked its source about the number.
+ */
+export function isServiceCode(code: number): boolean {
+  const policy = CODE_POLICIES.get(code);
+  return policy !== undefined && policy.apis !== 'all';
+}

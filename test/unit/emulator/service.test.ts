@@ -213,6 +213,17 @@ describe('emulated service', () => {
     expect(ask(s, 'mobile_status/query', '13800138002').code).toBe(0);
   });
 
+  it('answers 10003 (the key expired) to every call after keyExpiresAfter calls, answered or refused', () => {
+    const { service: s } = service({ keyExpiresAfter: 3 });
+    expect(ask(s, 'mobile_status/query', '13800138000').code).toBe(0);
+    expect(ask(s, 'mobile_status/query', 'bad').code).toBe(224902);
+    expect(ask(s, 'mobileOnline/query', '13800138001').code).toBe(0);
+    expect(ask(s, 'mobile_status/query', '13800138002').code).toBe(10003);
+    expect(ask(s, 'mobileOnline/query', '13800138003').code).toBe(10003);
+    expect(s.handle(ENDPOINTS['mobile_status/query'], new URLSearchParams({ key: 'nope', mobile: '13800138000' })).errorCode).toBe(10001);
+    expect(s.ledger.billed).toBe(2);
+  });
+
   it('answers 224924 for the same status number within the window, from any status form', () => {
     const { service: s, clock } = service({ sameNumberWindowMs: 60_000 });
     const mobile = '13800138000';

@@ -123,6 +123,61 @@ describe('local engine: quota and account errors', () => {
     }
   });
 
+  it('the first call of each API goes alone: with a refused key, one call per API and not one more, at any concurrency', async () => {
+    const list = [...numbers('ctcc', 40), ...numbers('cmcc', 40)];
+    const juhe = new FakeJuhe({ delayMs: 20, reply: (req) => juheError(req, 10001) });
+    const h = await make({ juhe, concurrency: 32 });
+    const view = await h.screen(await h.csv('list.csv', rowsOf(list)), { profile: 'standard' });
+
+    expect(view.status).toBe('blocked');
+    expect(view.reason).toMatch(/^Juhe refused the account: the API key is wrong \(code 10001/);
+    // status, tenure and callDuration (China Telecom) were each asked once, alone, then nothing.
+    for (const api of ['status', 'tenure', 'callDuration'] as const) expect(juhe.callsOf({ api }).length, api).toBeLessThanOrEqual(1);
+    expect(juhe.calls.length).toBeLessThanOrEqual(3);
+    expect(view.counts.final).toBe(view.counts.tasks);
+  });
+
+  it('once the probe is answered every call goes at once; a probe with no answer (a network error) lets another job probe', async () => {
+    const list = numbers('cmcc', 30);
+    let first = true;
+    const juhe = new FakeJuhe({
+      delayMs: 15,
+      reply: (req) => {
+        if (!first) return 'answer';
+        first = false;
+        return juheError(req, 224915, { juheCode: null, retry: QUICK_RETRY });
+      },
+    });
+    const h = await make({ juhe, concurrency: 10 });
+    const view = await h.screen(await h.csv('list.csv', rowsOf(list)), { profile: 'status' });
+
+    expect(view.status).toBe('done');
+    expect(view.counts.answered).toBe(30);
+    const [probe, second, ...rest] = juhe.calls;
+    // The failed probe was alone; so was the next (another probe); the rest overlapped.
+    expect(second!.startedAt).toBeGreaterThanOrEqual(probe!.endedAt!);
+    expect(rest[0]!.startedAt).toBeGreaterThanOrEqual(second!.endedAt!);
+    const overlapping = rest.filter((call) => call.startedAt < rest[0]!.endedAt!);
+    expect(overlapping.length).toBeGreaterThan(5);
+  });
+
+  it('a key that goes bad mid-batch: no call starts after the refusal but those already in flight', async () => {
+    const list = numbers('cucc', 200);
+    const CONCURRENCY = 8;
+    let answered = 0;
+    const juhe = new FakeJuhe({ delayMs: 10, reply: (req) => (++answered > 50 ? juheError(req, 10003) : 'answer') });
+    const h = await make({ juhe, concurrency: CONCURRENCY });
+    const view = await h.screen(await h.csv('list.csv', rowsOf(list)), { profile: 'status' });
+
+    expect(view.status).toBe('blocked');
+    const refused = juhe.calls.filter((call) => call.code === 10003);
+    const firstRefusal = refused[0]!;
+    // Calls that started after the first refusal came back: none.
+    expect(juhe.calls.filter((call) => call.startedAt > firstRefusal.endedAt!)).toEqual([]);
+    expect(refused.length).toBeLessThanOrEqual(CONCURRENCY);
+    expect(view.counts.final).toBe(200);
+  });
+
   it('an account error blocks every API: calls in flight finish, nothing new starts', async () => {
     const list = numbers('ctcc', 10);
     const juhe = new FakeJuhe({ delayMs: 5, reply: (req) => (req.api === 'status' ? juheError(req, 10003) : 'answer') });
