@@ -51,6 +51,20 @@ export async function runApiCallJob(ctx: EngineContext, data: ApiJobData, attemp
   }
 }
 
+/**
+ * A job that ended without its code recording a result: BullMQ failed it past its stall
+ * limit (its code never ran for that), or it failed in a way job code did not catch. Its
+ * question is recorded as failed, so the batch still reaches its report, and what the
+ * job held (the API's probe, the question's in-flight lock) is let go. Idempotent: a
+ * question that already has a result keeps it and nothing is counted twice.
+ */
+export async function settleUnrecordedJob(ctx: EngineContext, data: ApiJobData, why: string): Promise<void> {
+  const owner = apiJobId(data);
+  await Promise.all([ctx.stores.batches.releaseProbe(data.batchId, data.api, owner), ctx.stores.locks.release(data.api, data.hash, owner)]);
+  const reason = `riskscreen could not finish this question: ${why}`;
+  await record(ctx, data, encodeTaskResult(data.api, { kind: 'failed', juheCode: null, category: 'unknown', code: 'RISKSCREEN_JOB_LOST', reason }), { failed: 1 });
+}
+
 async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: number, signal?: AbortSignal): Promise<ApiJobOutcome> {
   const { stores } = ctx;
   const log = ctx.logger.child({ batch: data.batchId, api: data.api, task: data.taskId });

@@ -7,18 +7,19 @@
  * number of machines, share the work.
  */
 import { setMaxListeners } from 'node:events';
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { runApiCallJob } from '../jobs/api-call.js';
 import { runIngestJob } from '../jobs/ingest.js';
 import { runReportJob } from '../jobs/report.js';
-import { API_IDS } from '../src/juhe/catalogue.js';
+import { API_IDS, type ApiId } from '../src/juhe/catalogue.js';
 import { GiveUp, RetryLater } from '../src/engine/control.js';
 import { jobSlots, type ApiJobData, type EngineContext, type IngestJobData, type ReportJobData } from '../src/engine/context.js';
 import type { BullmqQueues } from './bullmq-queues.js';
 import { onJobError } from './job-errors.js';
 import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './queue-names.js';
+import { settleFailedJob, sweepFailedJobs } from './unrecorded-failures.js';
 
 export interface WorkerSettings {
   context: Omit<EngineContext, 'scheduler'>;
@@ -38,11 +39,8 @@ export interface RunningWorkers {
   close(timeoutMs: number): Promise<{ interrupted: boolean }>;
 }
 
-/**
- * Stalled jobs (their worker died) go back to the queue this many times before BullMQ
- * fails them; high, because a crashed worker is the case this engine is built for.
- */
-const MAX_STALLED = 20;
+/** How often every worker sweeps the failed sets for jobs nobody settled (unrecorded-failures.ts). */
+const SWEEP_EVERY_MS = 60_000;
 
 export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
   const context: EngineContext = { ...settings.context, scheduler: settings.queues };
@@ -50,9 +48,14 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
   // Every call in flight listens on it: more than the default ten is expected.
   setMaxListeners(0, abort.signal);
   const wanted = new Set(settings.only ?? [INGEST_QUEUE, REPORT_QUEUE, ...API_IDS.map(apiQueueName)]);
+  const { stallCheckMs, maxStalls } = context.options;
   const common = {
     prefix: settings.queues.prefix,
-    maxStalledCount: MAX_STALLED,
+    // A dead worker's job comes back after its lock lapses, at the next stalled-job check;
+    // past `maxStalls` BullMQ fails it, and the failed handler below records its question.
+    lockDuration: stallCheckMs,
+    stalledInterval: stallCheckMs,
+    maxStalledCount: maxStalls,
     settings: {
       backoffStrategy: (_attempts: number, _type?: string, err?: Error) => (err instanceof RetryLater ? err.delayMs : 5_000),
     },
@@ -69,12 +72,22 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
   const watch = (worker: Worker, name: string) => {
     worker.on('error', (err) => settings.logger.error({ err: { message: err.message }, queue: name }, 'worker error'));
     worker.on('failed', (job, err) => {
+      // `finishedOn` is set only when BullMQ has failed the job for good (no retry left).
+      if (job?.finishedOn) {
+        // Settled even when job code gave up itself (then nothing changes): a job failed past
+        // its stall limit never ran its code, and its batch would wait for it for ever.
+        settleFailedJob(context, name, job, err.message).catch((error: unknown) =>
+          settings.logger.error({ err: { message: (error as Error).message }, queue: name, job: job.id }, 'could not record a failed job; the sweep will'),
+        );
+      }
       // Retries and give-ups are job code's, which logged what mattered.
-      if (err instanceof RetryLater || err instanceof UnrecoverableError) return;
+      if (err instanceof RetryLater || (err instanceof UnrecoverableError && !/stalled/.test(err.message))) return;
       settings.logger.warn({ queue: name, job: job?.id, err: { message: err.message } }, 'job failed');
     });
     workers.push(worker);
+    queuesWorked.set(name, name === INGEST_QUEUE ? settings.queues.ingest : name === REPORT_QUEUE ? settings.queues.report : settings.queues.api[name.slice('api-'.length) as ApiId]);
   };
+  const queuesWorked = new Map<string, Queue>();
 
   if (wanted.has(INGEST_QUEUE)) {
     const worker = new Worker<IngestJobData>(
@@ -103,9 +116,19 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
     watch(worker, REPORT_QUEUE);
   }
 
+  const sweep = () =>
+    sweepFailedJobs(context, queuesWorked).then(
+      (settled) => settled > 0 && settings.logger.warn({ settled }, 'recorded failed jobs nobody had settled'),
+      (error: unknown) => settings.logger.warn({ err: { message: (error as Error).message } }, 'sweep of failed jobs did not finish; it runs again'),
+    );
+  void sweep();
+  const sweeper = setInterval(() => void sweep(), SWEEP_EVERY_MS);
+  sweeper.unref();
+
   return {
     workers,
     async close(timeoutMs) {
+      clearInterval(sweeper);
       const graceful = Promise.all(workers.map((worker) => worker.close()));
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([

@@ -4,7 +4,7 @@
  * and a fixed-window rate limiter like BullMQ's; control-flow errors are mapped by the
  * same function as BullMQ's (job-errors.ts). State lives as long as the process.
  */
-import { runApiCallJob } from '../jobs/api-call.js';
+import { runApiCallJob, settleUnrecordedJob } from '../jobs/api-call.js';
 import { runIngestJob } from '../jobs/ingest.js';
 import { runReportJob } from '../jobs/report.js';
 import type { ApiId } from '../src/juhe/catalogue.js';
@@ -121,8 +121,14 @@ class LocalApiQueue {
         holdJob: (ms) => this.later(job, ms),
         giveUp: () => this.runner.jobDone(job.id),
         unexpected: (error) => {
-          this.runner.context.logger.error({ err: error, job: job.id }, 'local API job failed');
           this.runner.jobDone(job.id);
+          // Stopped on purpose (an interrupt): the question stays open for a later run.
+          if (this.runner.signal?.aborted) return;
+          this.runner.context.logger.error({ err: error, job: job.id }, 'local API job failed');
+          // Its question still gets a result, or the batch would never reach its report.
+          void settleUnrecordedJob(this.runner.context, job.data, `the job failed: ${(error as Error).message}`).catch((settleError: unknown) =>
+            this.runner.context.logger.error({ err: settleError, job: job.id }, 'could not record a failed job'),
+          );
         },
       });
     } finally {

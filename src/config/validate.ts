@@ -28,6 +28,9 @@ export const OPTION_PATHS = [
   'engine.cacheTtlSeconds',
   'engine.maxWaiting',
   'engine.shutdownTimeoutMs',
+  'engine.stallCheckMs',
+  'engine.maxStalls',
+  'engine.stuckAfterSeconds',
   'report.rubric',
   'report.encoding',
   'log.level',
@@ -97,6 +100,16 @@ export function validateOptions(raw: RawOptions): Options {
   engine.concurrency = intOption('engine.concurrency', 1, 1_000) ?? engine.concurrency;
   engine.maxWaiting = intOption('engine.maxWaiting', 100, 10_000_000) ?? engine.maxWaiting;
   engine.shutdownTimeoutMs = intOption('engine.shutdownTimeoutMs', 1_000, 600_000) ?? engine.shutdownTimeoutMs;
+  engine.stallCheckMs = intOption('engine.stallCheckMs', 1_000, 600_000) ?? engine.stallCheckMs;
+  engine.maxStalls = intOption('engine.maxStalls', 0, 1_000) ?? engine.maxStalls;
+  const stuck = raw['engine.stuckAfterSeconds'];
+  if (stuck) {
+    const seconds = typeof stuck.value === 'number' ? stuck.value : parseDuration(String(stuck.value));
+    if (seconds === undefined || !Number.isInteger(seconds) || seconds < 10 || seconds > 7 * 86_400) {
+      throw new ConfigError(stuck.source, `must be a duration from 10s to 7d, like 10m, 600s or 1h (got ${JSON.stringify(stuck.value)})`);
+    }
+    engine.stuckAfterSeconds = seconds;
+  }
   const rates = raw['engine.rates'];
   if (rates) Object.assign(engine.rates, apiNumberMap(rates.source, rates.value, parseRate));
   const ttl = raw['engine.cacheTtlSeconds'];

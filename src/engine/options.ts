@@ -30,6 +30,20 @@ export interface EngineOptions {
   maxWaiting: number;
   /** How long a worker waits for calls in flight on SIGTERM/SIGINT. Env `RISKSCREEN_SHUTDOWN_TIMEOUT_MS`. */
   shutdownTimeoutMs: number;
+  /**
+   * A job's lock lasts this long and is renewed at half of it; a worker checks this often
+   * for jobs whose worker stopped renewing (died), and puts them back. Shorter: a dead
+   * worker's jobs come back sooner; too short: a busy machine's jobs look dead. Env
+   * `RISKSCREEN_STALL_CHECK_MS`.
+   */
+  stallCheckMs: number;
+  /**
+   * How often a job may be put back that way before it is failed (its question is then
+   * recorded as failed, so the batch still ends). Env `RISKSCREEN_MAX_STALLS`.
+   */
+  maxStalls: number;
+  /** A batch with no progress for this long is flagged stuck, with the reason. Env `RISKSCREEN_STUCK_AFTER` (`10m`, `600s`, `1h`). */
+  stuckAfterSeconds: number;
 }
 
 export const ENGINE_DEFAULTS: EngineOptions = {
@@ -42,4 +56,9 @@ export const ENGINE_DEFAULTS: EngineOptions = {
   cacheTtlSeconds: { status: 86_400, tenure: 7 * 86_400, tenureCmcc: 7 * 86_400, resale: 7 * 86_400, callDuration: 7 * 86_400 },
   maxWaiting: 20_000,
   shutdownTimeoutMs: 30_000,
+  // BullMQ's own defaults for the lock and the stalled-job check.
+  stallCheckMs: 30_000,
+  // High: a crashed worker is the case this engine is built for; each stall is a worker lost.
+  maxStalls: 20,
+  stuckAfterSeconds: 600,
 };
