@@ -241,10 +241,15 @@ async function onFailure(
       await fail(ctx, data, err, `${err.meaning}; gave up after ${attemptsMade + 1} attempts`);
       throw new GiveUp(err.message, { cause: err });
     }
-    case 'throttle':
+    case 'throttle': {
       log.debug({ err }, 'juhe asked us to slow down');
-      if ((err as { scope?: string }).scope === 'number') throw new HoldJob(err.holdOffMs ?? 60_000, err.message);
-      throw new HoldQueue(data.api, err.holdOffMs ?? 1_000, err.message);
+      const perNumber = (err as { scope?: string }).scope === 'number';
+      const ms = err.holdOffMs ?? (perNumber ? 60_000 : 1_000);
+      // Kept so `status` can say what the batch waits for, and until when.
+      if (err.juheCode !== null) await batches.noteHold(data.batchId, data.api, err.juheCode, ms);
+      if (perNumber) throw new HoldJob(ms, err.message);
+      throw new HoldQueue(data.api, ms, err.message);
+    }
     case 'quota':
       log.warn({ err }, 'API quota used up: the rest of its questions in this batch are skipped');
       await fail(ctx, data, err, err.meaning);
@@ -315,7 +320,7 @@ function countsOf(result: TaskResult): Partial<Record<CounterName, number>> {
 
 /** Store the result once; when it is the batch's last, queue the one report job. */
 async function record(ctx: EngineContext, data: ApiJobData, encoded: string, deltas: Partial<Record<CounterName, number>>): Promise<void> {
-  const outcome = await ctx.stores.batches.recordResult(data.batchId, data.taskId, encoded, withApiCounts(data.api, deltas));
+  const outcome = await ctx.stores.batches.recordResult(data.batchId, data.taskId, encoded, { ...withApiCounts(data.api, deltas), [`final.${data.api}`]: 1 });
   if (outcome.isNew && outcome.tasks !== null && outcome.final >= outcome.tasks) {
     await ctx.scheduler.addReportJob(data.batchId);
   }

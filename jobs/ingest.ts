@@ -43,6 +43,7 @@ export async function runIngestJob(ctx: EngineContext, data: IngestJobData): Pro
   const pending = new Map<ApiId, ApiJobData[]>();
   let pendingCount = 0;
   let tasks = 0;
+  const tasksByApi = new Map<ApiId, number>();
   let rowsRead = 0;
   let fields = reader.layout.header?.length ?? 0;
   let stopped: string | null = null;
@@ -79,6 +80,7 @@ export async function runIngestJob(ctx: EngineContext, data: IngestJobData): Pro
         // once per (number, date), since duplicate rows may carry other dates.
         if (task.api === 'resale' ? !resaleSeen.add(mobile, task.date!) : record.status !== 'valid') continue;
         tasks++;
+        tasksByApi.set(task.api, (tasksByApi.get(task.api) ?? 0) + 1);
         let list = pending.get(task.api);
         if (!list) pending.set(task.api, (list = []));
         list.push({
@@ -103,6 +105,7 @@ export async function runIngestJob(ctx: EngineContext, data: IngestJobData): Pro
   const outcome = await batches.finishIngest(data.batchId, tasks, {
     rows: counts?.rows ?? rowsRead,
     fields,
+    ...Object.fromEntries([...tasksByApi].map(([api, n]) => [`tasks.${api}`, n])),
     ...(counts ? { valid: counts.valid, invalid: counts.invalid, duplicates: counts.duplicates, unique: counts.unique } : {}),
   });
   await batches.setStatus(data.batchId, 'screening', null, { times: { screeningStarted: new Date().toISOString() } });

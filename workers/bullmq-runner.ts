@@ -19,6 +19,7 @@ import { jobSlots, type ApiJobData, type EngineContext, type IngestJobData, type
 import type { BullmqQueues } from './bullmq-queues.js';
 import { onJobError } from './job-errors.js';
 import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './queue-names.js';
+import { startHeartbeat } from './heartbeats.js';
 import { settleFailedJob, sweepFailedJobs } from './unrecorded-failures.js';
 
 export interface WorkerSettings {
@@ -35,6 +36,8 @@ export interface WorkerSettings {
 
 export interface RunningWorkers {
   workers: Worker[];
+  /** Resolves once the workers' heartbeat is in Redis: `status` and `submit` see them from then on. */
+  ready: Promise<void>;
   /** Stop taking jobs; wait up to `timeoutMs` for jobs in flight, then interrupt them. */
   close(timeoutMs: number): Promise<{ interrupted: boolean }>;
 }
@@ -124,11 +127,16 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
   void sweep();
   const sweeper = setInterval(() => void sweep(), SWEEP_EVERY_MS);
   sweeper.unref();
+  const heartbeat = startHeartbeat(connect('heartbeat'), settings.queues.prefix, { queues: [...queuesWorked.keys()], concurrency: settings.concurrency }, (error) =>
+    settings.logger.warn({ err: { message: error.message } }, 'heartbeat not written; retrying'),
+  );
 
   return {
     workers,
+    ready: heartbeat.first,
     async close(timeoutMs) {
       clearInterval(sweeper);
+      await heartbeat.stop();
       const graceful = Promise.all(workers.map((worker) => worker.close()));
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([

@@ -7,7 +7,9 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadOptions } from '../config/load.js';
 import { FINAL_STATUSES, isBatchId, type BatchView } from '../engine/batch.js';
+import { diagnoseBatch } from '../engine/batch-health.js';
 import { submitBatch } from '../engine/submit.js';
+import { gatherBatchFacts, noWorkerWarning } from '../../workers/batch-facts.js';
 import { createLogger } from '../log/logger.js';
 import { manifestPathOf, readManifest } from '../report/manifest.js';
 import { openQueueSession, type QueueSession } from '../../workers/sessions.js';
@@ -24,7 +26,9 @@ export const SUBMIT_HELP = `Usage: riskscreen submit <file> [options]
 
 Queue a phone list on the queue engine (REDIS_URL) and print its batch id. The list is
 read whole first: a file that cannot be read queues nothing. Workers
-(riskscreen worker) do the screening; riskscreen status <batch> follows it.
+(riskscreen worker) do the screening; riskscreen status <batch> follows it. When no
+worker is alive for a queue the batch needs, submit says so at once (the batch is
+queued all the same and starts when one does).
 
 Options:
   --profile NAME|APIS    which APIs to ask (default standard)
@@ -43,7 +47,14 @@ export const STATUS_HELP = `Usage: riskscreen status <batch> [--json]
 
 Show a batch of the queue engine: status (queued, ingesting, screening, reporting,
 done, failed, cancelled, blocked), the reason in plain words when it is not done,
-counts, billed calls, errors by code, times and the result file.
+counts, billed calls, errors by code, times and the result file. A batch that is not
+done also says what it waits for: no worker alive for a queue, the rate gate, a hold
+the service asked for (10011, 224924) and until when, a spent quota. With no progress
+for RISKSCREEN_STUCK_AFTER (10 min) it is flagged STUCK, with the reason.
+
+Options:
+  --json         print the batch record, with a health object (idleMs, stuck, waits)
+  --config FILE  config file
 
 Exit codes: 0 shown, 2 bad command line or unknown batch, 7 Redis unreachable.
 `;
@@ -69,6 +80,11 @@ the result file is still written, with those rows marked not screened.
 Exit codes: 0 cancelled, 1 already finished, 2 bad command line or unknown batch,
 7 Redis unreachable.
 `;
+
+function minutes(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
+}
 
 async function withSession<T>(config: string | undefined | Options, juhe: boolean, run: (session: QueueSession) => Promise<T>): Promise<T> {
   const options = typeof config === 'object' ? config : loadOptions(config ? { configFile: config } : {});
@@ -111,6 +127,8 @@ export async function runSubmitCommand(argv: string[], io: CommandIo): Promise<n
     if (Object.keys(request.rates).length > 0) await session.queues.setRates(request.rates);
     await session.queues.addIngestJob(meta.id);
     io.stdout.write(values.json ? `${JSON.stringify(await session.stores.batches.get(meta.id), null, 2)}\n` : `${meta.id}\n`);
+    const warning = noWorkerWarning(await gatherBatchFacts(session.redis, session.stores, options.engine), meta.options.apis);
+    if (warning) io.stderr.write(`riskscreen: warning: ${warning}\n`);
     return EXIT.ok;
   });
 }
@@ -126,14 +144,18 @@ export async function runStatusCommand(argv: string[], io: CommandIo): Promise<n
     return EXIT.ok;
   }
   const id = batchArg(positionals, 'status');
-  return withSession(values.config, false, async (session) => {
+  const options = loadOptions(values.config ? { configFile: values.config } : {});
+  return withSession(options, false, async (session) => {
     const view = await mustGet(session, id);
-    if (values.json) io.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+    const health = diagnoseBatch(view, await gatherBatchFacts(session.redis, session.stores, options.engine));
+    if (values.json) io.stdout.write(`${JSON.stringify({ ...view, health }, null, 2)}\n`);
     else {
       const manifestPath = view.resultPath ? manifestPathOf(view.resultPath) : null;
       io.stdout.write(summaryText(view, view.resultPath));
       if (manifestPath && existsSync(manifestPath)) io.stdout.write(`\n${levelTable((await readManifest(manifestPath)).rows).join('\n')}\n`);
       io.stdout.write(`\n  progress        ${describe(view, Date.now() - Date.parse(view.times.created))}\n`);
+      if (health.stuck) io.stdout.write(`  STUCK           no progress for ${minutes(health.idleMs)} (RISKSCREEN_STUCK_AFTER is ${minutes(options.engine.stuckAfterSeconds * 1000)})\n`);
+      for (const wait of health.waits) io.stdout.write(`  waiting         ${wait}\n`);
       io.stdout.write(`  input           ${view.input.name} (${view.input.bytes.toLocaleString('en-US')} bytes, sha256 ${view.input.sha256.slice(0, 16)}…)\n`);
       io.stdout.write(`  profile         ${view.options.profile}${view.options.maxCalls !== null ? `, --max-calls ${view.options.maxCalls}` : ''}\n`);
       for (const [name, at] of Object.entries(view.times)) io.stdout.write(`  ${name.padEnd(16)}${at}\n`);

@@ -15,6 +15,7 @@ import type { ApiId } from '../juhe/catalogue.js';
 import { createLogger } from '../log/logger.js';
 import type { Exported } from '../report/export.js';
 import { loadRubric, type Rubric } from '../risk/index.js';
+import { gatherBatchFacts, noWorkerWarning } from '../../workers/batch-facts.js';
 import { startBullmqRunner } from '../../workers/bullmq-runner.js';
 import { connectRedis } from '../../workers/connection.js';
 import { openLocalSession, openQueueSession } from '../../workers/sessions.js';
@@ -220,6 +221,10 @@ async function runOnQueue(
     if (Object.keys(request.rates).length > 0) await session.queues.setRates(request.rates);
     await session.queues.addIngestJob(meta.id);
     io.stderr.write(`riskscreen: batch ${meta.id} submitted\n`);
+    if (!work) {
+      const warning = noWorkerWarning(await gatherBatchFacts(session.redis, session.stores, options.engine), meta.options.apis);
+      if (warning) io.stderr.write(`riskscreen: warning: ${warning}\n`);
+    }
     if (work && session.parts) {
       const url = session.redisUrl;
       workers = startBullmqRunner({

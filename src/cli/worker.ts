@@ -64,6 +64,7 @@ export async function runWorkerCommand(argv: string[], io: CommandIo, control: {
     concurrency: options.engine.concurrency,
     logger,
   });
+  await workers.ready;
   logger.info({ queues: queues ?? ALL_QUEUES, concurrency: options.engine.concurrency }, 'worker started');
   io.stderr.write(`riskscreen: worker ${process.pid} on ${(queues ?? ALL_QUEUES).join(', ')}; SIGTERM or Ctrl-C to stop\n`);
 

@@ -80,6 +80,8 @@ export const COUNTER_NAMES = [
   'rowsInvalid',
   /** `billed`, `cacheHits` and `maybeBilled` again, per API (for the manifest). */
   ...API_IDS.flatMap((api) => [`billed.${api}`, `cacheHits.${api}`, `maybeBilled.${api}`] as const),
+  /** `tasks` and `final` per API: which API a batch is still waiting for (status). */
+  ...API_IDS.flatMap((api) => [`tasks.${api}`, `final.${api}`] as const),
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 
@@ -99,6 +101,19 @@ export interface BatchView extends BatchMeta {
   errorsByCode: Record<string, number>;
   /** APIs whose quota ran out during this batch, with the reason. */
   exhausted: Partial<Record<ApiId, string>>;
+  /**
+   * When the batch last moved (a question answered, rows read, a status changed), in ms
+   * since the epoch on the store's clock (Redis's, on the queue engine): `status` flags a
+   * batch stuck after RISKSCREEN_STUCK_AFTER without it.
+   */
+  progressAt: number;
+  /** The service's last "slow down" per API: 10011 holds the whole API, 224924 one number; until when (store clock, ms). */
+  holds: Partial<Record<ApiId, BatchHold>>;
+}
+
+export interface BatchHold {
+  code: number;
+  until: number;
 }
 
 export function emptyCounters(): Counters {

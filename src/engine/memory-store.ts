@@ -1,11 +1,13 @@
 /** The stores of the local engine: plain maps in one process, same semantics as Redis. */
 import type { ApiId } from '../juhe/catalogue.js';
-import { FINAL_STATUSES, emptyCounters, type BatchMeta, type BatchStatus, type BatchView, type CounterName, type Counters } from './batch.js';
+import { FINAL_STATUSES, emptyCounters, type BatchHold, type BatchMeta, type BatchStatus, type BatchView, type CounterName, type Counters } from './batch.js';
 import type { BatchStore, CallTurn, EngineStores, InflightLocks, RateGate, RecordOutcome, ResultCache, StatusPatch } from './store.js';
 import { paceIntervalMs } from './rate-window.js';
 
 interface MemoryBatch {
   meta: BatchMeta;
+  progressAt: number;
+  holds: Partial<Record<ApiId, BatchHold>>;
   counts: Counters;
   errors: Record<string, number>;
   exhausted: Partial<Record<ApiId, string>>;
@@ -16,11 +18,20 @@ interface MemoryBatch {
 
 export class MemoryBatchStore implements BatchStore {
   private readonly batches = new Map<string, MemoryBatch>();
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly clock: () => number = Date.now) {}
 
   async create(meta: BatchMeta): Promise<void> {
     if (this.batches.has(meta.id)) throw new Error(`batch ${meta.id} exists`);
-    this.batches.set(meta.id, { meta: structuredClone(meta), counts: emptyCounters(), errors: {}, exhausted: {}, results: new Map(), probes: new Map() });
+    this.batches.set(meta.id, {
+      meta: structuredClone(meta),
+      progressAt: this.clock(),
+      holds: {},
+      counts: emptyCounters(),
+      errors: {},
+      exhausted: {},
+      results: new Map(),
+      probes: new Map(),
+    });
   }
 
   async get(id: string): Promise<BatchView | undefined> {
@@ -31,6 +42,8 @@ export class MemoryBatchStore implements BatchStore {
       counts: { ...batch.counts },
       errorsByCode: { ...batch.errors },
       exhausted: { ...batch.exhausted },
+      progressAt: batch.progressAt,
+      holds: structuredClone(batch.holds),
     };
   }
 
@@ -45,6 +58,7 @@ export class MemoryBatchStore implements BatchStore {
       return false;
     }
     batch.meta.status = status;
+    batch.progressAt = this.clock();
     if (reason !== undefined) batch.meta.reason = reason;
     if (patch) applyPatch(batch.meta, patch);
     return true;
@@ -62,12 +76,15 @@ export class MemoryBatchStore implements BatchStore {
     if (isNew) {
       batch.results.set(taskId, encoded);
       addDeltas(batch.counts, { ...deltas, final: 1 });
+      batch.progressAt = this.clock();
     }
     return { isNew, final: batch.counts.final, tasks: batch.counts.ingestDone ? batch.counts.tasks : null };
   }
 
   async setCounts(id: string, values: Partial<Record<CounterName, number>>): Promise<void> {
-    Object.assign(this.must(id).counts, values);
+    const batch = this.must(id);
+    Object.assign(batch.counts, values);
+    batch.progressAt = this.clock();
   }
 
   async finishIngest(id: string, tasks: number, counts: Partial<Record<CounterName, number>>): Promise<RecordOutcome> {
@@ -75,6 +92,7 @@ export class MemoryBatchStore implements BatchStore {
     Object.assign(batch.counts, counts);
     batch.counts.tasks = tasks;
     batch.counts.ingestDone = 1;
+    batch.progressAt = this.clock();
     return { isNew: true, final: batch.counts.final, tasks };
   }
 
@@ -100,8 +118,8 @@ export class MemoryBatchStore implements BatchStore {
     if (batch.exhausted[api]) return 'quota_exhausted';
     const probe = batch.probes.get(api);
     if (probe === 'ok') return 'go';
-    if (probe && probe.owner !== owner && probe.until > this.now()) return 'wait';
-    batch.probes.set(api, { owner, until: this.now() + claimMs });
+    if (probe && probe.owner !== owner && probe.until > this.clock()) return 'wait';
+    batch.probes.set(api, { owner, until: this.clock() + claimMs });
     return 'probe';
   }
 
@@ -113,6 +131,14 @@ export class MemoryBatchStore implements BatchStore {
     const batch = this.must(id);
     const probe = batch.probes.get(api);
     if (probe && probe !== 'ok' && probe.owner === owner) batch.probes.delete(api);
+  }
+
+  async noteHold(id: string, api: ApiId, code: number, ms: number): Promise<void> {
+    this.must(id).holds[api] = { code, until: this.clock() + ms };
+  }
+
+  async now(): Promise<number> {
+    return this.clock();
   }
 
   async reserveCall(id: string, maxCalls: number): Promise<boolean> {
@@ -196,6 +222,10 @@ export class MemoryRateGate implements RateGate {
 
   async hold(api: ApiId, ms: number): Promise<void> {
     this.next.set(api, Math.max(this.next.get(api) ?? 0, this.now() + ms));
+  }
+
+  async waitFor(api: ApiId): Promise<number> {
+    return Math.max(0, (this.next.get(api) ?? 0) - this.now());
   }
 }
 

@@ -5,7 +5,8 @@
  *
  *   <p>:batch:<id>           hash: meta (JSON), status, reason, t.<time>, resultPath,
  *                            c.<counter>, e.<error code>, x.<exhausted api>,
- *                            p.<api> (the API's probe: "ok", or "<job>|<until ms>")
+ *                            p.<api> (the API's probe: "ok", or "<job>|<until ms>"),
+ *                            h.<api> (the last hold: "<code>|<until ms>"), progressAt (ms)
  *   <p>:batch:<id>:results   hash: task id -> encoded result
  *   <p>:batches              sorted set of batch ids by creation time
  *   <p>:cache:<api>:<hash>   encoded answer, with a TTL per API
@@ -15,19 +16,26 @@
  */
 import type { Redis } from 'ioredis';
 import type { ApiId } from '../juhe/catalogue.js';
-import { COUNTER_NAMES, FINAL_STATUSES, emptyCounters, type BatchMeta, type BatchStatus, type BatchView, type CounterName } from './batch.js';
+import { COUNTER_NAMES, FINAL_STATUSES, emptyCounters, type BatchHold, type BatchMeta, type BatchStatus, type BatchView, type CounterName } from './batch.js';
 import type { BatchStore, CallTurn, EngineStores, InflightLocks, RateGate, RecordOutcome, ResultCache, StatusPatch } from './store.js';
 import { PACE_FACTOR } from './rate-window.js';
 
 const FINAL_LIST = [...FINAL_STATUSES].join(',');
 
-/** HSETNX the result; on first write count it. Returns {isNew, final, ingestDone, tasks}. */
+/** Now on Redis's clock, in ms: every process stamps and compares progress and holds on it. */
+const NOW_MS = `local t = redis.call('TIME')
+local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+/** HSETNX the result; on first write count it and stamp progress. Returns {isNew, final, ingestDone, tasks}. */
 const RECORD_RESULT = `
 local isNew = 0
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 1 then
   isNew = 1
   redis.call('HINCRBY', KEYS[1], 'c.final', 1)
   for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+  ${NOW_MS}
+  redis.call('HSET', KEYS[1], 'progressAt', nowMs)
 end
 local v = redis.call('HMGET', KEYS[1], 'c.final', 'c.ingestDone', 'c.tasks')
 return {isNew, tonumber(v[1] or '0'), tonumber(v[2] or '0'), tonumber(v[3] or '0')}
@@ -35,7 +43,8 @@ return {isNew, tonumber(v[1] or '0'), tonumber(v[2] or '0'), tonumber(v[3] or '0
 
 /** Set tasks, ingestDone and the input counts. Returns final. */
 const FINISH_INGEST = `
-redis.call('HSET', KEYS[1], 'c.tasks', ARGV[1], 'c.ingestDone', 1)
+${NOW_MS}
+redis.call('HSET', KEYS[1], 'c.tasks', ARGV[1], 'c.ingestDone', 1, 'progressAt', nowMs)
 for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return tonumber(redis.call('HGET', KEYS[1], 'c.final') or '0')
 `;
@@ -48,7 +57,8 @@ local moved = 0
 local final = {}
 for s in string.gmatch(ARGV[1], '[^,]+') do final[s] = true end
 if not final[current] then
-  redis.call('HSET', KEYS[1], 'status', ARGV[2])
+  ${NOW_MS}
+  redis.call('HSET', KEYS[1], 'status', ARGV[2], 'progressAt', nowMs)
   if ARGV[3] ~= '\\0' then redis.call('HSET', KEYS[1], 'reason', ARGV[3]) end
   moved = 1
 end
@@ -124,6 +134,25 @@ if v and string.sub(v, 1, string.len(ARGV[2]) + 1) == ARGV[2] .. '|' then redis.
 return 1
 `;
 
+/** Set counters (ARGV: field/value pairs) and stamp progress. */
+const SET_COUNTS = `
+${NOW_MS}
+redis.call('HSET', KEYS[1], 'progressAt', nowMs, unpack(ARGV))
+return 1
+`;
+
+/** Keep a hold: field ARGV[1] = "<code>|<until ms>", ARGV[3] ms from now. */
+const NOTE_HOLD = `
+${NOW_MS}
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. tostring(nowMs + tonumber(ARGV[3])))
+return 1
+`;
+
+const TIME_MS = `
+${NOW_MS}
+return nowMs
+`;
+
 /** Take one unit of budget below ARGV[1]. */
 const RESERVE_CALL = `
 local used = tonumber(redis.call('HGET', KEYS[1], 'c.reserved') or '0')
@@ -138,6 +167,9 @@ type Scripted = Redis & {
   rsSetStatus(batchKey: string, ...args: string[]): Promise<number>;
   rsReserveCall(batchKey: string, max: number): Promise<number>;
   rsCallTurn(batchKey: string, api: string, owner: string, claimMs: number): Promise<CallTurn>;
+  rsSetCounts(batchKey: string, ...args: (string | number)[]): Promise<number>;
+  rsNoteHold(batchKey: string, field: string, code: number, ms: number): Promise<number>;
+  rsTimeMs(): Promise<number>;
   rsReleaseProbe(batchKey: string, api: string, owner: string): Promise<number>;
   rsAcquireLock(key: string, owner: string, ttlMs: number): Promise<number>;
   rsRateGate(key: string, ratesKey: string, rate: number, api: string, paceFactor: number): Promise<string>;
@@ -153,6 +185,9 @@ function withScripts(redis: Redis): Scripted {
     redis.defineCommand('rsSetStatus', { numberOfKeys: 1, lua: SET_STATUS });
     redis.defineCommand('rsReserveCall', { numberOfKeys: 1, lua: RESERVE_CALL });
     redis.defineCommand('rsCallTurn', { numberOfKeys: 1, lua: CALL_TURN });
+    redis.defineCommand('rsSetCounts', { numberOfKeys: 1, lua: SET_COUNTS });
+    redis.defineCommand('rsNoteHold', { numberOfKeys: 1, lua: NOTE_HOLD });
+    redis.defineCommand('rsTimeMs', { numberOfKeys: 0, lua: TIME_MS });
     redis.defineCommand('rsReleaseProbe', { numberOfKeys: 1, lua: RELEASE_PROBE });
     redis.defineCommand('rsAcquireLock', { numberOfKeys: 1, lua: ACQUIRE_LOCK });
     redis.defineCommand('rsRateGate', { numberOfKeys: 2, lua: RATE_GATE });
@@ -205,12 +240,17 @@ export class RedisBatchStore implements BatchStore {
     const counts = emptyCounters();
     const errorsByCode: Record<string, number> = {};
     const exhausted: Partial<Record<ApiId, string>> = {};
+    const holds: Partial<Record<ApiId, BatchHold>> = {};
     for (const [field, value] of Object.entries(fields)) {
       if (field.startsWith('c.')) {
         const name = field.slice(2) as CounterName;
         if ((COUNTER_NAMES as readonly string[]).includes(name)) counts[name] = Number(value);
       } else if (field.startsWith('e.')) errorsByCode[field.slice(2)] = Number(value);
       else if (field.startsWith('x.')) exhausted[field.slice(2) as ApiId] = value;
+      else if (field.startsWith('h.')) {
+        const [code, until] = value.split('|');
+        holds[field.slice(2) as ApiId] = { code: Number(code), until: Number(until) };
+      }
     }
     const fixed = JSON.parse(fields.meta) as Omit<BatchMeta, 'status' | 'reason' | 'times' | 'resultPath'>;
     return {
@@ -222,6 +262,8 @@ export class RedisBatchStore implements BatchStore {
       counts,
       errorsByCode,
       exhausted,
+      progressAt: Number(fields.progressAt ?? Date.parse(JSON.parse(fields.times ?? '{}').created ?? '0')),
+      holds,
     };
   }
 
@@ -255,7 +297,7 @@ export class RedisBatchStore implements BatchStore {
 
   async setCounts(id: string, values: Partial<Record<CounterName, number>>): Promise<void> {
     const args = Object.entries(values).flatMap(([name, n]) => [`c.${name}`, String(n)]);
-    if (args.length > 0) await this.redis.hset(this.key(id), ...args);
+    if (args.length > 0) await this.redis.rsSetCounts(this.key(id), ...args);
   }
 
   async finishIngest(id: string, tasks: number, counts: Partial<Record<CounterName, number>>): Promise<RecordOutcome> {
@@ -286,6 +328,14 @@ export class RedisBatchStore implements BatchStore {
 
   async releaseProbe(id: string, api: ApiId, owner: string): Promise<void> {
     await this.redis.rsReleaseProbe(this.key(id), api, owner);
+  }
+
+  async noteHold(id: string, api: ApiId, code: number, ms: number): Promise<void> {
+    await this.redis.rsNoteHold(this.key(id), `h.${api}`, code, ms);
+  }
+
+  async now(): Promise<number> {
+    return Number(await this.redis.rsTimeMs());
   }
 
   async reserveCall(id: string, maxCalls: number): Promise<boolean> {
@@ -360,6 +410,11 @@ export class RedisRateGate implements RateGate {
 
   async hold(api: ApiId, ms: number): Promise<void> {
     await this.redis.rsRateHold(`${this.prefix}:gate:${api}`, ms);
+  }
+
+  async waitFor(api: ApiId): Promise<number> {
+    const [next, now] = await Promise.all([this.redis.get(`${this.prefix}:gate:${api}`), this.redis.rsTimeMs()]);
+    return next === null ? 0 : Math.max(0, Number(next) - Number(now));
   }
 }
 

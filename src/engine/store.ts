@@ -63,6 +63,10 @@ export interface BatchStore {
   openCalls(id: string, api: ApiId): Promise<void>;
   /** The probe got no answer about the account (a network error, a throttle): another job may probe. */
   releaseProbe(id: string, api: ApiId, owner: string): Promise<void>;
+  /** The service said slow down (10011 for the API, 224924 for a number) for `ms`: kept so `status` can say until when. */
+  noteHold(id: string, api: ApiId, code: number, ms: number): Promise<void>;
+  /** Now on the store's clock (ms): what `progressAt` and holds are measured against. */
+  now(): Promise<number>;
   /** Take one unit of the --max-calls budget; false when it is spent. */
   reserveCall(id: string, maxCalls: number): Promise<boolean>;
   releaseCall(id: string): Promise<void>;
@@ -95,6 +99,8 @@ export interface RateGate {
   reserve(api: ApiId, rate: number): Promise<number>;
   /** No slot before `ms` from now (the service said slow down), for every process. */
   hold(api: ApiId, ms: number): Promise<void>;
+  /** How long until the API's next free slot, in ms (0 when one is free now): for `status`. */
+  waitFor(api: ApiId): Promise<number>;
 }
 
 export interface EngineStores {

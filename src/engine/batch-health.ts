@@ -1,0 +1,91 @@
+/**
+ * Why a batch is not moving, in plain words: what `status` says under the counts, and
+ * when a batch is flagged stuck. Pure: the runner gathers the facts (workers alive,
+ * the rate gate, the store's clock) and this decides what they mean.
+ */
+import { APIS, type ApiId } from '../juhe/catalogue.js';
+import { FINAL_STATUSES, type BatchView } from './batch.js';
+
+export interface BatchFacts {
+  /** Now on the store's clock (ms), the clock of `progressAt` and the holds. */
+  now: number;
+  /** Live workers per step: how many work the ingest queue, the report queue, each API's queue. */
+  workers: { ingest: number; report: number; api: Partial<Record<ApiId, number>> };
+  /** Per API, how long until its next free call slot at the rate gate (ms; absent or 0: free now). */
+  gateWaitMs: Partial<Record<ApiId, number>>;
+  /** Per API, the shared calls-per-second. */
+  rates: Partial<Record<ApiId, number>>;
+  /** RISKSCREEN_STUCK_AFTER, in ms. */
+  stuckAfterMs: number;
+}
+
+export interface BatchHealth {
+  /** Ms since the batch last moved. */
+  idleMs: number;
+  /** No progress for longer than RISKSCREEN_STUCK_AFTER (never for a batch that has ended). */
+  stuck: boolean;
+  /** What it waits for, one plain sentence each; empty when nothing holds it. */
+  waits: string[];
+}
+
+/** A rate-gate wait shorter than this is the normal pace of calls, not worth a word. */
+const GATE_WAIT_WORTH_SAYING_MS = 2_000;
+
+export function diagnoseBatch(view: BatchView, facts: BatchFacts): BatchHealth {
+  const idleMs = Math.max(0, facts.now - view.progressAt);
+  if (FINAL_STATUSES.has(view.status)) return { idleMs, stuck: false, waits: [] };
+  const waits: string[] = [];
+  const noWorker = (queue: string, what: string) =>
+    `no worker is running for the ${queue} queue (${what}): start one with riskscreen worker, or check why the workers stopped`;
+
+  if (view.status === 'queued' || view.status === 'ingesting') {
+    if (facts.workers.ingest === 0) waits.push(noWorker('ingest', 'it reads the list and queues the questions'));
+  }
+  if (view.status === 'reporting' || (view.counts.ingestDone && view.counts.tasks > 0 && view.counts.final >= view.counts.tasks)) {
+    if (facts.workers.report === 0) waits.push(noWorker('report', 'it writes the result file'));
+  }
+  if (view.status === 'screening' || view.status === 'ingesting') {
+    for (const api of view.options.apis) {
+      const left = view.counts.ingestDone ? view.counts[`tasks.${api}`] - view.counts[`final.${api}`] : null;
+      if (left === 0) continue;
+      const questions = left === null ? 'its questions' : `${left.toLocaleString('en-US')} questions left`;
+      const title = APIS[api].titleEn;
+      if (view.exhausted[api]) {
+        waits.push(`${api} (${title}): the quota is spent, its other questions are skipped (${view.exhausted[api]})`);
+        continue;
+      }
+      if (!facts.workers.api[api]) {
+        waits.push(noWorker(`api-${api}`, `${title}, ${questions}`));
+        continue;
+      }
+      const hold = view.holds[api];
+      if (hold && hold.until > facts.now) {
+        const what = hold.code === 10011 ? 'the service said too many requests (10011): the whole API waits' : `the service said a number was asked too often (${hold.code}): that number waits`;
+        waits.push(`${api} (${title}): ${what} until ${clockTime(hold.until)} (${seconds(hold.until - facts.now)} from now)`);
+      }
+      const gate = facts.gateWaitMs[api] ?? 0;
+      if (gate >= GATE_WAIT_WORTH_SAYING_MS) {
+        const rate = facts.rates[api];
+        waits.push(`${api} (${title}): waiting for the rate gate, the next call slot is in ${seconds(gate)}${rate ? ` (${rate} calls/s shared by every batch)` : ''}`);
+      }
+    }
+    if (view.options.maxCalls !== null && view.counts.reserved >= view.options.maxCalls) {
+      waits.push(`--max-calls ${view.options.maxCalls} is reached: the questions left are skipped`);
+    }
+  }
+  const stuck = idleMs >= facts.stuckAfterMs;
+  if (stuck && waits.length === 0) {
+    waits.push('no cause found: workers are alive and nothing holds the batch; look at the workers\' logs (a worker may be hung)');
+  }
+  return { idleMs, stuck, waits };
+}
+
+/** `02:13:05` in China time (UTC+8), the clock ops staff read. */
+function clockTime(ms: number): string {
+  return new Date(ms + 8 * 3_600_000).toISOString().slice(11, 19);
+}
+
+function seconds(ms: number): string {
+  const s = Math.max(1, Math.round(ms / 1000));
+  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
+}

@@ -1,0 +1,92 @@
+/** What `status` says a batch waits for, and when it is flagged stuck (pure: facts in, words out). */
+import { describe, expect, it } from 'vitest';
+import { emptyCounters, type BatchStatus, type BatchView } from '../../../src/engine/batch.js';
+import { diagnoseBatch, type BatchFacts } from '../../../src/engine/batch-health.js';
+import type { ApiId } from '../../../src/juhe/catalogue.js';
+
+const NOW = Date.UTC(2026, 11, 6, 2, 0, 0);
+
+function view(status: BatchStatus, overrides: Partial<BatchView> = {}, counts: Partial<BatchView['counts']> = {}): BatchView {
+  return {
+    id: 'b20261206-020000-abcd',
+    status,
+    reason: null,
+    input: { path: '/x', name: 'list.csv', sha256: '0', bytes: 1, fingerprint: {} as never },
+    options: { profile: 'basic', apis: ['status', 'tenure'] as ApiId[], input: {}, maxCalls: null, rates: {} },
+    times: { created: new Date(NOW - 60_000).toISOString() },
+    resultPath: null,
+    counts: { ...emptyCounters(), ...counts },
+    errorsByCode: {},
+    exhausted: {},
+    progressAt: NOW - 1_000,
+    holds: {},
+    ...overrides,
+  };
+}
+
+function facts(overrides: Partial<BatchFacts> = {}): BatchFacts {
+  return {
+    now: NOW,
+    workers: { ingest: 1, report: 1, api: { status: 1, tenure: 1 } },
+    gateWaitMs: {},
+    rates: { status: 20, tenure: 20 },
+    stuckAfterMs: 600_000,
+    ...overrides,
+  };
+}
+
+const screening = { ingestDone: 1, tasks: 200, final: 50, 'tasks.status': 100, 'final.status': 40, 'tasks.tenure': 100, 'final.tenure': 10 };
+
+describe('diagnoseBatch', () => {
+  it('says nothing of a batch that moves and has what it needs', () => {
+    expect(diagnoseBatch(view('screening', {}, screening), facts())).toEqual({ idleMs: 1_000, stuck: false, waits: [] });
+  });
+
+  it('names the queue with no worker alive, and what is left for it', () => {
+    const health = diagnoseBatch(view('screening', {}, screening), facts({ workers: { ingest: 1, report: 1, api: { status: 1, tenure: 0 } } }));
+    expect(health.waits).toEqual([
+      'no worker is running for the api-tenure queue (tenure on the network, 90 questions left): start one with riskscreen worker, or check why the workers stopped',
+    ]);
+    const queued = diagnoseBatch(view('queued'), facts({ workers: { ingest: 0, report: 0, api: {} } }));
+    expect(queued.waits[0]).toMatch(/^no worker is running for the ingest queue \(it reads the list/);
+  });
+
+  it('says until when the service holds an API (10011) or a number (224924), in China time', () => {
+    const held = view('screening', { holds: { status: { code: 10011, until: NOW + 30_000 }, tenure: { code: 224924, until: NOW - 1 } } }, screening);
+    expect(diagnoseBatch(held, facts()).waits).toEqual([
+      'status (line status): the service said too many requests (10011): the whole API waits until 10:00:30 (30 s from now)',
+    ]);
+  });
+
+  it('says when calls wait for the rate gate, a spent quota and a reached --max-calls', () => {
+    const health = diagnoseBatch(
+      view('screening', { exhausted: { tenure: 'tenure: quota (10012)' }, options: { ...view('screening').options, maxCalls: 50 } }, { ...screening, reserved: 50 }),
+      facts({ gateWaitMs: { status: 12_000 } }),
+    );
+    expect(health.waits).toEqual([
+      'status (line status): waiting for the rate gate, the next call slot is in 12 s (20 calls/s shared by every batch)',
+      'tenure (tenure on the network): the quota is spent, its other questions are skipped (tenure: quota (10012))',
+      '--max-calls 50 is reached: the questions left are skipped',
+    ]);
+  });
+
+  it('flags a batch with no progress for RISKSCREEN_STUCK_AFTER as stuck, with the reason or that none was found', () => {
+    const idle = view('screening', { progressAt: NOW - 700_000 }, screening);
+    expect(diagnoseBatch(idle, facts({ workers: { ingest: 1, report: 1, api: { status: 0, tenure: 1 } } }))).toMatchObject({
+      stuck: true,
+      idleMs: 700_000,
+      waits: [expect.stringMatching(/^no worker is running for the api-status queue/)],
+    });
+    expect(diagnoseBatch(idle, facts()).waits).toEqual([
+      "no cause found: workers are alive and nothing holds the batch; look at the workers' logs (a worker may be hung)",
+    ]);
+    expect(diagnoseBatch(view('done', { progressAt: NOW - 700_000 }), facts()).stuck).toBe(false);
+  });
+
+  it('waits for the report worker once every question has a result', () => {
+    const all = view('screening', {}, { ...screening, final: 200, 'final.status': 100, 'final.tenure': 100 });
+    expect(diagnoseBatch(all, facts({ workers: { ingest: 1, report: 0, api: { status: 1, tenure: 1 } } })).waits).toEqual([
+      'no worker is running for the report queue (it writes the result file): start one with riskscreen worker, or check why the workers stopped',
+    ]);
+  });
+});

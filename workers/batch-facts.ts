@@ -1,0 +1,49 @@
+/**
+ * What `status` and `submit` need to say why a batch is not moving: the workers alive
+ * (heartbeats), the rate gate, the shared rates and the store's clock, read from Redis
+ * and handed to the engine's pure diagnosis (src/engine/batch-health.ts).
+ */
+import type { Redis } from 'ioredis';
+import type { BatchFacts } from '../src/engine/batch-health.js';
+import type { EngineOptions } from '../src/engine/options.js';
+import type { EngineStores } from '../src/engine/store.js';
+import { API_IDS, isApiId, type ApiId } from '../src/juhe/catalogue.js';
+import { aliveWorkers } from './heartbeats.js';
+import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './queue-names.js';
+
+export async function gatherBatchFacts(redis: Redis, stores: EngineStores, options: Pick<EngineOptions, 'prefix' | 'stuckAfterSeconds'>): Promise<BatchFacts> {
+  const [now, workers, gates, shared] = await Promise.all([
+    stores.batches.now(),
+    aliveWorkers(redis, options.prefix),
+    Promise.all(API_IDS.map((api) => stores.gate.waitFor(api))),
+    redis.hgetall(`${options.prefix}:rates`),
+  ]);
+  const count = (queue: string) => workers.filter((worker) => worker.queues.includes(queue)).length;
+  const rates: Partial<Record<ApiId, number>> = {};
+  for (const [api, rate] of Object.entries(shared)) if (isApiId(api)) rates[api] = Number(rate);
+  return {
+    now,
+    workers: {
+      ingest: count(INGEST_QUEUE),
+      report: count(REPORT_QUEUE),
+      api: Object.fromEntries(API_IDS.map((api) => [api, count(apiQueueName(api))])),
+    },
+    gateWaitMs: Object.fromEntries(API_IDS.map((api, i) => [api, gates[i]!])),
+    rates,
+    stuckAfterMs: options.stuckAfterSeconds * 1000,
+  };
+}
+
+/** Plain words when no worker would pick a new batch up: for `submit`, at once. */
+export function noWorkerWarning(facts: BatchFacts, apis: readonly ApiId[]): string | null {
+  const missing = [
+    ...(facts.workers.ingest === 0 ? [INGEST_QUEUE] : []),
+    ...apis.filter((api) => !facts.workers.api[api]).map(apiQueueName),
+    ...(facts.workers.report === 0 ? [REPORT_QUEUE] : []),
+  ];
+  if (missing.length === 0) return null;
+  const all = facts.workers.ingest + facts.workers.report + Object.values(facts.workers.api).reduce((a, b) => a + (b ?? 0), 0) === 0;
+  return all
+    ? 'no riskscreen worker is running: the batch waits until one starts (riskscreen worker)'
+    : `no riskscreen worker is running for ${missing.join(', ')}: the batch waits at that step until one starts (riskscreen worker)`;
+}
