@@ -7,11 +7,13 @@ import { run as emulatorThroughput } from './emulator-throughput.js';
 import { run as engineEfficiency } from './engine-efficiency.js';
 import { run as engineEndToEnd } from './engine-end-to-end.js';
 import { run as engineMillion } from './engine-million.js';
+import { run as inputPath } from './input-path.js';
 import { run as inputRead } from './input-read.js';
 import { run as reportExport } from './report-export.js';
 
 const BENCHES: Array<[string, () => Promise<void>]> = [
   ['input read', inputRead],
+  ['input path', inputPath],
   ['report export', reportExport],
   ['emulator throughput', emulatorThroughput],
   ['engine end to end', engineEndToEnd],
