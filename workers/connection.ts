@@ -24,8 +24,12 @@ export function connectRedis(url: string, logger: Logger, name: string): Redis {
   return redis;
 }
 
-/** Ping with a deadline, for commands that should fail fast when Redis is not there. */
-export async function assertRedisReachable(redis: Redis, url: string, timeoutMs = 5_000): Promise<void> {
+/**
+ * Ping with a deadline, for commands that should say so when Redis is not there. The
+ * deadline is long enough to ride out a restart (a few seconds, longer with a large AOF
+ * to load): the ping waits in ioredis's offline queue and goes once Redis is back.
+ */
+export async function assertRedisReachable(redis: Redis, url: string, timeoutMs = 15_000): Promise<void> {
   const timer = new Promise<never>((_, reject) =>
     setTimeout(() => reject(new RedisUnavailableError(url)), timeoutMs).unref(),
   );

@@ -60,7 +60,37 @@ export async function useRedis(): Promise<PrivateOrGivenRedis> {
   }
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'riskscreen-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+  let server: RedisServerProcess;
+  try {
+    server = await spawnRedisServer(port, dir, ['--appendonly', 'no']);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    url: server.url,
+    pid: server.pid,
+    async stop() {
+      await server.stop('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RedisServerProcess {
+  url: string;
+  pid: number | null;
+  /** Stop it: SIGTERM shuts down cleanly (AOF flushed), SIGKILL as a crash would. Resolves when it is gone. */
+  stop(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+}
+
+/**
+ * `redis-server` on 127.0.0.1:`port` with its files in `dir` (no RDB snapshots), plus
+ * `args`; resolves once it answers. Started again on the same port and dir it reloads
+ * its AOF, as a restarted production server would.
+ */
+export async function spawnRedisServer(port: number, dir: string, args: readonly string[] = []): Promise<RedisServerProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, ...args], {
     stdio: 'ignore',
   });
   await new Promise<void>((resolve, reject) => {
@@ -78,7 +108,6 @@ export async function useRedis(): Promise<PrivateOrGivenRedis> {
     } catch (err) {
       if (child.exitCode !== null || Date.now() > deadline) {
         child.kill('SIGKILL');
-        rmSync(dir, { recursive: true, force: true });
         throw new Error(`redis-server on port ${port} did not start: ${(err as Error).message}. ${HOW_TO_GET_REDIS}`);
       }
       await new Promise((r) => setTimeout(r, 50));
@@ -87,15 +116,13 @@ export async function useRedis(): Promise<PrivateOrGivenRedis> {
   return {
     url,
     pid: child.pid ?? null,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      rmSync(dir, { recursive: true, force: true });
+    async stop(signal) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }

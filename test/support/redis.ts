@@ -15,8 +15,8 @@ export interface TestRedis {
   cleanup(): Promise<void>;
 }
 
-export async function isolatedRedis(): Promise<TestRedis> {
-  const url = inject('redisUrl');
+/** On the run's test Redis, or on `url` (a server a test started itself). */
+export async function isolatedRedis(url: string = inject('redisUrl')): Promise<TestRedis> {
   const prefix = `test-${randomBytes(4).toString('hex')}`;
   const client = new Redis(url, { maxRetriesPerRequest: null });
   return {

@@ -38,9 +38,9 @@ export interface EngineHarness {
   close(): Promise<void>;
 }
 
-export async function startHarness(emulatorOptions: EmulatorOptions, env: Record<string, string> = {}): Promise<EngineHarness> {
+export async function startHarness(emulatorOptions: EmulatorOptions, env: Record<string, string> = {}, redisUrl?: string): Promise<EngineHarness> {
   const emulator = await startEmulator({ port: 0, seed: 'engine-tests', ...emulatorOptions });
-  const redis = await isolatedRedis();
+  const redis = await isolatedRedis(redisUrl);
   const dir = mkdtempSync(join(tmpdir(), 'riskscreen-engine-'));
   const fullEnv: Record<string, string> = {
     ...emulator.env,
