@@ -1,14 +1,13 @@
 /**
  * The queue engine's producer side: BullMQ queues under one prefix, one per API plus
  * ingest and report. Job ids are deterministic, so adding a job twice adds it once.
- * Each API queue has a global rate limit (calls per second, stored in Redis by BullMQ,
- * honoured by every worker on every machine).
+ * Calls per second are kept per API in Redis (`<prefix>:rates`) for the rate gate,
+ * which paces the calls themselves in every worker on every machine.
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { MAX_JOB_ATTEMPTS } from '../jobs/api-call.js';
 import { API_IDS, type ApiId } from '../src/juhe/catalogue.js';
-import { queueLimitFor } from '../src/engine/rate-window.js';
 import { apiJobId, reportJobId, type ApiJobData, type IngestJobData, type JobScheduler, type ReportJobData } from '../src/engine/context.js';
 import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './queue-names.js';
 
@@ -34,11 +33,15 @@ const STEP_JOB_OPTIONS: JobsOptions = {
 };
 
 /**
- * BullMQ's limiter releases jobs at the rate gate's pace (src/engine/rate-window.ts);
- * the gate then spaces the calls themselves: the limiter counts jobs when they start,
- * the gate paces calls when they leave.
+ * The API queues' BullMQ limiter: so high it never holds a job back. Calls are paced by
+ * the rate gate (src/engine/rate-window.ts) when they leave, so jobs that make no call (an
+ * answer from the cache, a skip of a cancelled or blocked batch) must not wait their
+ * turn at the API's rate: a cached re-run of a million rows would take half a day, a
+ * blocked batch as long to reach its report. The limiter is there at all because
+ * BullMQ's manual rate limit (`queue.rateLimit`, how a 10011 holds the whole API) only
+ * takes effect on a queue that has one.
  */
-export const rateLimitFor = queueLimitFor;
+export const NO_START_LIMIT = { max: 1_000_000, duration: 1_000 } as const;
 
 export class BullmqQueues implements JobScheduler {
   readonly ingest: Queue<IngestJobData>;
@@ -79,21 +82,20 @@ export class BullmqQueues implements JobScheduler {
     await this.report.add('report', { batchId }, { ...STEP_JOB_OPTIONS, jobId: reportJobId(batchId) });
   }
 
-  /** Set the shared calls-per-second of each API: the queue's limiter and the rate gate's. */
+  /** Set the shared calls-per-second of these APIs, for every process's rate gate. */
   async setRates(rates: Partial<Record<ApiId, number>>): Promise<void> {
-    for (const [api, rate] of Object.entries(rates) as [ApiId, number][]) {
-      const { max, duration } = rateLimitFor(rate);
-      await this.api[api].setGlobalRateLimit(max, duration);
-      await this.connection.hset(`${this.prefix}:rates`, api, String(rate));
-    }
+    const pairs = Object.entries(rates).flatMap(([api, rate]) => [api, String(rate)]);
+    if (pairs.length > 0) await this.connection.hset(`${this.prefix}:rates`, ...pairs);
   }
 
-  /** Set the rate only where none is set yet (a worker starting does not undo a run's --rate). */
-  async setDefaultRates(rates: Record<ApiId, number>): Promise<void> {
-    for (const api of API_IDS) {
-      const shared = await this.connection.hget(`${this.prefix}:rates`, api);
-      if (shared === null) await this.setRates({ [api]: rates[api] });
-    }
+  /**
+   * Before working: each API queue gets its limiter (NO_START_LIMIT, replacing the
+   * per-rate one that earlier versions set), and each API a shared rate where none is
+   * set yet (a worker starting does not undo a run's --rate).
+   */
+  async prepare(rates: Record<ApiId, number>): Promise<void> {
+    await Promise.all(API_IDS.map((api) => this.api[api].setGlobalRateLimit(NO_START_LIMIT.max, NO_START_LIMIT.duration)));
+    for (const api of API_IDS) await this.connection.hsetnx(`${this.prefix}:rates`, api, String(rates[api]));
   }
 
   async close(): Promise<void> {

@@ -1,14 +1,14 @@
 /**
  * The local runner, the embedded default: the same job code as the BullMQ runner, run
- * in one process with no Redis. One in-memory queue per API with its own concurrency
- * and a fixed-window rate limiter like BullMQ's; control-flow errors are mapped by the
- * same function as BullMQ's (job-errors.ts). State lives as long as the process.
+ * in one process with no Redis. One in-memory queue per API with its own concurrency;
+ * calls are paced by the rate gate, as on the queue engine, so jobs that make no call
+ * (cached answers, skips) never wait for the API's rate. Control-flow errors are mapped
+ * by the same function as BullMQ's (job-errors.ts). State lives as long as the process.
  */
 import { runApiCallJob, settleUnrecordedJob } from '../jobs/api-call.js';
 import { runIngestJob } from '../jobs/ingest.js';
 import { runReportJob } from '../jobs/report.js';
 import type { ApiId } from '../src/juhe/catalogue.js';
-import { queueLimitFor } from '../src/engine/rate-window.js';
 import { apiJobId, jobSlots, type ApiJobData, type EngineContext, type JobScheduler } from '../src/engine/context.js';
 import { onJobError } from './job-errors.js';
 
@@ -18,31 +18,21 @@ interface QueuedJob {
   attemptsMade: number;
 }
 
-/** One API's queue: FIFO, `concurrency` at once, at most `rate` starts per second. */
+/** One API's queue: FIFO, `concurrency` at once; held as a whole for a while by a 10011. */
 class LocalApiQueue {
   private readonly waiting: QueuedJob[] = [];
   private head = 0;
   private delayed = 0;
   private running = 0;
-  private windowStart = 0;
-  private windowCount = 0;
   private holdUntil = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private readonly maxPerWindow: number;
-  private readonly windowMs: number;
 
   constructor(
     private readonly runner: LocalRunner,
     readonly api: ApiId,
     private readonly concurrency: number,
-    rate: number,
-  ) {
-    // Like BullMQ's limiter: `max` starts per `duration`, at the rate gate's pace.
-    const { max, duration } = queueLimitFor(rate);
-    this.maxPerWindow = max;
-    this.windowMs = duration;
-  }
+  ) {}
 
   get pending(): number {
     return this.waiting.length - this.head + this.delayed;
@@ -84,12 +74,6 @@ class LocalApiQueue {
     while (this.running < this.concurrency && this.head < this.waiting.length) {
       const now = Date.now();
       if (now < this.holdUntil) return this.wake(this.holdUntil - now);
-      if (now - this.windowStart >= this.windowMs) {
-        this.windowStart = now;
-        this.windowCount = 0;
-      }
-      if (this.windowCount >= this.maxPerWindow) return this.wake(this.windowStart + this.windowMs - now);
-      this.windowCount++;
       const job = this.waiting[this.head++]!;
       if (this.head > 4096 && this.head * 2 > this.waiting.length) {
         this.waiting.splice(0, this.head);
@@ -162,8 +146,7 @@ export class LocalRunner implements JobScheduler {
   private queue(api: ApiId): LocalApiQueue {
     let queue = this.queues.get(api);
     if (!queue) {
-      const { concurrency, rates } = this.context.options;
-      queue = new LocalApiQueue(this, api, jobSlots(concurrency), rates[api]);
+      queue = new LocalApiQueue(this, api, jobSlots(this.context.options.concurrency));
       this.queues.set(api, queue);
     }
     return queue;

@@ -217,7 +217,7 @@ async function runOnQueue(
   process.once('SIGTERM', onSignal);
   try {
     const { meta } = await submitBatch(session.stores.batches, session.dataDir, { file, input, ...request });
-    await session.queues.setDefaultRates(options.engine.rates);
+    await session.queues.prepare(options.engine.rates);
     if (Object.keys(request.rates).length > 0) await session.queues.setRates(request.rates);
     await session.queues.addIngestJob(meta.id);
     io.stderr.write(`riskscreen: batch ${meta.id} submitted\n`);

@@ -54,7 +54,7 @@ export async function runWorkerCommand(argv: string[], io: CommandIo, control: {
   });
   const logger = createLogger({ level: options.log.level }).child({ role: 'worker' });
   const session = await openQueueSession(options, logger, { juhe: true });
-  await session.queues.setDefaultRates(options.engine.rates);
+  await session.queues.prepare(options.engine.rates);
   const url = session.redisUrl;
   const workers = startBullmqRunner({
     context: session.parts!.context,

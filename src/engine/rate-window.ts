@@ -15,9 +15,3 @@ export const PACE_FACTOR = 0.96;
 export function paceIntervalMs(rate: number): number {
   return 1000 / (rate * PACE_FACTOR);
 }
-
-/** BullMQ's limiter at the same pace: `max` job starts per `duration` ms (whole ms). */
-export function queueLimitFor(rate: number): { max: number; duration: number } {
-  const max = Math.max(1, Math.floor(rate));
-  return { max, duration: Math.ceil(max * paceIntervalMs(rate)) };
-}

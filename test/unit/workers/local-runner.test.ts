@@ -409,6 +409,30 @@ describe('local engine: rate limit', () => {
     expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(1_990);
     for (let i = 20; i < starts.length; i++) expect(starts[i]! - starts[i - 20]!).toBeGreaterThanOrEqual(990);
   });
+
+  it('jobs that make no call do not wait for the rate: answers from the cache, and the skips of a blocked batch', async () => {
+    const list = numbers('cmcc', 200);
+    // 5 calls a second: 200 questions asked would take 40 s.
+    const fast = await make({ juhe: new FakeJuhe() });
+    await fast.screen(await fast.csv('warm.csv', rowsOf(list)), { profile: 'status' });
+    const juhe = new FakeJuhe();
+    const slow = await make({ juhe, concurrency: 50, rates: { status: 5 }, stores: fast.stores });
+    const cachedStarted = performance.now();
+    const fromCache = await slow.screen(await slow.csv('again.csv', rowsOf(list)), { profile: 'status' });
+    expect(fromCache.counts).toMatchObject({ tasks: 200, cacheHits: 200, billed: 0 });
+    expect(juhe.calls).toHaveLength(0);
+    expect(performance.now() - cachedStarted).toBeLessThan(3_000);
+
+    // A key refused on the first call: the other 199 questions are skipped at once, not at 5 a second.
+    const refusing = new FakeJuhe({ reply: (req) => juheError(req, 10001) });
+    const blockedHarness = await make({ juhe: refusing, concurrency: 50, rates: { status: 5 } });
+    const blockedStarted = performance.now();
+    const blocked = await blockedHarness.screen(await blockedHarness.csv('all.csv', rowsOf(list)), { profile: 'status' });
+    expect(blocked.status).toBe('blocked');
+    expect(blocked.counts).toMatchObject({ tasks: 200, final: 200, skipped: 199 });
+    expect(refusing.calls).toHaveLength(1);
+    expect(performance.now() - blockedStarted).toBeLessThan(3_000);
+  });
 });
 
 describe('local engine: the result file', () => {
