@@ -130,7 +130,8 @@ describe('the queue engine', () => {
   }, 120_000);
 
   it('survives a worker killed with SIGKILL: the batch completes, no row missing, at most one extra bill per call in flight', async () => {
-    harness = await startHarness({ latencyMs: '5-15' });
+    // The victim's jobs come back once their locks lapse: a 5 s lock and check instead of 30 s.
+    harness = await startHarness({ latencyMs: '5-15' }, { RISKSCREEN_STALL_CHECK_MS: '5000' });
     const list = writeNumberList(harness.dir, 'kill.csv', 3_000);
     const victim = await harness.startWorker(['--concurrency', '6']);
     await harness.startWorker(['--concurrency', '6']);
