@@ -4,8 +4,10 @@
  * In order: skip what must not be asked (batch cancelled or blocked, the API's quota
  * spent, already answered for this batch); answer from the shared cache when it can;
  * hold a short lock so two batches do not pay for the same question at once; take one
- * unit of the --max-calls budget; call; write the answer to the cache *before* the job
- * is acknowledged, then to the batch. A retry, a re-delivered job after a crash, a
+ * unit of the --max-calls budget; take a call slot, wait for the API's first call of
+ * the batch (the probe, which goes alone so a refused key costs one call) and for the
+ * rate gate, looking at the batch again after each wait; call; write the answer to the
+ * cache *before* the job is acknowledged, then to the batch. A retry, a re-delivered job after a crash, a
  * re-run or another batch within the cache TTL therefore finds the answer and pays
  * nothing. Failures become control-flow errors chosen by the API layer's policy.
  */

@@ -13,13 +13,13 @@ import type { Logger } from 'pino';
 import { runApiCallJob } from '../jobs/api-call.js';
 import { runIngestJob } from '../jobs/ingest.js';
 import { runReportJob } from '../jobs/report.js';
-import { API_IDS, type ApiId } from '../src/juhe/catalogue.js';
+import { API_IDS } from '../src/juhe/catalogue.js';
 import { GiveUp, RetryLater } from '../src/engine/control.js';
 import { jobSlots, type ApiJobData, type EngineContext, type IngestJobData, type ReportJobData } from '../src/engine/context.js';
 import type { BullmqQueues } from './bullmq-queues.js';
 import { onJobError } from './job-errors.js';
-import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './queue-names.js';
 import { startHeartbeat } from './heartbeats.js';
+import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './queue-names.js';
 import { settleFailedJob, sweepFailedJobs } from './unrecorded-failures.js';
 
 export interface WorkerSettings {
@@ -72,7 +72,9 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
     return connection;
   };
 
-  const watch = (worker: Worker, name: string) => {
+  /** Each queue this process works, for the sweep of failed jobs. */
+  const queuesWorked = new Map<string, Queue>();
+  const watch = (worker: Worker, name: string, queue: Queue) => {
     worker.on('error', (err) => settings.logger.error({ err: { message: err.message }, queue: name }, 'worker error'));
     worker.on('failed', (job, err) => {
       // `finishedOn` is set only when BullMQ has failed the job for good (no retry left).
@@ -88,9 +90,8 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
       settings.logger.warn({ queue: name, job: job?.id, err: { message: err.message } }, 'job failed');
     });
     workers.push(worker);
-    queuesWorked.set(name, name === INGEST_QUEUE ? settings.queues.ingest : name === REPORT_QUEUE ? settings.queues.report : settings.queues.api[name.slice('api-'.length) as ApiId]);
+    queuesWorked.set(name, queue);
   };
-  const queuesWorked = new Map<string, Queue>();
 
   if (wanted.has(INGEST_QUEUE)) {
     const worker = new Worker<IngestJobData>(
@@ -98,7 +99,7 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
       async (job) => stepJob(context, job, () => runIngestJob(context, job.data), 'ingest'),
       { ...common, connection: connect('ingest'), concurrency: 2 },
     );
-    watch(worker, INGEST_QUEUE);
+    watch(worker, INGEST_QUEUE, settings.queues.ingest);
   }
   for (const api of API_IDS) {
     const name = apiQueueName(api);
@@ -108,7 +109,7 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
       connection: connect(name),
       concurrency: jobSlots(settings.concurrency),
     });
-    watch(worker, name);
+    watch(worker, name, settings.queues.api[api]);
   }
   if (wanted.has(REPORT_QUEUE)) {
     const worker = new Worker<ReportJobData>(
@@ -116,7 +117,7 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
       async (job) => stepJob(context, job, () => runReportJob(context, job.data), 'report'),
       { ...common, connection: connect('report'), concurrency: 1 },
     );
-    watch(worker, REPORT_QUEUE);
+    watch(worker, REPORT_QUEUE, settings.queues.report);
   }
 
   const sweep = () =>
