@@ -61,6 +61,8 @@ export async function runApiCallJob(ctx: EngineContext, data: ApiJobData, attemp
  * question that already has a result keeps it and nothing is counted twice.
  */
 export async function settleUnrecordedJob(ctx: EngineContext, data: ApiJobData, why: string): Promise<void> {
+  // A batch removed since has nothing to settle (and a reported one takes no result: the store says so).
+  if ((await ctx.stores.batches.status(data.batchId)) === undefined) return;
   const owner = apiJobId(data);
   await Promise.all([ctx.stores.batches.releaseProbe(data.batchId, data.api, owner), ctx.stores.locks.release(data.api, data.hash, owner)]);
   const reason = `riskscreen could not finish this question: ${why}`;
@@ -73,6 +75,8 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
 
   const status = await stores.batches.status(data.batchId);
   if (status === undefined) throw new GiveUp(`batch ${data.batchId} does not exist`);
+  // Delivered again after its batch ended (a Redis that lost its last writes, say): nothing to ask or record.
+  if (status === 'done' || status === 'failed') return 'already';
   if (status === 'cancelled') return skip(ctx, data, 'cancelled');
   if (status === 'blocked') return skip(ctx, data, 'account_blocked');
   // Independent reads, sent together: one round trip to the store instead of three.
@@ -93,6 +97,10 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
   if (!(await stores.locks.acquire(data.api, data.hash, owner, ctx.lockTtlMs))) {
     throw new HoldJob(LOCKED_RETRY_MS, 'the same question is being asked for another batch');
   }
+  const maxCalls = data.maxCalls ?? null;
+  /** A unit of --max-calls taken, and whether the call went out: a unit not spent on a call goes back, whatever ends the job. */
+  let reserved = false;
+  let sent = false;
   try {
     // Checked again under the lock: the holder before us may have just cached it.
     const cachedNow = await stores.cache.get(data.api, data.hash);
@@ -100,11 +108,12 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
       await record(ctx, data, cachedNow, { cacheHits: 1, ...countsOf(decodeTaskResult(data.api, cachedNow)) });
       return 'cached';
     }
-    const maxCalls = data.maxCalls ?? null;
-    if (maxCalls !== null && !(await stores.batches.reserveCall(data.batchId, maxCalls))) {
-      return skip(ctx, data, 'max_calls');
+    if (maxCalls !== null) {
+      if (!(await stores.batches.reserveCall(data.batchId, maxCalls))) return skip(ctx, data, 'max_calls');
+      reserved = true;
     }
     let outcome: CallOutcome | SkipWhy | 'wait';
+    let probed = false;
     try {
       // A call slot first, then the rate gate: waiting for a slot must not make a call late.
       outcome = await ctx.callSlots(data.api, async (): Promise<CallOutcome | SkipWhy | 'wait'> => {
@@ -113,17 +122,23 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
         // look, so no call leaves after an account-wide answer.
         const turn = await awaitTurn(ctx, data, owner, signal);
         if (turn !== 'go' && turn !== 'probe') return turn;
-        const late = await passRateGate(ctx, data, owner, signal);
-        if (late) return late;
+        const notNow = await passRateGate(ctx, data, owner, signal).catch(async (err: unknown) => {
+          // Stopped before the call (an abort at shutdown, a store error): another job may probe.
+          if (turn === 'probe') await stores.batches.releaseProbe(data.batchId, data.api, owner);
+          throw err;
+        });
+        if (notNow) return notNow;
+        const mobile = openNumber(ctx.keys, data.sealed);
         try {
+          sent = true;
           const answer = await ctx.client.query({
             api: data.api,
-            mobile: openNumber(ctx.keys, data.sealed),
+            mobile,
             ...(data.date ? { date: data.date } : {}),
             ...(data.carrier ? { carrier: data.carrier } : {}),
             ...(signal ? { signal } : {}),
           });
-          if (turn === 'probe') await stores.batches.openCalls(data.batchId, data.api);
+          probed = turn === 'probe';
           return answer;
         } catch (err) {
           // Before the slot is given back, so a job waiting for it sees the effect.
@@ -134,26 +149,28 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
       });
     } catch (err) {
       if (!isJuheError(err)) throw err;
-      if (maxCalls !== null && !err.billed && !err.maybeBilled) await stores.batches.releaseCall(data.batchId);
+      if (reserved && !err.billed && !err.maybeBilled) await stores.batches.releaseCall(data.batchId);
       return await onFailure(ctx, data, err, attemptsMade, log);
     }
     if (typeof outcome === 'string') {
-      if (maxCalls !== null) await stores.batches.releaseCall(data.batchId);
       if (outcome === 'wait') throw new HoldJob(PROBE_HOLD_MS, `waiting for the first ${data.api} call of the batch to show the key is accepted`);
       return skip(ctx, data, outcome);
     }
     const result: TaskResult =
       outcome.kind === 'success' ? { kind: 'answered', signals: outcome.signals } : { kind: 'no_record', juheCode: outcome.juheCode };
     const encoded = encodeTaskResult(data.api, result);
-    // Both before the job is acknowledged (a re-delivered job finds either), in one round trip.
+    // Both before the job is acknowledged (a re-delivered job finds either), in one round
+    // trip; the probe's answer opens the API's other calls only then, so a store error
+    // there cannot lose an answer that was paid for.
     await Promise.all([
       stores.cache.set(data.api, data.hash, encoded, ctx.options.cacheTtlSeconds[data.api]),
       record(ctx, data, encoded, { billed: outcome.billed ? 1 : 0, ...countsOf(result) }),
-      maxCalls !== null && !outcome.billed ? stores.batches.releaseCall(data.batchId) : undefined,
+      reserved && !outcome.billed ? stores.batches.releaseCall(data.batchId) : undefined,
+      probed ? stores.batches.openCalls(data.batchId, data.api) : undefined,
     ]);
     return 'called';
   } finally {
-    await stores.locks.release(data.api, data.hash, owner);
+    await Promise.all([stores.locks.release(data.api, data.hash, owner), reserved && !sent ? stores.batches.releaseCall(data.batchId) : undefined]);
   }
 }
 
@@ -190,23 +207,29 @@ const LATE_FOR_SLOT_MS = 25;
 /**
  * Wait for this call's slot at the API's pace. A call that had to wait looks at the batch
  * again before it leaves (one round trip, next to a wait of at least a millisecond): the
- * key may have been refused or the quota spent meanwhile. Returns why not to call, if so.
+ * key may have been refused or the quota spent meanwhile, or, for the probe, its claim
+ * may have lapsed during a long wait and another job probes now. Returns why not to
+ * call, if so.
  */
-async function passRateGate(ctx: EngineContext, data: ApiJobData, owner: string, signal?: AbortSignal): Promise<SkipWhy | null> {
+async function passRateGate(ctx: EngineContext, data: ApiJobData, owner: string, signal?: AbortSignal): Promise<SkipWhy | 'wait' | null> {
   for (;;) {
     const wait = await ctx.stores.gate.reserve(data.api, ctx.options.rates[data.api]);
     const due = performance.now() + wait;
+    if (wait >= 1) await sleep(wait, signal);
+    // Lateness is the slot's, measured before the look below (its round trip is not the caller's fault).
+    const late = performance.now() - due > LATE_FOR_SLOT_MS;
     if (wait >= 1) {
-      await sleep(wait, signal);
       const turn = await ctx.stores.batches.callTurn(data.batchId, data.api, owner, ctx.lockTtlMs);
-      if (turn === 'cancelled' || turn === 'account_blocked' || turn === 'quota_exhausted') return turn;
+      if (turn === 'gone') throw new GiveUp(`batch ${data.batchId} does not exist`);
+      if (turn !== 'go' && turn !== 'probe') return turn;
     }
-    if (performance.now() - due <= LATE_FOR_SLOT_MS) return null;
+    if (!late) return null;
   }
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    signal?.throwIfAborted();
     const timer = setTimeout(done, ms);
     function done() {
       signal?.removeEventListener('abort', aborted);
@@ -216,7 +239,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       clearTimeout(timer);
       reject(signal?.reason);
     }
-    signal?.throwIfAborted();
     signal?.addEventListener('abort', aborted, { once: true });
   });
 }

@@ -8,15 +8,21 @@ import type { BatchFacts } from '../src/engine/batch-health.js';
 import type { EngineOptions } from '../src/engine/options.js';
 import type { EngineStores } from '../src/engine/store.js';
 import { API_IDS, isApiId, type ApiId } from '../src/juhe/catalogue.js';
+import type { BullmqQueues } from './bullmq-queues.js';
 import { aliveWorkers } from './heartbeats.js';
 import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './queue-names.js';
 
-export async function gatherBatchFacts(redis: Redis, stores: EngineStores, options: Pick<EngineOptions, 'prefix' | 'stuckAfterSeconds'>): Promise<BatchFacts> {
-  const [now, workers, gates, shared] = await Promise.all([
+export async function gatherBatchFacts(
+  session: { redis: Redis; stores: EngineStores; queues: BullmqQueues },
+  options: Pick<EngineOptions, 'prefix' | 'stuckAfterSeconds' | 'maxWaiting'>,
+): Promise<BatchFacts> {
+  const { redis, stores } = session;
+  const [now, workers, gates, shared, pendingApiJobs] = await Promise.all([
     stores.batches.now(),
     aliveWorkers(redis, options.prefix),
     Promise.all(API_IDS.map((api) => stores.gate.waitFor(api))),
     redis.hgetall(`${options.prefix}:rates`),
+    session.queues.pendingApiJobs(),
   ]);
   const count = (queue: string) => workers.filter((worker) => worker.queues.includes(queue)).length;
   const rates: Partial<Record<ApiId, number>> = {};
@@ -31,6 +37,8 @@ export async function gatherBatchFacts(redis: Redis, stores: EngineStores, optio
     gateWaitMs: Object.fromEntries(API_IDS.map((api, i) => [api, gates[i]!])),
     rates,
     stuckAfterMs: options.stuckAfterSeconds * 1000,
+    pendingApiJobs,
+    maxWaiting: options.maxWaiting,
   };
 }
 

@@ -20,7 +20,7 @@ import type { BullmqQueues } from './bullmq-queues.js';
 import { onJobError } from './job-errors.js';
 import { startHeartbeat } from './heartbeats.js';
 import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './queue-names.js';
-import { settleFailedJob, sweepFailedJobs } from './unrecorded-failures.js';
+import { failedJobSweeper, settleFailedJob } from './unrecorded-failures.js';
 
 export interface WorkerSettings {
   context: Omit<EngineContext, 'scheduler'>;
@@ -120,8 +120,9 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
     watch(worker, REPORT_QUEUE, settings.queues.report);
   }
 
+  const sweepOnce = failedJobSweeper(context, queuesWorked);
   const sweep = () =>
-    sweepFailedJobs(context, queuesWorked).then(
+    sweepOnce().then(
       (settled) => settled > 0 && settings.logger.warn({ settled }, 'recorded failed jobs nobody had settled'),
       (error: unknown) => settings.logger.warn({ err: { message: (error as Error).message } }, 'sweep of failed jobs did not finish; it runs again'),
     );
@@ -137,7 +138,6 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
     ready: heartbeat.first,
     async close(timeoutMs) {
       clearInterval(sweeper);
-      await heartbeat.stop();
       const graceful = Promise.all(workers.map((worker) => worker.close()));
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
@@ -150,6 +150,8 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
         abort.abort(new Error('worker shutting down'));
         await Promise.all(workers.map((worker) => worker.close(true)));
       }
+      // Only now: while calls finish, the worker is still alive for status and submit.
+      await heartbeat.stop();
       await Promise.all(connections.map((connection) => connection.quit().catch(() => connection.disconnect())));
       return { interrupted: timedOut };
     },
@@ -192,7 +194,8 @@ async function stepJob<T>(context: EngineContext, job: Job, run: () => Promise<T
     if (last) {
       const batchId = (job.data as { batchId: string }).batchId;
       const reason = `${step} failed: ${(err as Error).message}`;
-      await context.stores.batches.setStatus(batchId, 'failed', reason, { times: { finished: new Date().toISOString() } });
+      // Failed even if it was cancelled or blocked before: no result file will come.
+      await context.stores.batches.setStatus(batchId, 'failed', reason, { times: { finished: new Date().toISOString() }, evenIfStopped: true });
       throw new UnrecoverableError(reason);
     }
     throw err;

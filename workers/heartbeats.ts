@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import { NOW_MS } from '../src/engine/redis-store.js';
 
 /** A beat every 5 s; a worker missing three in a row (15 s) is taken for dead. */
 export const BEAT_EVERY_MS = 5_000;
@@ -26,18 +27,16 @@ export interface WorkerInfo {
 
 /** KEYS: set, info. ARGV: id, info JSON, ttl ms. */
 const BEAT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], now, ARGV[1])
+${NOW_MS}
+redis.call('ZADD', KEYS[1], nowMs, ARGV[1])
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-return now
+return nowMs
 `;
 
 /** KEYS: set. ARGV: dead after ms. Drops the dead, returns the ids alive. */
 const ALIVE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
+${NOW_MS}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowMs - tonumber(ARGV[1]))
 return redis.call('ZRANGE', KEYS[1], 0, -1)
 `;
 
@@ -66,7 +65,11 @@ export function startHeartbeat(redis: Redis, prefix: string, worker: Omit<Worker
     first,
     async stop() {
       clearInterval(timer);
-      await redis.multi().zrem(`${prefix}:workers`, id).del(`${prefix}:worker:${id}`).exec().catch(() => undefined);
+      // Bounded: with Redis down the removal would wait for ever; the beat then just lapses.
+      const removed = redis.multi().zrem(`${prefix}:workers`, id).del(`${prefix}:worker:${id}`).exec().catch(() => undefined);
+      let timeout: NodeJS.Timeout | undefined;
+      await Promise.race([removed, new Promise((resolve) => (timeout = setTimeout(resolve, 2_000)))]);
+      clearTimeout(timeout);
     },
   };
 }

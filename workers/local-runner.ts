@@ -38,10 +38,6 @@ class LocalApiQueue {
     return this.waiting.length - this.head + this.delayed;
   }
 
-  get busy(): boolean {
-    return this.pending > 0 || this.running > 0;
-  }
-
   add(job: QueuedJob): void {
     if (this.stopped) return;
     this.waiting.push(job);
@@ -196,12 +192,6 @@ export class LocalRunner implements JobScheduler {
   /** Stop every queue: nothing more is asked (after an interrupt). */
   stop(): void {
     for (const queue of this.queues.values()) queue.stop();
-  }
-
-  /** Whether any API job is queued, delayed or running. */
-  busy(): boolean {
-    for (const queue of this.queues.values()) if (queue.busy) return true;
-    return false;
   }
 
   private settle(batchId: string, error?: unknown): void {

@@ -7,18 +7,24 @@
  * reason in plain words.
  *
  * Two paths, so no crash window is left open: the worker that failed the job settles it
- * at once (its `failed` event), and every worker sweeps the newest failed jobs when it
- * starts and then every minute, settling any whose batch is still waiting for them (the
- * worker that failed it may have died before it could).
+ * at once (its `failed` event), and every worker sweeps the failed sets when it starts
+ * (looking back a day) and then every minute (looking back to the sweep before),
+ * settling any job whose batch is still waiting for it: the worker that failed it may
+ * have died before it could.
  */
 import type { Job, Queue } from 'bullmq';
 import { settleUnrecordedJob } from '../jobs/api-call.js';
-import { FINAL_STATUSES } from '../src/engine/batch.js';
 import type { ApiJobData, EngineContext } from '../src/engine/context.js';
 import { INGEST_QUEUE, REPORT_QUEUE } from './queue-names.js';
 
-/** Failed jobs looked at per queue and sweep: the newest, which are the ones a crash can have left. */
-const SWEEP_LIMIT = 500;
+/** Failed jobs read per page; the newest come first. */
+const PAGE = 500;
+/** The first sweep of a process looks back this far (a worker that died in the window may be restarted much later). */
+const FIRST_LOOK_BACK_MS = 24 * 3_600_000;
+/** Later sweeps look back to the start of the one before, and this much more. */
+const OVERLAP_MS = 60_000;
+/** The most failed jobs one sweep reads per queue, so a week of give-ups cannot stall a worker's start. */
+const MOST_PER_SWEEP = 50_000;
 
 /** Plain words for BullMQ's failure message. */
 export function whyFailed(message: string, context: EngineContext): string {
@@ -33,29 +39,51 @@ export async function settleFailedJob(context: EngineContext, queueName: string,
   const why = whyFailed(message, context);
   if (queueName === INGEST_QUEUE || queueName === REPORT_QUEUE) {
     const batchId = (job.data as { batchId: string }).batchId;
-    // No change to a batch that already ended (a report that failed after it was written, say).
-    await context.stores.batches.setStatus(batchId, 'failed', `${queueName} failed: ${why}`, { times: { finished: new Date().toISOString() } });
+    // A batch that has its result keeps it (a report that failed after writing it, say);
+    // any other, cancelled or blocked ones too, will never have one: it failed.
+    const view = await context.stores.batches.get(batchId);
+    if (!view || view.resultPath !== null) return;
+    await context.stores.batches.setStatus(batchId, 'failed', `${queueName} failed: ${why}`, { times: { finished: new Date().toISOString() }, evenIfStopped: true });
     return;
   }
   await settleUnrecordedJob(context, job.data as ApiJobData, why);
 }
 
-/** Settle the newest failed jobs whose batch is still running and has no result for them. Returns how many. */
-export async function sweepFailedJobs(context: EngineContext, queues: ReadonlyMap<string, Queue>): Promise<number> {
+/**
+ * Sweeps the failed sets for jobs whose batch still waits for them. Each call looks back
+ * to where the previous one started (the first: a day), page by page, newest first.
+ */
+export function failedJobSweeper(context: EngineContext, queues: ReadonlyMap<string, Queue>): () => Promise<number> {
+  let since = Date.now() - FIRST_LOOK_BACK_MS;
+  return async () => {
+    const started = Date.now();
+    const settled = await sweepFailedJobs(context, queues, since);
+    since = started - OVERLAP_MS;
+    return settled;
+  };
+}
+
+/** Settle the failed jobs since `sinceMs` whose batch has no report yet and no result for them. Returns how many. */
+export async function sweepFailedJobs(context: EngineContext, queues: ReadonlyMap<string, Queue>, sinceMs = 0): Promise<number> {
   const { batches } = context.stores;
   let settled = 0;
   for (const [name, queue] of queues) {
-    const failed = (await queue.getJobs(['failed'], 0, SWEEP_LIMIT - 1)).filter((job): job is Job => Boolean(job?.data));
     const byBatch = new Map<string, Job[]>();
-    for (const job of failed) {
-      const batchId = (job.data as { batchId: string }).batchId;
-      const list = byBatch.get(batchId) ?? [];
-      list.push(job);
-      byBatch.set(batchId, list);
+    for (let start = 0; start < MOST_PER_SWEEP; start += PAGE) {
+      const page = (await queue.getJobs(['failed'], start, start + PAGE - 1)).filter((job): job is Job => Boolean(job?.data));
+      for (const job of page) {
+        if ((job.finishedOn ?? 0) < sinceMs) continue;
+        const batchId = (job.data as { batchId: string }).batchId;
+        const list = byBatch.get(batchId) ?? [];
+        list.push(job);
+        byBatch.set(batchId, list);
+      }
+      if (page.length < PAGE || (page.at(-1)!.finishedOn ?? 0) < sinceMs) break;
     }
     for (const [batchId, jobs] of byBatch) {
-      const status = await batches.status(batchId);
-      if (status === undefined || FINAL_STATUSES.has(status)) continue;
+      // Waiting for these jobs: a batch without its report (cancelled and blocked ones too).
+      const view = await batches.get(batchId);
+      if (!view || view.resultPath !== null || view.status === 'done' || view.status === 'failed') continue;
       const open =
         name === INGEST_QUEUE || name === REPORT_QUEUE
           ? jobs

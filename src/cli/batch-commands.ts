@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadOptions } from '../config/load.js';
 import { FINAL_STATUSES, isBatchId, type BatchView } from '../engine/batch.js';
-import { diagnoseBatch } from '../engine/batch-health.js';
+import { diagnoseBatch, durationWords } from '../engine/batch-health.js';
 import { submitBatch } from '../engine/submit.js';
 import { gatherBatchFacts, noWorkerWarning } from '../../workers/batch-facts.js';
 import { createLogger } from '../log/logger.js';
@@ -81,11 +81,6 @@ Exit codes: 0 cancelled, 1 already finished, 2 bad command line or unknown batch
 7 Redis unreachable.
 `;
 
-function minutes(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
-}
-
 async function withSession<T>(config: string | undefined | Options, juhe: boolean, run: (session: QueueSession) => Promise<T>): Promise<T> {
   const options = typeof config === 'object' ? config : loadOptions(config ? { configFile: config } : {});
   const session = await openQueueSession(options, createLogger({ level: options.log.level }), { juhe });
@@ -127,7 +122,7 @@ export async function runSubmitCommand(argv: string[], io: CommandIo): Promise<n
     if (Object.keys(request.rates).length > 0) await session.queues.setRates(request.rates);
     await session.queues.addIngestJob(meta.id);
     io.stdout.write(values.json ? `${JSON.stringify(await session.stores.batches.get(meta.id), null, 2)}\n` : `${meta.id}\n`);
-    const warning = noWorkerWarning(await gatherBatchFacts(session.redis, session.stores, options.engine), meta.options.apis);
+    const warning = noWorkerWarning(await gatherBatchFacts(session, options.engine), meta.options.apis);
     if (warning) io.stderr.write(`riskscreen: warning: ${warning}\n`);
     return EXIT.ok;
   });
@@ -147,14 +142,14 @@ export async function runStatusCommand(argv: string[], io: CommandIo): Promise<n
   const options = loadOptions(values.config ? { configFile: values.config } : {});
   return withSession(options, false, async (session) => {
     const view = await mustGet(session, id);
-    const health = diagnoseBatch(view, await gatherBatchFacts(session.redis, session.stores, options.engine));
+    const health = diagnoseBatch(view, await gatherBatchFacts(session, options.engine));
     if (values.json) io.stdout.write(`${JSON.stringify({ ...view, health }, null, 2)}\n`);
     else {
       const manifestPath = view.resultPath ? manifestPathOf(view.resultPath) : null;
       io.stdout.write(summaryText(view, view.resultPath));
       if (manifestPath && existsSync(manifestPath)) io.stdout.write(`\n${levelTable((await readManifest(manifestPath)).rows).join('\n')}\n`);
       io.stdout.write(`\n  progress        ${describe(view, Date.now() - Date.parse(view.times.created))}\n`);
-      if (health.stuck) io.stdout.write(`  STUCK           no progress for ${minutes(health.idleMs)} (RISKSCREEN_STUCK_AFTER is ${minutes(options.engine.stuckAfterSeconds * 1000)})\n`);
+      if (health.stuck) io.stdout.write(`  STUCK           no progress for ${durationWords(health.idleMs)} (RISKSCREEN_STUCK_AFTER is ${durationWords(options.engine.stuckAfterSeconds * 1000)})\n`);
       for (const wait of health.waits) io.stdout.write(`  waiting         ${wait}\n`);
       io.stdout.write(`  input           ${view.input.name} (${view.input.bytes.toLocaleString('en-US')} bytes, sha256 ${view.input.sha256.slice(0, 16)}…)\n`);
       io.stdout.write(`  profile         ${view.options.profile}${view.options.maxCalls !== null ? `, --max-calls ${view.options.maxCalls}` : ''}\n`);

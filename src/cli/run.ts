@@ -222,7 +222,7 @@ async function runOnQueue(
     await session.queues.addIngestJob(meta.id);
     io.stderr.write(`riskscreen: batch ${meta.id} submitted\n`);
     if (!work) {
-      const warning = noWorkerWarning(await gatherBatchFacts(session.redis, session.stores, options.engine), meta.options.apis);
+      const warning = noWorkerWarning(await gatherBatchFacts(session, options.engine), meta.options.apis);
       if (warning) io.stderr.write(`riskscreen: warning: ${warning}\n`);
     }
     if (work && session.parts) {

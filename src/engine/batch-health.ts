@@ -4,7 +4,7 @@
  * the rate gate, the store's clock) and this decides what they mean.
  */
 import { APIS, type ApiId } from '../juhe/catalogue.js';
-import { FINAL_STATUSES, type BatchView } from './batch.js';
+import type { BatchView } from './batch.js';
 
 export interface BatchFacts {
   /** Now on the store's clock (ms), the clock of `progressAt` and the holds. */
@@ -17,6 +17,9 @@ export interface BatchFacts {
   rates: Partial<Record<ApiId, number>>;
   /** RISKSCREEN_STUCK_AFTER, in ms. */
   stuckAfterMs: number;
+  /** API jobs waiting in the queues (every batch's), and RISKSCREEN_MAX_WAITING: ingest pauses above it. */
+  pendingApiJobs: number;
+  maxWaiting: number;
 }
 
 export interface BatchHealth {
@@ -33,18 +36,26 @@ const GATE_WAIT_WORTH_SAYING_MS = 2_000;
 
 export function diagnoseBatch(view: BatchView, facts: BatchFacts): BatchHealth {
   const idleMs = Math.max(0, facts.now - view.progressAt);
-  if (FINAL_STATUSES.has(view.status)) return { idleMs, stuck: false, waits: [] };
+  // A cancelled or blocked batch has not ended until its report is written: its other
+  // questions are skipped by the API workers, then the report worker writes the file.
+  if (view.status === 'done' || view.status === 'failed' || view.resultPath !== null) return { idleMs, stuck: false, waits: [] };
+  const stopped = view.status === 'cancelled' || view.status === 'blocked';
   const waits: string[] = [];
   const noWorker = (queue: string, what: string) =>
     `no worker is running for the ${queue} queue (${what}): start one with riskscreen worker, or check why the workers stopped`;
 
   if (view.status === 'queued' || view.status === 'ingesting') {
     if (facts.workers.ingest === 0) waits.push(noWorker('ingest', 'it reads the list and queues the questions'));
+    else if (view.status === 'ingesting' && facts.pendingApiJobs > facts.maxWaiting) {
+      waits.push(
+        `reading the list waits while the API queues hold ${facts.pendingApiJobs.toLocaleString('en-US')} questions (RISKSCREEN_MAX_WAITING is ${facts.maxWaiting.toLocaleString('en-US')}); it reads on as they are answered`,
+      );
+    }
   }
   if (view.status === 'reporting' || (view.counts.ingestDone && view.counts.tasks > 0 && view.counts.final >= view.counts.tasks)) {
     if (facts.workers.report === 0) waits.push(noWorker('report', 'it writes the result file'));
   }
-  if (view.status === 'screening' || view.status === 'ingesting') {
+  if (view.status === 'screening' || view.status === 'ingesting' || stopped) {
     for (const api of view.options.apis) {
       const left = view.counts.ingestDone ? view.counts[`tasks.${api}`] - view.counts[`final.${api}`] : null;
       if (left === 0) continue;
@@ -55,21 +66,26 @@ export function diagnoseBatch(view: BatchView, facts: BatchFacts): BatchHealth {
         continue;
       }
       if (!facts.workers.api[api]) {
-        waits.push(noWorker(`api-${api}`, `${title}, ${questions}`));
+        waits.push(noWorker(`api-${api}`, `${title}, ${questions}${stopped ? ' to mark as not asked' : ''}`));
         continue;
       }
-      const hold = view.holds[api];
-      if (hold && hold.until > facts.now) {
+      if (stopped) continue;
+      const keyCheck = view.keyChecks[api];
+      if (keyCheck !== undefined && keyCheck > facts.now) {
+        waits.push(`${api} (${title}): its first call (the key check) is out; the other calls wait for its answer`);
+      }
+      for (const hold of view.holds[api] ?? []) {
+        if (hold.until <= facts.now) continue;
         const what = hold.code === 10011 ? 'the service said too many requests (10011): the whole API waits' : `the service said a number was asked too often (${hold.code}): that number waits`;
-        waits.push(`${api} (${title}): ${what} until ${clockTime(hold.until)} (${seconds(hold.until - facts.now)} from now)`);
+        waits.push(`${api} (${title}): ${what} until ${clockTime(hold.until)} (${durationWords(hold.until - facts.now)} from now)`);
       }
       const gate = facts.gateWaitMs[api] ?? 0;
       if (gate >= GATE_WAIT_WORTH_SAYING_MS) {
         const rate = facts.rates[api];
-        waits.push(`${api} (${title}): waiting for the rate gate, the next call slot is in ${seconds(gate)}${rate ? ` (${rate} calls/s shared by every batch)` : ''}`);
+        waits.push(`${api} (${title}): waiting for the rate gate, the next call slot is in ${durationWords(gate)}${rate ? ` (${rate} calls/s shared by every batch)` : ''}`);
       }
     }
-    if (view.options.maxCalls !== null && view.counts.reserved >= view.options.maxCalls) {
+    if (!stopped && view.options.maxCalls !== null && view.counts.reserved >= view.options.maxCalls) {
       waits.push(`--max-calls ${view.options.maxCalls} is reached: the questions left are skipped`);
     }
   }
@@ -85,7 +101,8 @@ function clockTime(ms: number): string {
   return new Date(ms + 8 * 3_600_000).toISOString().slice(11, 19);
 }
 
-function seconds(ms: number): string {
+/** `12 s`, `3 min`. */
+export function durationWords(ms: number): string {
   const s = Math.max(1, Math.round(ms / 1000));
   return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
 }

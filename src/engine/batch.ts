@@ -107,8 +107,14 @@ export interface BatchView extends BatchMeta {
    * batch stuck after RISKSCREEN_STUCK_AFTER without it.
    */
   progressAt: number;
-  /** The service's last "slow down" per API: 10011 holds the whole API, 224924 one number; until when (store clock, ms). */
-  holds: Partial<Record<ApiId, BatchHold>>;
+  /** The service's last "slow down" per API and code: 10011 holds the whole API, 224924 one number; until when (store clock, ms). */
+  holds: Partial<Record<ApiId, BatchHold[]>>;
+  /**
+   * APIs whose first call in this batch (the key check, see CallTurn) is out and has not
+   * been answered, with when its claim lapses (store clock, ms). The other calls of the
+   * API wait for its answer.
+   */
+  keyChecks: Partial<Record<ApiId, number>>;
 }
 
 export interface BatchHold {

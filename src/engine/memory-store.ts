@@ -7,7 +7,7 @@ import { paceIntervalMs } from './rate-window.js';
 interface MemoryBatch {
   meta: BatchMeta;
   progressAt: number;
-  holds: Partial<Record<ApiId, BatchHold>>;
+  holds: Partial<Record<ApiId, BatchHold[]>>;
   counts: Counters;
   errors: Record<string, number>;
   exhausted: Partial<Record<ApiId, string>>;
@@ -44,6 +44,9 @@ export class MemoryBatchStore implements BatchStore {
       exhausted: { ...batch.exhausted },
       progressAt: batch.progressAt,
       holds: structuredClone(batch.holds),
+      keyChecks: Object.fromEntries(
+        [...batch.probes].flatMap(([api, probe]) => (probe !== 'ok' && probe.until > this.clock() ? [[api, probe.until]] : [])),
+      ),
     };
   }
 
@@ -53,7 +56,8 @@ export class MemoryBatchStore implements BatchStore {
 
   async setStatus(id: string, status: BatchStatus, reason?: string | null, patch?: StatusPatch): Promise<boolean> {
     const batch = this.must(id);
-    if (FINAL_STATUSES.has(batch.meta.status)) {
+    const stays = patch?.evenIfStopped ? batch.meta.status === 'done' || batch.meta.status === 'failed' : FINAL_STATUSES.has(batch.meta.status);
+    if (stays) {
       if (patch) applyPatch(batch.meta, patch);
       return false;
     }
@@ -72,6 +76,8 @@ export class MemoryBatchStore implements BatchStore {
 
   async recordResult(id: string, taskId: string, encoded: string, deltas: Partial<Record<CounterName, number>>): Promise<RecordOutcome> {
     const batch = this.must(id);
+    // Reported: a late delivery changes nothing.
+    if (batch.meta.resultPath !== null) return { isNew: false, final: batch.counts.final, tasks: null };
     const isNew = !batch.results.has(taskId);
     if (isNew) {
       batch.results.set(taskId, encoded);
@@ -134,7 +140,11 @@ export class MemoryBatchStore implements BatchStore {
   }
 
   async noteHold(id: string, api: ApiId, code: number, ms: number): Promise<void> {
-    this.must(id).holds[api] = { code, until: this.clock() + ms };
+    const holds = (this.must(id).holds[api] ??= []);
+    const hold = { code, until: this.clock() + ms };
+    const at = holds.findIndex((known) => known.code === code);
+    if (at === -1) holds.push(hold);
+    else holds[at] = hold;
   }
 
   async now(): Promise<number> {

@@ -23,12 +23,19 @@ import { PACE_FACTOR } from './rate-window.js';
 const FINAL_LIST = [...FINAL_STATUSES].join(',');
 
 /** Now on Redis's clock, in ms: every process stamps and compares progress and holds on it. */
-const NOW_MS = `local t = redis.call('TIME')
+export const NOW_MS = `local t = redis.call('TIME')
 local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
-/** HSETNX the result; on first write count it and stamp progress. Returns {isNew, final, ingestDone, tasks}. */
+/**
+ * HSETNX the result; on first write count it and stamp progress. Nothing for a batch
+ * whose report is written (a late delivery). Returns {isNew, final, ingestDone, tasks},
+ * or -1 when there is no such batch (no key is made for it).
+ */
 const RECORD_RESULT = `
+local state = redis.call('HMGET', KEYS[1], 'meta', 'resultPath')
+if not state[1] then return -1 end
+if state[2] and state[2] ~= '' then return {0, 0, 0, 0} end
 local isNew = 0
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 1 then
   isNew = 1
@@ -117,13 +124,12 @@ if v[1] == 'cancelled' then return 'cancelled' end
 if v[1] == 'blocked' then return 'account_blocked' end
 if v[2] then return 'quota_exhausted' end
 if v[3] == 'ok' then return 'go' end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${NOW_MS}
 if v[3] then
   local owner, expires = string.match(v[3], '^(.*)|(%d+)$')
-  if owner ~= ARGV[2] and tonumber(expires) > now then return 'wait' end
+  if owner ~= ARGV[2] and tonumber(expires) > nowMs then return 'wait' end
 end
-redis.call('HSET', KEYS[1], 'p.' .. ARGV[1], ARGV[2] .. '|' .. tostring(now + tonumber(ARGV[3])))
+redis.call('HSET', KEYS[1], 'p.' .. ARGV[1], ARGV[2] .. '|' .. tostring(nowMs + tonumber(ARGV[3])))
 return 'probe'
 `;
 
@@ -141,10 +147,10 @@ redis.call('HSET', KEYS[1], 'progressAt', nowMs, unpack(ARGV))
 return 1
 `;
 
-/** Keep a hold: field ARGV[1] = "<code>|<until ms>", ARGV[3] ms from now. */
+/** Keep a hold: field ARGV[1] = until ms, ARGV[2] ms from now. */
 const NOTE_HOLD = `
 ${NOW_MS}
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. tostring(nowMs + tonumber(ARGV[3])))
+redis.call('HSET', KEYS[1], ARGV[1], tostring(nowMs + tonumber(ARGV[2])))
 return 1
 `;
 
@@ -162,13 +168,13 @@ return 1
 `;
 
 type Scripted = Redis & {
-  rsRecordResult(batchKey: string, resultsKey: string, ...args: (string | number)[]): Promise<[number, number, number, number]>;
+  rsRecordResult(batchKey: string, resultsKey: string, ...args: (string | number)[]): Promise<[number, number, number, number] | -1>;
   rsFinishIngest(batchKey: string, ...args: (string | number)[]): Promise<number>;
   rsSetStatus(batchKey: string, ...args: string[]): Promise<number>;
   rsReserveCall(batchKey: string, max: number): Promise<number>;
   rsCallTurn(batchKey: string, api: string, owner: string, claimMs: number): Promise<CallTurn>;
   rsSetCounts(batchKey: string, ...args: (string | number)[]): Promise<number>;
-  rsNoteHold(batchKey: string, field: string, code: number, ms: number): Promise<number>;
+  rsNoteHold(batchKey: string, field: string, ms: number): Promise<number>;
   rsTimeMs(): Promise<number>;
   rsReleaseProbe(batchKey: string, api: string, owner: string): Promise<number>;
   rsAcquireLock(key: string, owner: string, ttlMs: number): Promise<number>;
@@ -227,9 +233,10 @@ export class RedisBatchStore implements BatchStore {
     const { status, reason, times, resultPath, ...fixed } = meta;
     const created = await this.redis.hsetnx(this.key(meta.id), 'meta', JSON.stringify(fixed));
     if (!created) throw new Error(`batch ${meta.id} exists`);
+    const now = await this.now();
     await this.redis
       .multi()
-      .hset(this.key(meta.id), 'status', status, 'reason', reason ?? '', 'times', JSON.stringify(times), 'resultPath', resultPath ?? '')
+      .hset(this.key(meta.id), 'status', status, 'reason', reason ?? '', 'times', JSON.stringify(times), 'resultPath', resultPath ?? '', 'progressAt', now)
       .zadd(`${this.prefix}:batches`, Date.parse(times.created), meta.id)
       .exec();
   }
@@ -240,7 +247,8 @@ export class RedisBatchStore implements BatchStore {
     const counts = emptyCounters();
     const errorsByCode: Record<string, number> = {};
     const exhausted: Partial<Record<ApiId, string>> = {};
-    const holds: Partial<Record<ApiId, BatchHold>> = {};
+    const holds: Partial<Record<ApiId, BatchHold[]>> = {};
+    const keyChecks: Partial<Record<ApiId, number>> = {};
     for (const [field, value] of Object.entries(fields)) {
       if (field.startsWith('c.')) {
         const name = field.slice(2) as CounterName;
@@ -248,9 +256,9 @@ export class RedisBatchStore implements BatchStore {
       } else if (field.startsWith('e.')) errorsByCode[field.slice(2)] = Number(value);
       else if (field.startsWith('x.')) exhausted[field.slice(2) as ApiId] = value;
       else if (field.startsWith('h.')) {
-        const [code, until] = value.split('|');
-        holds[field.slice(2) as ApiId] = { code: Number(code), until: Number(until) };
-      }
+        const [api, code] = field.slice(2).split('.') as [ApiId, string];
+        (holds[api] ??= []).push({ code: Number(code), until: Number(value) });
+      } else if (field.startsWith('p.') && value !== 'ok') keyChecks[field.slice(2) as ApiId] = Number(value.slice(value.lastIndexOf('|') + 1));
     }
     const fixed = JSON.parse(fields.meta) as Omit<BatchMeta, 'status' | 'reason' | 'times' | 'resultPath'>;
     return {
@@ -262,8 +270,9 @@ export class RedisBatchStore implements BatchStore {
       counts,
       errorsByCode,
       exhausted,
-      progressAt: Number(fields.progressAt ?? Date.parse(JSON.parse(fields.times ?? '{}').created ?? '0')),
+      progressAt: Number(fields.progressAt),
       holds,
+      keyChecks,
     };
   }
 
@@ -278,7 +287,8 @@ export class RedisBatchStore implements BatchStore {
       extra.push('times', JSON.stringify({ ...current, ...patch.times }));
     }
     if (patch?.resultPath !== undefined) extra.push('resultPath', patch.resultPath ?? '');
-    const moved = await this.redis.rsSetStatus(this.key(id), FINAL_LIST, status, reason === undefined ? '\0' : (reason ?? ''), ...extra);
+    const stays = patch?.evenIfStopped ? 'done,failed' : FINAL_LIST;
+    const moved = await this.redis.rsSetStatus(this.key(id), stays, status, reason === undefined ? '\0' : (reason ?? ''), ...extra);
     if (moved === -1) throw new Error(`no batch ${id}`);
     return moved === 1;
   }
@@ -291,7 +301,9 @@ export class RedisBatchStore implements BatchStore {
   }
 
   async recordResult(id: string, taskId: string, encoded: string, deltas: Partial<Record<CounterName, number>>): Promise<RecordOutcome> {
-    const [isNew, final, ingestDone, tasks] = await this.redis.rsRecordResult(this.key(id), this.resultsKey(id), taskId, encoded, ...deltaArgs(deltas));
+    const outcome = await this.redis.rsRecordResult(this.key(id), this.resultsKey(id), taskId, encoded, ...deltaArgs(deltas));
+    if (!Array.isArray(outcome)) throw new Error(`no batch ${id}`);
+    const [isNew, final, ingestDone, tasks] = outcome;
     return { isNew: isNew === 1, final, tasks: ingestDone ? tasks : null };
   }
 
@@ -331,7 +343,7 @@ export class RedisBatchStore implements BatchStore {
   }
 
   async noteHold(id: string, api: ApiId, code: number, ms: number): Promise<void> {
-    await this.redis.rsNoteHold(this.key(id), `h.${api}`, code, ms);
+    await this.redis.rsNoteHold(this.key(id), `h.${api}.${code}`, ms);
   }
 
   async now(): Promise<number> {

@@ -11,6 +11,11 @@ import type { SkipWhy } from './task-result.js';
 export interface StatusPatch {
   times?: Partial<BatchMeta['times']>;
   resultPath?: string | null;
+  /**
+   * Move a cancelled or blocked batch too (only `done` and `failed` stay): a batch whose
+   * ingest or report failed for good will never have a result, whatever stopped it before.
+   */
+  evenIfStopped?: boolean;
 }
 
 /**
@@ -41,13 +46,14 @@ export interface BatchStore {
   status(id: string): Promise<BatchStatus | undefined>;
   /**
    * Move to `status` unless the batch is already in a final status (a cancelled or
-   * blocked batch stays so). Returns whether it moved.
+   * blocked batch stays so, unless `patch.evenIfStopped`). Returns whether it moved.
    */
   setStatus(id: string, status: BatchStatus, reason?: string | null, patch?: StatusPatch): Promise<boolean>;
   addCounts(id: string, deltas: Partial<Record<CounterName, number>>, errors?: Record<string, number>): Promise<void>;
   /**
    * Store the result of one question once: the first call counts it (and its deltas),
-   * later ones for the same task change nothing.
+   * later ones for the same task change nothing, and neither does a result for a batch
+   * whose report is written (a job delivered again late). Throws for an unknown batch.
    */
   recordResult(id: string, taskId: string, encoded: string, deltas: Partial<Record<CounterName, number>>): Promise<RecordOutcome>;
   /** Set counters to these values (progress of a re-runnable step: never added twice). */
@@ -91,8 +97,8 @@ export interface InflightLocks {
 
 /**
  * The last gate before a call leaves: calls of an API evenly paced at the rate, across
- * every process (src/engine/rate-window.ts). The queue's own limiter counts jobs when
- * they start, and work before the call jitters that; this paces the calls themselves.
+ * every process (src/engine/rate-window.ts). Jobs start without waiting for the rate
+ * (most make no call: cached answers, skips); this paces the calls themselves.
  */
 export interface RateGate {
   /** Reserve the next free slot; resolves with the milliseconds to wait until it. */

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { UnrecoverableError, Worker } from 'bullmq';
+import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeTaskResult } from '../../../src/engine/task-result.js';
 import { silentLogger } from '../../../src/log/logger.js';
@@ -28,20 +29,19 @@ async function until(check: () => boolean, timeoutMs: number): Promise<void> {
 }
 
 function resultRecords(path: string): Record<string, string>[] {
-  const [header, ...rows] = readFileSync(path, 'utf8').replace(/^\uFEFF/, '').trim().split('\r\n').map((line) => line.split(','));
-  return rows.map((row) => Object.fromEntries(header!.map((name, i) => [name, row[i] ?? ''])));
+  return parse(readFileSync(path), { bom: true, columns: true }) as Record<string, string>[];
 }
 
 describe('batches always end', () => {
   it('a job failed past the stall limit leaves its question a failed result, and the batch reaches its report', async () => {
-    // Lock and stall check 2 s; the first stall fails the job (RISKSCREEN_MAX_STALLS=0).
-    harness = await startHarness({ latencyMs: 2_500 }, { RISKSCREEN_STALL_CHECK_MS: '2000', RISKSCREEN_MAX_STALLS: '0' });
+    // Lock and stall check 3 s; the first stall fails the job (RISKSCREEN_MAX_STALLS=0).
+    harness = await startHarness({ latencyMs: 3_500 }, { RISKSCREEN_STALL_CHECK_MS: '3000', RISKSCREEN_MAX_STALLS: '0' });
     const list = writeNumberList(harness.dir, 'stall.csv', 12);
     await harness.startWorker(['--queues', 'ingest,report']);
     const victim = await harness.startWorker(['--queues', 'status', '--concurrency', '1']);
     const id = await harness.submit({ file: list.path, profile: 'status' });
 
-    // The victim's first call is at the emulator (2.5 s to answer): its worker dies mid-job.
+    // The victim's first call is at the emulator (3.5 s to answer): its worker dies mid-job.
     await until(() => harness!.emulator.ledger.size >= 1, 30_000);
     const lost = harness.emulator.ledger.entries().next().value!.mobile;
     victim.kill('SIGKILL');

@@ -100,7 +100,8 @@ describe('a Redis restart mid-batch', () => {
         }
       });
     });
-    await harness.waitFor(id, 60_000, (view) => view.counts.final >= 1_000);
+    const before = await harness.waitFor(id, 60_000, (view) => view.counts.final >= 1_000);
+    expect(before.counts.final).toBeLessThan(before.counts.tasks);
 
     await redis!.stop('SIGTERM');
     // Redis is down: status and submit wait for it (ioredis's offline queue), then answer.
@@ -108,12 +109,15 @@ describe('a Redis restart mid-batch', () => {
     const submitted = cli(['submit', writeNumberList(harness.dir, 'while-down.csv', 5).path, '--profile', 'status']);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     redis = await spawnRedisServer(port, dir!, AOF);
+    const callsAtRestart = harness.emulator.ledger.size;
     expect((await status).code).toBe(EXIT.ok);
     expect((await status).out).toContain(`batch ${id}`);
     expect((await submitted).code).toBe(EXIT.ok);
     expect((await submitted).out.trim()).toMatch(/^b\d{8}-\d{6}-[0-9a-z]{4}$/);
 
     expect(await runExit).toBe(EXIT.ok);
+    // The batch really went on after the restart.
+    expect(harness.emulator.ledger.size).toBeGreaterThan(callsAtRestart);
     const view = (await harness.stores.batches.get(id))!;
     expect(view.status).toBe('done');
     expect(view.counts).toMatchObject({ rows: 3_000, rowsScreened: 3_000, final: view.counts.tasks });
@@ -130,17 +134,20 @@ describe('a Redis restart mid-batch', () => {
     const list = writeNumberList(harness.dir, 'kill.csv', 3_000);
     await Promise.all([harness.startWorker(['--concurrency', '8']), harness.startWorker(['--concurrency', '8'])]);
     const id = await harness.submit({ file: list.path, profile: 'basic' });
-    await harness.waitFor(id, 60_000, (view) => view.counts.final >= 1_500);
+    const before = await harness.waitFor(id, 60_000, (view) => view.counts.final >= 1_500);
+    expect(before.counts.final).toBeLessThan(before.counts.tasks);
 
     const killedAt = performance.timeOrigin + performance.now();
     await redis!.stop('SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     redis = await spawnRedisServer(port, dir!, AOF);
+    const callsAtRestart = harness.emulator.ledger.size;
 
     const view = await harness.waitFor(id, 180_000);
     expect(view.status).toBe('done');
     expect(view.counts).toMatchObject({ rows: 3_000, final: view.counts.tasks });
     expect(view.counts.rowsScreened).toBe(3_000);
+    expect(harness.emulator.ledger.size).toBeGreaterThan(callsAtRestart);
     // Nothing answered before the kill is paid for again: only calls around it could be
     // (none, when Redis flushed its last write), at most the calls in flight.
     const twice = billedTwice([...harness.emulator.ledger.entries()]);

@@ -53,7 +53,7 @@ describe('status says why a batch waits', () => {
     expect(record.health.stuck).toBe(true);
     expect(record.health.idleMs).toBeGreaterThanOrEqual(10_000);
     expect(record.health.waits).toEqual([expect.stringMatching(/^no worker is running for the api-status queue/)]);
-    expect((await cli(['status', id])).out).toMatch(/STUCK {11}no progress for 1\d s \(RISKSCREEN_STUCK_AFTER is 10 s\)/);
+    expect((await cli(['status', id])).out).toMatch(/STUCK {11}no progress for \d+ s \(RISKSCREEN_STUCK_AFTER is 10 s\)/);
 
     // A worker for api-status: the batch finishes, and status has nothing more to say.
     const full = await harness.startWorker(['--queues', 'status']);

@@ -86,6 +86,19 @@ describe('the architecture', () => {
     expect(upwards).toEqual([]);
   });
 
+  it('has config read only by the command line and the runners, and the emulator used only by the command line', () => {
+    const readers: Record<string, readonly string[]> = { 'src/config': ['src/cli', 'workers'], 'src/emulator': ['src/cli'] };
+    const offenders = [...graph].flatMap(([file, imports]) =>
+      imports
+        .filter((target) => {
+          const allowed = readers[moduleOf(target)];
+          return allowed !== undefined && moduleOf(target) !== moduleOf(file) && !allowed.includes(moduleOf(file));
+        })
+        .map((target) => `${file} -> ${target}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
   it('has nothing under src/ importing jobs/ (only the runners run jobs)', () => {
     const offenders = [...graph].flatMap(([file, imports]) => (file.startsWith('src/') ? imports.filter((target) => target.startsWith('jobs/')) : []).map((target) => `${file} -> ${target}`));
     expect(offenders).toEqual([]);

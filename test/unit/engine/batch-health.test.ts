@@ -20,6 +20,7 @@ function view(status: BatchStatus, overrides: Partial<BatchView> = {}, counts: P
     exhausted: {},
     progressAt: NOW - 1_000,
     holds: {},
+    keyChecks: {},
     ...overrides,
   };
 }
@@ -31,6 +32,8 @@ function facts(overrides: Partial<BatchFacts> = {}): BatchFacts {
     gateWaitMs: {},
     rates: { status: 20, tenure: 20 },
     stuckAfterMs: 600_000,
+    pendingApiJobs: 0,
+    maxWaiting: 20_000,
     ...overrides,
   };
 }
@@ -51,10 +54,28 @@ describe('diagnoseBatch', () => {
     expect(queued.waits[0]).toMatch(/^no worker is running for the ingest queue \(it reads the list/);
   });
 
+  it('says when reading the list waits for the API queues to drain (RISKSCREEN_MAX_WAITING)', () => {
+    expect(diagnoseBatch(view('ingesting'), facts({ pendingApiJobs: 25_000 })).waits[0]).toBe(
+      'reading the list waits while the API queues hold 25,000 questions (RISKSCREEN_MAX_WAITING is 20,000); it reads on as they are answered',
+    );
+  });
+
   it('says until when the service holds an API (10011) or a number (224924), in China time', () => {
-    const held = view('screening', { holds: { status: { code: 10011, until: NOW + 30_000 }, tenure: { code: 224924, until: NOW - 1 } } }, screening);
+    const held = view(
+      'screening',
+      { holds: { status: [{ code: 10011, until: NOW + 30_000 }, { code: 224924, until: NOW + 60_000 }], tenure: [{ code: 224924, until: NOW - 1 }] } },
+      screening,
+    );
     expect(diagnoseBatch(held, facts()).waits).toEqual([
       'status (line status): the service said too many requests (10011): the whole API waits until 10:00:30 (30 s from now)',
+      'status (line status): the service said a number was asked too often (224924): that number waits until 10:01:00 (60 s from now)',
+    ]);
+  });
+
+  it('says when an API waits for its first call of the batch (the key check)', () => {
+    const checking = view('screening', { keyChecks: { tenure: NOW + 90_000, status: NOW - 1 } }, screening);
+    expect(diagnoseBatch(checking, facts()).waits).toEqual([
+      'tenure (tenure on the network): its first call (the key check) is out; the other calls wait for its answer',
     ]);
   });
 
@@ -81,6 +102,14 @@ describe('diagnoseBatch', () => {
       "no cause found: workers are alive and nothing holds the batch; look at the workers' logs (a worker may be hung)",
     ]);
     expect(diagnoseBatch(view('done', { progressAt: NOW - 700_000 }), facts()).stuck).toBe(false);
+  });
+
+  it('a cancelled or blocked batch has not ended until its report is written: it still needs its workers', () => {
+    const blocked = view('blocked', { reason: 'Juhe refused the account' }, screening);
+    expect(diagnoseBatch(blocked, facts({ workers: { ingest: 1, report: 1, api: { status: 1, tenure: 0 } } })).waits).toEqual([
+      'no worker is running for the api-tenure queue (tenure on the network, 90 questions left to mark as not asked): start one with riskscreen worker, or check why the workers stopped',
+    ]);
+    expect(diagnoseBatch({ ...blocked, resultPath: '/data/result.csv' }, facts({ workers: { ingest: 0, report: 0, api: {} } })).waits).toEqual([]);
   });
 
   it('waits for the report worker once every question has a result', () => {
