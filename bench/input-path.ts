@@ -29,13 +29,12 @@ import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
 import { runInspectCommand } from '../src/cli/inspect.js';
 import { estimateBatch } from '../src/engine/estimate.js';
 import { deriveEngineKeys } from '../src/engine/keys.js';
 import type { BatchStore, ResultCache } from '../src/engine/store.js';
 import { submitBatch } from '../src/engine/submit.js';
-import { int, mib, runSelfInChild } from './support.js';
+import { benchEntry, int, mib, runSelfInChild } from './support.js';
 
 const ROWS = 1_000_000;
 const TARGET_ROWS_PER_SECOND = 150_000;
@@ -221,16 +220,4 @@ function seconds(since: number): string {
   return ((performance.now() - since) / 1000).toFixed(1);
 }
 
-const childRequest = process.env[CHILD_ENV];
-const standalone = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (childRequest) {
-  measure(JSON.parse(childRequest) as ChildRequest).catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
-} else if (standalone) {
-  run().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exitCode = 1;
-  });
-}
+benchEntry(import.meta.url, CHILD_ENV, (request) => measure(JSON.parse(request) as ChildRequest), run);

@@ -14,9 +14,8 @@
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { readPhoneList } from '../src/input/reader.js';
-import { runSelfInChild } from './support.js';
+import { benchEntry, runSelfInChild } from './support.js';
 
 const ROWS = 1_000_000;
 const TARGET_ROWS_PER_SECOND = 100_000;
@@ -130,16 +129,4 @@ function seconds(since: number): string {
   return ((performance.now() - since) / 1000).toFixed(1);
 }
 
-const childFile = process.env[CHILD_ENV];
-const standalone = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (childFile) {
-  readAndReport(childFile).catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
-} else if (standalone) {
-  run().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exitCode = 1;
-  });
-}
+benchEntry(import.meta.url, CHILD_ENV, readAndReport, run);

@@ -25,7 +25,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { API_IDS, type ApiId } from '../src/juhe/catalogue.js';
 import type { RiskLevel } from '../src/risk/index.js';
 import { DEFAULT_OUTPUT, exportResult } from '../src/report/export.js';
@@ -42,7 +41,7 @@ import {
 } from '../src/report/manifest.js';
 import { openResultCsv, type WrittenFile } from '../src/report/result-csv.js';
 import { ADDED_COLUMNS, RESULT_SCHEMA_VERSION, type AddedColumn, type RowStatus } from '../src/report/result-row.js';
-import { int, mib, runSelfInChild } from './support.js';
+import { benchEntry, int, mib, runSelfInChild } from './support.js';
 
 const ROWS = 1_000_000;
 const CHUNK_ROWS = 1_000;
@@ -313,16 +312,4 @@ async function exportAndReport(request: ChildRequest): Promise<void> {
   process.stdout.write(JSON.stringify(result));
 }
 
-const childRequest = process.env[CHILD_ENV];
-const standalone = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (childRequest) {
-  exportAndReport(JSON.parse(childRequest) as ChildRequest).catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
-} else if (standalone) {
-  run().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exitCode = 1;
-  });
-}
+benchEntry(import.meta.url, CHILD_ENV, (request) => exportAndReport(JSON.parse(request) as ChildRequest), run);

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { allPrefixes } from '../src/phone/prefixes.js';
 import type { Carrier } from '../src/phone/carrier.js';
@@ -297,6 +297,26 @@ export function runSelfInChild<T>(moduleUrl: string, envName: string, value: str
       }
     });
   });
+}
+
+/**
+ * The entry of a bench that measures in a child of itself (runSelfInChild): in the child
+ * (`envName` set) run `child` with its value, run alone run `run`, imported do nothing.
+ */
+export function benchEntry(moduleUrl: string, envName: string, child: (value: string) => Promise<void>, run: () => Promise<void>): void {
+  const value = process.env[envName];
+  const standalone = process.argv[1] !== undefined && moduleUrl === pathToFileURL(process.argv[1]).href;
+  if (value) {
+    child(value).catch((error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    });
+  } else if (standalone) {
+    run().catch((error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exitCode = 1;
+    });
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -15,3 +15,11 @@ export function captureIo(): CommandIo & { out(): string; err(): string } {
     err: () => Buffer.concat(chunks.err).toString('utf8'),
   };
 }
+
+/** `riskscreen <args>` in this process (environment as set), with what it printed. */
+export async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import('../../src/cli/main.js');
+  const io = captureIo();
+  const code = await main(args, io);
+  return { code, out: io.out(), err: io.err() };
+}

@@ -5,9 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.js';
 import { EXIT } from '../../../src/cli/exit-codes.js';
-import { captureIo } from '../../support/capture-io.js';
+import { runCli } from '../../support/capture-io.js';
 import { startHarness, writeNumberList, type EngineHarness } from './harness.js';
 
 const saved = { ...process.env };
@@ -18,11 +17,7 @@ afterEach(async () => {
   harness = undefined;
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = captureIo();
-  const code = await main(args, io);
-  return { code, out: io.out(), err: io.err() };
-}
+const cli = runCli;
 
 describe('submit, status, cancel, result', () => {
   it('submits, shows the status, cancels, and the result still comes out with the rows marked', async () => {

@@ -19,11 +19,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.js';
 import { EXIT } from '../../../src/cli/exit-codes.js';
 import type { LedgerEntry } from '../../../src/emulator/index.js';
 import { ENDPOINTS, type EndpointId } from '../../../src/juhe/catalogue.js';
-import { captureIo } from '../../support/capture-io.js';
+import { runCli } from '../../support/capture-io.js';
 import { freePort, spawnRedisServer, type RedisServerProcess } from '../../support/redis-server.js';
 import { startHarness, stopProcess, writeNumberList, type EngineHarness } from './harness.js';
 
@@ -65,11 +64,7 @@ function billedTwice(entries: readonly LedgerEntry[]): Array<{ question: string;
   return [...seen].filter(([, v]) => v.times > 1).map(([question, v]) => ({ question, first: v.first }));
 }
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = captureIo();
-  const code = await main(args, io);
-  return { code, out: io.out(), err: io.err() };
-}
+const cli = runCli;
 
 describe('a Redis restart mid-batch', () => {
   it('clean restart: run, a worker, status and submit ride it out; every row, nothing billed twice beyond the calls in flight', async () => {

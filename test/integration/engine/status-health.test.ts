@@ -4,10 +4,9 @@
  * the queue engine with a real Redis and worker processes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.js';
 import { EXIT } from '../../../src/cli/exit-codes.js';
 import { aliveWorkers } from '../../../workers/heartbeats.js';
-import { captureIo } from '../../support/capture-io.js';
+import { runCli } from '../../support/capture-io.js';
 import { startHarness, stopProcess, writeNumberList, type EngineHarness } from './harness.js';
 
 const saved = { ...process.env };
@@ -18,11 +17,7 @@ afterEach(async () => {
   harness = undefined;
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = captureIo();
-  const code = await main(args, io);
-  return { code, out: io.out(), err: io.err() };
-}
+const cli = runCli;
 
 describe('status says why a batch waits', () => {
   it('no worker for its API queue, then stuck after RISKSCREEN_STUCK_AFTER; moving again once a worker starts', async () => {
