@@ -1,7 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` needs nothing but Node; `integration` talks to real servers
-// started by the tests themselves (HTTP servers on 127.0.0.1, a Redis server).
+// Three projects: `unit` needs nothing but Node; `integration` talks to real servers
+// started by the tests themselves (HTTP servers on 127.0.0.1, a Redis server); `timing`
+// measures time at a server (the rate held at the service), so it runs alone, after
+// the other two have finished: their load on a 2-core machine would delay its calls.
+const integration = {
+  environment: 'node' as const,
+  globalSetup: ['test/integration/global-setup.ts'],
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+};
+
 export default defineConfig({
   test: {
     projects: [
@@ -13,13 +22,15 @@ export default defineConfig({
         },
       },
       {
+        test: { name: 'integration', include: ['test/integration/**/*.test.ts'], ...integration },
+      },
+      {
         test: {
-          name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
-          environment: 'node',
-          globalSetup: ['test/integration/global-setup.ts'],
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          name: 'timing',
+          include: ['test/timing/**/*.test.ts'],
+          ...integration,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

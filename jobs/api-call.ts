@@ -205,25 +205,32 @@ async function awaitTurn(ctx: EngineContext, data: ApiJobData, owner: string, si
 const LATE_FOR_SLOT_MS = 25;
 
 /**
- * Wait for this call's slot at the API's pace. A call that had to wait looks at the batch
- * again before it leaves (one round trip, next to a wait of at least a millisecond): the
- * key may have been refused or the quota spent meanwhile, or, for the probe, its claim
- * may have lapsed during a long wait and another job probes now. Returns why not to
- * call, if so.
+ * A call whose slot is this far off or more looks at the batch again, this long before
+ * the slot (its round trip then does not make the call late, which would crowd the
+ * next second at the service).
+ */
+const LOOK_AGAIN_BEFORE_SLOT_MS = 20;
+
+/**
+ * Wait for this call's slot at the API's pace. A call that waits for its slot looks at
+ * the batch again shortly before it (one round trip): the key may have been refused or
+ * the quota spent meanwhile, or, for the probe, its claim may have lapsed during a long
+ * wait and another job probes now. Returns why not to call, if so. A call that waits
+ * less has looked at the batch within those milliseconds (`awaitTurn`).
  */
 async function passRateGate(ctx: EngineContext, data: ApiJobData, owner: string, signal?: AbortSignal): Promise<SkipWhy | 'wait' | null> {
   for (;;) {
     const wait = await ctx.stores.gate.reserve(data.api, ctx.options.rates[data.api]);
     const due = performance.now() + wait;
-    if (wait >= 1) await sleep(wait, signal);
-    // Lateness is the slot's, measured before the look below (its round trip is not the caller's fault).
-    const late = performance.now() - due > LATE_FOR_SLOT_MS;
-    if (wait >= 1) {
+    if (wait >= LOOK_AGAIN_BEFORE_SLOT_MS) {
+      await sleep(wait - LOOK_AGAIN_BEFORE_SLOT_MS, signal);
       const turn = await ctx.stores.batches.callTurn(data.batchId, data.api, owner, ctx.lockTtlMs);
       if (turn === 'gone') throw new GiveUp(`batch ${data.batchId} does not exist`);
       if (turn !== 'go' && turn !== 'probe') return turn;
     }
-    if (!late) return null;
+    const left = due - performance.now();
+    if (left >= 1) await sleep(left, signal);
+    if (performance.now() - due <= LATE_FOR_SLOT_MS) return null;
   }
 }
 
