@@ -48,8 +48,9 @@ export const STATUS_HELP = `Usage: riskscreen status <batch> [--json]
 Show a batch of the queue engine: status (queued, ingesting, screening, reporting,
 done, failed, cancelled, blocked), the reason in plain words when it is not done,
 counts, billed calls, errors by code, times and the result file. A batch that is not
-done also says what it waits for: no worker alive for a queue, the rate gate, a hold
-the service asked for (10011, 224924) and until when, a spent quota. With no progress
+done also says what it waits for: no worker alive for a queue, the first call of an
+API (the key check), the rate gate, a hold the service asked for (10011, 224924) and
+until when, a spent quota, ingest paused while the queues drain. With no progress
 for RISKSCREEN_STUCK_AFTER (10 min) it is flagged STUCK, with the reason.
 
 Options:
