@@ -95,8 +95,8 @@ export class ResaleQuestionsSeen {
 export class ResaleQuestionsByRow {
   /** yyyymmdd of the question asked at a first row, by its index; 0 where none was. */
   private firstDays = new Uint32Array(1 << 16);
-  /** Dates other than the first row's, by number: one, or a set of several. */
-  private readonly otherDays = new Map<number, number | Set<number>>();
+  /** Dates other than the first row's, by number (few numbers come with several dates). */
+  private readonly otherDays = new ResaleQuestionsSeen();
 
   /** True the first time a (number, date) pair is offered. Each record once, in input order. */
   add(record: Pick<PhoneRecord, 'index' | 'mobile' | 'status' | 'firstIndex'>, date: string): boolean {
@@ -108,20 +108,7 @@ export class ResaleQuestionsByRow {
     }
     const first = record.firstIndex ?? -1;
     if (first >= 0 && first < this.firstDays.length && this.firstDays[first] === day) return false;
-    const key = Number(record.mobile);
-    const current = this.otherDays.get(key);
-    if (current === undefined) {
-      this.otherDays.set(key, day);
-      return true;
-    }
-    if (typeof current === 'number') {
-      if (current === day) return false;
-      this.otherDays.set(key, new Set([current, day]));
-      return true;
-    }
-    if (current.has(day)) return false;
-    current.add(day);
-    return true;
+    return this.otherDays.add(record.mobile!, date);
   }
 
   private grow(index: number): void {
