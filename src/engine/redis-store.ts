@@ -19,6 +19,7 @@ import type { ApiId } from '../juhe/catalogue.js';
 import { COUNTER_NAMES, FINAL_STATUSES, emptyCounters, type BatchHold, type BatchMeta, type BatchStatus, type BatchView, type CounterName } from './batch.js';
 import type { BatchStore, CallTurn, EngineStores, InflightLocks, RateGate, RecordOutcome, ResultCache, StatusPatch } from './store.js';
 import { PACE_FACTOR } from './rate-window.js';
+import { RedisClock } from './redis-clock.js';
 
 const FINAL_LIST = [...FINAL_STATUSES].join(',');
 
@@ -90,7 +91,8 @@ return 0
 /**
  * Virtual scheduling on Redis's own clock (every process agrees): the next free slot
  * of an API, then the one after moves an interval on. KEYS: slot key, shared rates.
- * ARGV: this process's rate, the api, the pace factor. Returns ms to wait (fractions).
+ * ARGV: this process's rate, the api, the pace factor. Returns {slot, now} on Redis's
+ * clock in ms, to the microsecond.
  */
 const RATE_GATE = `
 local t = redis.call('TIME')
@@ -99,7 +101,7 @@ local rate = tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or ARGV[1])
 local interval = 1000 / (rate * tonumber(ARGV[3]))
 local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
 redis.call('SET', KEYS[1], tostring(slot + interval), 'PX', math.ceil(slot - now + interval + 60000))
-return tostring(slot - now)
+return {string.format('%.3f', slot), string.format('%.3f', now)}
 `;
 
 /** Push the next free slot to at least now + ARGV[1] ms. */
@@ -178,7 +180,7 @@ type Scripted = Redis & {
   rsTimeMs(): Promise<number>;
   rsReleaseProbe(batchKey: string, api: string, owner: string): Promise<number>;
   rsAcquireLock(key: string, owner: string, ttlMs: number): Promise<number>;
-  rsRateGate(key: string, ratesKey: string, rate: number, api: string, paceFactor: number): Promise<string>;
+  rsRateGate(key: string, ratesKey: string, rate: number, api: string, paceFactor: number): Promise<[string, string]>;
   rsRateHold(key: string, ms: number): Promise<number>;
   rsReleaseLock(key: string, owner: string): Promise<number>;
 };
@@ -408,6 +410,7 @@ export class RedisRateGate implements RateGate {
   constructor(
     redis: Redis,
     private readonly prefix: string,
+    private readonly clock = new RedisClock(),
   ) {
     this.redis = withScripts(redis);
   }
@@ -417,7 +420,11 @@ export class RedisRateGate implements RateGate {
    * this process's configured one, so every worker paces at the same rate as the queue.
    */
   async reserve(api: ApiId, rate: number): Promise<number> {
-    return Number(await this.redis.rsRateGate(`${this.prefix}:gate:${api}`, `${this.prefix}:rates`, rate, api, PACE_FACTOR));
+    const sentAt = this.clock.localNow();
+    const [slot, now] = await this.redis.rsRateGate(`${this.prefix}:gate:${api}`, `${this.prefix}:rates`, rate, api, PACE_FACTOR);
+    this.clock.observe(Number(now), sentAt, this.clock.localNow());
+    // Counted from now, not from when Redis answered: a reply read late leaves less to wait.
+    return this.clock.toLocal(Number(slot)) - this.clock.localNow();
   }
 
   async hold(api: ApiId, ms: number): Promise<void> {

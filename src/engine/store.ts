@@ -101,7 +101,10 @@ export interface InflightLocks {
  * (most make no call: cached answers, skips); this paces the calls themselves.
  */
 export interface RateGate {
-  /** Reserve the next free slot; resolves with the milliseconds to wait until it. */
+  /**
+   * Reserve the next free slot; resolves with the milliseconds from now until it, below
+   * zero when the answer came so late that the slot has passed.
+   */
   reserve(api: ApiId, rate: number): Promise<number>;
   /** No slot before `ms` from now (the service said slow down), for every process. */
   hold(api: ApiId, ms: number): Promise<void>;

@@ -121,6 +121,7 @@ export async function startHarness(emulatorOptions: EmulatorOptions, env: Record
 
 export interface EmulatorProcess {
   env: Record<string, string>;
+  pid: number;
   /** The ledger, read over HTTP. */
   calls(): Promise<LedgerEntry[]>;
   stop(): Promise<void>;
@@ -163,6 +164,7 @@ export async function startEmulatorProcess(args: string[]): Promise<EmulatorProc
   await fetch(`${env.JUHE_BASE_URL}/__sim/reset`, { method: 'POST' });
   return {
     env,
+    pid: child.pid!,
     async calls() {
       const response = await fetch(`${env.JUHE_BASE_URL}/__sim/calls`);
       const text = await response.text();
