@@ -23,6 +23,12 @@ export const EXIT = {
   limited: 6,
   /** A service riskscreen needs could not be reached (Redis, the Juhe service). */
   unavailable: 7,
+  /**
+   * A file could not be written: the result at --out (the batch's result is kept in the
+   * data dir and the message gives the command that exports it again) or the local store
+   * (calls stop; nothing already stored is lost).
+   */
+  storage: 8,
   /** Interrupted (SIGINT/SIGTERM) before the work was done. */
   interrupted: 130,
 } as const;
@@ -38,6 +44,7 @@ export const EXIT_BY_KIND: Readonly<Record<ErrorKind, ExitCode>> = {
   limit: EXIT.limited,
   unavailable: EXIT.unavailable,
   not_ready: EXIT.internal,
+  storage: EXIT.storage,
 };
 
 /** The exit code for an error: by its kind, or `internal` for an unexpected one. */

@@ -19,6 +19,8 @@ export const ERROR_KINDS = [
   'unavailable',
   /** What was asked for is not there yet or any more (a result not written, a batch already finished). */
   'not_ready',
+  /** A file riskscreen must keep could not be written: the result at --out, the local store (a full disk, no permission). */
+  'storage',
 ] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
