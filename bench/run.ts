@@ -10,6 +10,7 @@ import { run as engineMillion } from './engine-million.js';
 import { run as inputPath } from './input-path.js';
 import { run as inputRead } from './input-read.js';
 import { run as reportExport } from './report-export.js';
+import { run as store } from './store.js';
 
 const BENCHES: Array<[string, () => Promise<void>]> = [
   ['input read', inputRead],
@@ -19,6 +20,7 @@ const BENCHES: Array<[string, () => Promise<void>]> = [
   ['engine end to end', engineEndToEnd],
   ['engine efficiency', engineEfficiency],
   ['engine million', engineMillion],
+  ['store', store],
 ];
 
 const only = process.argv.slice(2);
