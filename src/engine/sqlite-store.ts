@@ -27,7 +27,8 @@ import type { BatchStore, CallTurn, EngineStores, InflightLocks, RateGate, Recor
 import { paceIntervalMs } from './rate-window.js';
 import { migrate } from './sqlite-schema.js';
 import { SqliteSessions } from './sqlite-sessions.js';
-import { rethrowAsStoreWrite } from './sqlite-write-errors.js';
+import { StoreWriteError } from './store-errors.js';
+import { rethrowAsStoreWrite, storeWriteErrorOf } from './sqlite-write-errors.js';
 
 export interface SqliteStoreSettings {
   /** The database file; its folder is created if missing. */
@@ -591,7 +592,10 @@ export function openSqliteStores(settings: SqliteStoreSettings): SqliteStores {
   try {
     mkdirSync(dirname(file), { recursive: true });
   } catch (error) {
-    rethrowAsStoreWrite(error, file);
+    // Any failure here is the folder's: Node's recursive mkdir even says ENOENT for a
+    // read-only file system.
+    const code = (error as NodeJS.ErrnoException).code ?? null;
+    throw storeWriteErrorOf(error, file) ?? new StoreWriteError(file, `its folder ${dirname(file)} could not be created`, code, { cause: error });
   }
   let db: Database.Database | undefined;
   let ctx: SqliteContext;

@@ -1,7 +1,8 @@
 /**
  * The SQLite store on a disk that fills up: the write that does not fit is a
  * StoreWriteError naming the file ("the disk is full"), and every answer written before
- * it is still there after a reopen. As root, on a real 2 MB tmpfs; always, on a file
+ * it is still there after a reopen; a read-only file system fails the open the same way.
+ * As root, on real tmpfs mounts (2 MB, read-only); always, on a file
  * capped by PRAGMA max_page_count (SQLite's own SQLITE_FULL), which needs no privileges.
  */
 import { execFileSync } from 'node:child_process';
@@ -14,14 +15,14 @@ import { StoreWriteError } from '../../../src/engine/store-errors.js';
 
 const isRoot = process.getuid?.() === 0;
 let dir: string;
-let mounted: string | null = null;
+const mounted: string[] = [];
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'riskscreen-sqlite-full-'));
 });
 
 afterAll(() => {
-  if (mounted) execFileSync('umount', [mounted]);
+  for (const mount of mounted.splice(0)) execFileSync('umount', [mount]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -60,12 +61,12 @@ async function expectAllThere(file: string, written: string[]): Promise<void> {
   }
 }
 
-describe('sqlite store on a full disk', () => {
+describe('sqlite store on a full or read-only disk', () => {
   it.skipIf(!isRoot)('a real full disk (2 MB tmpfs): StoreWriteError, and nothing written before is lost', async () => {
     const mount = join(dir, 'tmpfs');
     execFileSync('mkdir', ['-p', mount]);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mount]);
-    mounted = mount;
+    mounted.push(mount);
     // Room to reopen afterwards: freed once the disk has filled.
     const filler = join(mount, 'filler');
     writeFileSync(filler, Buffer.alloc(256 * 1024, 1));
@@ -89,5 +90,23 @@ describe('sqlite store on a full disk', () => {
     expect(caught).toMatchObject({ file, why: 'the disk is full', storeCode: 'SQLITE_FULL' });
     expect(written.length).toBeGreaterThan(100);
     await expectAllThere(file, written);
+  });
+
+  it.skipIf(!isRoot)('a read-only file system: opening is a StoreWriteError naming the file', () => {
+    const mount = join(dir, 'readonly');
+    execFileSync('mkdir', ['-p', mount]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', mount]);
+    mounted.push(mount);
+    for (const file of [join(mount, 'riskscreen.db'), join(mount, 'store', 'riskscreen.db')]) {
+      let caught: unknown;
+      try {
+        openSqliteStores({ file }).close();
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(StoreWriteError);
+      expect(caught).toMatchObject({ file });
+      expect((caught as Error).message).toContain(file);
+    }
   });
 });
