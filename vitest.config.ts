@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
 const integration = {
   environment: 'node' as const,
   globalSetup: ['test/integration/global-setup.ts'],
+  setupFiles: ['test/support/own-data-dir.ts'],
   testTimeout: 60_000,
   hookTimeout: 60_000,
 };

@@ -20,6 +20,7 @@ import { GiveUp, HoldJob, HoldQueue, RetryLater, retryDelay } from '../src/engin
 import { apiJobId, type ApiJobData, type EngineContext } from '../src/engine/context.js';
 import { openNumber } from '../src/engine/keys.js';
 import type { CallTurn } from '../src/engine/store.js';
+import { isStoreWriteError } from '../src/engine/store-errors.js';
 import { decodeTaskResult, encodeTaskResult, type SkipWhy, type TaskResult } from '../src/engine/task-result.js';
 
 /** What the job did, for logs and tests. */
@@ -44,6 +45,9 @@ export async function runApiCallJob(ctx: EngineContext, data: ApiJobData, attemp
   } catch (err) {
     if (err instanceof RetryLater || err instanceof HoldJob || err instanceof HoldQueue || err instanceof GiveUp) throw err;
     if (signal?.aborted) throw err;
+    // A store that cannot keep answers (the local store's disk is full) is not tried
+    // again: the runner stops every call at once (an answer it cannot keep is paid twice).
+    if (isStoreWriteError(err)) throw err;
     const delay = retryDelay(INTERNAL_RETRY, attemptsMade + 1);
     ctx.logger.error({ err, batch: data.batchId, task: data.taskId, attemptsMade }, 'API job failed unexpectedly');
     if (delay >= 0) throw new RetryLater((err as Error).message, delay, { cause: err });

@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { BatchFacts } from '../src/engine/batch-health.js';
 import type { EngineOptions } from '../src/engine/options.js';
+import type { SqliteStores } from '../src/engine/sqlite-store.js';
 import type { EngineStores } from '../src/engine/store.js';
 import { API_IDS, isApiId, type ApiId } from '../src/juhe/catalogue.js';
 import type { BullmqQueues } from './bullmq-queues.js';
@@ -39,6 +40,33 @@ export async function gatherBatchFacts(
     stuckAfterMs: options.stuckAfterSeconds * 1000,
     pendingApiJobs,
     maxWaiting: options.maxWaiting,
+  };
+}
+
+/**
+ * The same facts for a batch of the local engine: the `riskscreen run` working it (its
+ * claim in the local store) stands for every worker.
+ */
+export async function gatherLocalBatchFacts(
+  stores: SqliteStores,
+  batchId: string,
+  options: Pick<EngineOptions, 'stuckAfterSeconds' | 'maxWaiting' | 'rates'>,
+): Promise<BatchFacts> {
+  const [now, claimant, gates] = await Promise.all([
+    stores.batches.now(),
+    stores.batches.claimant(batchId),
+    Promise.all(API_IDS.map((api) => stores.gate.waitFor(api))),
+  ]);
+  const alive = claimant ? 1 : 0;
+  return {
+    now,
+    workers: { ingest: alive, report: alive, api: Object.fromEntries(API_IDS.map((api) => [api, alive])) },
+    gateWaitMs: Object.fromEntries(API_IDS.map((api, i) => [api, gates[i]!])),
+    rates: { ...options.rates },
+    stuckAfterMs: options.stuckAfterSeconds * 1000,
+    pendingApiJobs: 0,
+    maxWaiting: options.maxWaiting,
+    localRun: { pid: claimant?.pid ?? null },
   };
 }
 

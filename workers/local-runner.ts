@@ -3,13 +3,15 @@
  * in one process with no Redis. One in-memory queue per API with its own concurrency;
  * calls are paced by the rate gate, as on the queue engine, so jobs that make no call
  * (cached answers, skips) never wait for the API's rate. Control-flow errors are mapped
- * by the same function as BullMQ's (job-errors.ts). State lives as long as the process.
+ * by the same function as BullMQ's (job-errors.ts). State is in the stores it is given
+ * (the local store in the data dir, for `riskscreen run`).
  */
 import { runApiCallJob, settleUnrecordedJob } from '../jobs/api-call.js';
 import { runIngestJob } from '../jobs/ingest.js';
 import { runReportJob } from '../jobs/report.js';
 import type { ApiId } from '../src/juhe/catalogue.js';
 import { apiJobId, jobSlots, type ApiJobData, type EngineContext, type JobScheduler } from '../src/engine/context.js';
+import { isStoreWriteError } from '../src/engine/store-errors.js';
 import { onJobError } from './job-errors.js';
 
 interface QueuedJob {
@@ -104,6 +106,8 @@ class LocalApiQueue {
           this.runner.jobDone(job.id);
           // Stopped on purpose (an interrupt): the question stays open for a later run.
           if (this.runner.signal?.aborted) return;
+          // The store cannot keep answers (a full disk): no more calls, the run ends with that error.
+          if (isStoreWriteError(error)) return this.runner.fail(error);
           this.runner.context.logger.error({ err: error, job: job.id }, 'local API job failed');
           // Its question still gets a result, or the batch would never reach its report.
           void settleUnrecordedJob(this.runner.context, job.data, `the job failed: ${(error as Error).message}`).catch((settleError: unknown) =>
@@ -192,6 +196,12 @@ export class LocalRunner implements JobScheduler {
   /** Stop every queue: nothing more is asked (after an interrupt). */
   stop(): void {
     for (const queue of this.queues.values()) queue.stop();
+  }
+
+  /** Stop every queue and end every `run` with this error: the work cannot go on (the store cannot be written). */
+  fail(error: unknown): void {
+    this.stop();
+    for (const batchId of [...this.waiters.keys()]) this.settle(batchId, error);
   }
 
   private settle(batchId: string, error?: unknown): void {

@@ -1,16 +1,15 @@
 /**
- * Opening a runner for a command: the local runner (in memory, no Redis) when
- * REDIS_URL is unset, the BullMQ queues otherwise. Commands see one shape.
+ * Opening a runner for a command: the local runner (no Redis; its state in one SQLite
+ * file in the data dir) when REDIS_URL is unset, the BullMQ queues otherwise. Commands
+ * see one shape.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Options } from '../src/config/options.js';
-import { memoryStores } from '../src/engine/memory-store.js';
 import { redisStores, type RedisBatchStore } from '../src/engine/redis-store.js';
+import { openSqliteStores, type SqliteStores } from '../src/engine/sqlite-store.js';
 import type { EngineStores } from '../src/engine/store.js';
 import { BullmqQueues } from './bullmq-queues.js';
 import { assertRedisReachable, connectRedis } from './connection.js';
@@ -19,7 +18,7 @@ import { LocalRunner } from './local-runner.js';
 
 export interface LocalSession {
   kind: 'local';
-  stores: EngineStores;
+  stores: SqliteStores;
   parts: EngineParts;
   runner: LocalRunner;
   dataDir: string;
@@ -39,11 +38,26 @@ export interface QueueSession {
   close(): Promise<void>;
 }
 
-/** The local engine, with its files in a temporary directory removed on close. */
+/** The local engine's store: one SQLite file in the data dir, beside the batches' folders. */
+export function localStoreFile(dataDir: string): string {
+  return join(resolve(dataDir), 'local.db');
+}
+
+/**
+ * The local engine: batches, answers and files in the data dir (RISKSCREEN_DATA_DIR,
+ * `riskscreen-data/` by default), kept after the process ends, so a rerun after a crash
+ * pays only for what was not answered and a result can always be exported again.
+ */
 export async function openLocalSession(options: Options, logger: Logger): Promise<LocalSession> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'riskscreen-local-'));
-  const stores = memoryStores();
-  const parts = buildEngineParts(options, stores, logger, dataDir);
+  const dataDir = resolve(options.engine.dataDir);
+  const stores = openSqliteStores({ file: localStoreFile(dataDir) });
+  let parts: EngineParts;
+  try {
+    parts = buildEngineParts(options, stores, logger, dataDir);
+  } catch (err) {
+    stores.close();
+    throw err;
+  }
   const abort = new AbortController();
   setMaxListeners(0, abort.signal);
   const runner = new LocalRunner({ context: parts.context, signal: abort.signal });
@@ -56,9 +70,35 @@ export async function openLocalSession(options: Options, logger: Logger): Promis
     abort,
     async close() {
       await parts.client.close();
-      await rm(dataDir, { recursive: true, force: true });
+      stores.close();
     },
   };
+}
+
+/** Batches of the local engine, without running them: for status, result, cancel, gc. */
+export interface LocalStoreSession {
+  kind: 'local-store';
+  stores: SqliteStores;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export function openLocalStoreSession(options: Options): LocalStoreSession {
+  const dataDir = resolve(options.engine.dataDir);
+  const stores = openSqliteStores({ file: localStoreFile(dataDir) });
+  return {
+    kind: 'local-store',
+    stores,
+    dataDir,
+    async close() {
+      stores.close();
+    },
+  };
+}
+
+/** The batches a command works on: the queue engine's with REDIS_URL, else the local store's. */
+export async function openBatchSession(options: Options, logger: Logger): Promise<QueueSession | LocalStoreSession> {
+  return options.engine.redisUrl ? openQueueSession(options, logger, { juhe: false }) : openLocalStoreSession(options);
 }
 
 export async function openQueueSession(options: Options, logger: Logger, use: { juhe: boolean }): Promise<QueueSession> {
@@ -101,7 +141,7 @@ export class NeedsQueueEngineError extends Error {
   readonly code = 'RISKSCREEN_NEEDS_QUEUE_ENGINE';
   readonly kind = 'usage';
   constructor() {
-    super('this command needs the queue engine: set REDIS_URL (the local engine keeps no state between commands)');
+    super('this command needs the queue engine: set REDIS_URL (without it, riskscreen run screens a list in this process)');
     this.name = 'NeedsQueueEngineError';
   }
 }

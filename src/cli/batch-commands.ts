@@ -1,6 +1,7 @@
 /**
- * Commands on batches of the queue engine: submit, status, result, cancel. They need
- * REDIS_URL: the local engine keeps nothing once `riskscreen run` ends.
+ * Commands on batches: submit (the queue engine only), status, result, cancel. With
+ * REDIS_URL they work on the queue engine's batches; without it, on the local engine's,
+ * kept in the data dir by `riskscreen run`.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -9,10 +10,10 @@ import { loadOptions } from '../config/load.js';
 import { FINAL_STATUSES, isBatchId, type BatchView } from '../engine/batch.js';
 import { diagnoseBatch, durationWords } from '../engine/batch-health.js';
 import { submitBatch } from '../engine/submit.js';
-import { gatherBatchFacts, noWorkerWarning } from '../../workers/batch-facts.js';
+import { gatherBatchFacts, gatherLocalBatchFacts, noWorkerWarning } from '../../workers/batch-facts.js';
 import { createLogger } from '../log/logger.js';
 import { manifestPathOf, readManifest } from '../report/manifest.js';
-import { openQueueSession, type QueueSession } from '../../workers/sessions.js';
+import { openBatchSession, openQueueSession, type LocalStoreSession, type QueueSession } from '../../workers/sessions.js';
 import { EXIT } from './exit-codes.js';
 import { INPUT_FLAGS, INPUT_FLAGS_HELP, inputOptionsFrom } from './input-flags.js';
 import { UsageError, type CommandIo } from './io.js';
@@ -45,12 +46,14 @@ Exit codes: 0 queued, 2 bad command line, 3 the list cannot be read, 4 configura
 
 export const STATUS_HELP = `Usage: riskscreen status <batch> [--json]
 
-Show a batch of the queue engine: status (queued, ingesting, screening, reporting,
-done, failed, cancelled, blocked), the reason in plain words when it is not done,
+Show a batch (of the queue engine with REDIS_URL, else of the local engine, kept in
+the data dir): status (queued, ingesting, screening, reporting, done, failed,
+cancelled, blocked), the reason in plain words when it is not done,
 counts, billed calls, errors by code, times and the result file. A batch that is not
 done also says what it waits for: no worker alive for a queue, the first call of an
 API (the key check), the rate gate, a hold the service asked for (10011, 224924) and
-until when, a spent quota, ingest paused while the queues drain. With no progress
+until when, a spent quota, ingest paused while the queues drain; a local batch whose
+run ended before it did (run the same list again to resume it). With no progress
 for RISKSCREEN_STUCK_AFTER (10 min) it is flagged STUCK, with the reason.
 
 Options:
@@ -63,30 +66,46 @@ Exit codes: 0 shown, 2 bad command line or unknown batch, 7 Redis unreachable.
 export const RESULT_HELP = `Usage: riskscreen result <batch> --out <path> [options]
 
 Write the result file of a finished batch to <path> (atomically: whole or not at all),
-then its manifest beside it, and print rows by status and risk level.
+then its manifest beside it, and print rows by status and risk level. No call is made:
+the batch's own result, kept in the data dir, is exported again (a batch of the queue
+engine with REDIS_URL, else of the local engine).
 
 ${OUTPUT_FLAGS_HELP}
   --json                 print the manifest as JSON instead of the summary
 
 Exit codes: 0 written, 1 the batch has no result yet (see riskscreen status), 2 bad
 command line, --out or unknown batch, 3 the --compare file cannot be read as a result,
-4 configuration (a masked file needs RISKSCREEN_SECRET or JUHE_KEY), 7 Redis unreachable.
+4 configuration (a masked file needs RISKSCREEN_SECRET or JUHE_KEY), 7 Redis unreachable,
+8 the file could not be written (a full disk: the message says why; nothing partial is left).
 `;
 
 export const CANCEL_HELP = `Usage: riskscreen cancel <batch>
 
 Stop a batch: no more calls are made for it; questions not yet asked are skipped and
-the result file is still written, with those rows marked not screened.
+the result file is still written, with those rows marked not screened. A local batch
+that no riskscreen run is working on is only marked cancelled (it gets no result file).
 
 Exit codes: 0 cancelled, 1 already finished, 2 bad command line or unknown batch,
 7 Redis unreachable.
 `;
 
-async function withSession<T>(config: string | undefined | Options, juhe: boolean, run: (session: QueueSession) => Promise<T>): Promise<T> {
-  const options = typeof config === 'object' ? config : loadOptions(config ? { configFile: config } : {});
-  const session = await openQueueSession(options, createLogger({ level: options.log.level }), { juhe });
+async function withQueueSession<T>(options: Options, run: (session: QueueSession) => Promise<T>): Promise<T> {
+  const session = await openQueueSession(options, createLogger({ level: options.log.level }), { juhe: false });
   try {
     return await run(session);
+  } finally {
+    await session.close();
+  }
+}
+
+type BatchSession = QueueSession | LocalStoreSession;
+
+/** The queue engine's batches with REDIS_URL, else the local engine's (the data dir). */
+async function withBatchSession<T>(config: string | undefined | Options, run: (session: BatchSession, options: Options) => Promise<T>): Promise<T> {
+  const options = typeof config === 'object' ? config : loadOptions(config ? { configFile: config } : {});
+  const session = await openBatchSession(options, createLogger({ level: options.log.level }));
+  try {
+    return await run(session, options);
   } finally {
     await session.close();
   }
@@ -99,10 +118,14 @@ function batchArg(positionals: string[], command: string): string {
   return id;
 }
 
-async function mustGet(session: QueueSession, id: string): Promise<BatchView> {
+async function mustGet(session: BatchSession, id: string): Promise<BatchView> {
   const view = await session.stores.batches.get(id);
-  if (!view) throw new UsageError(`no batch ${id} under prefix ${session.queues.prefix}`);
-  return view;
+  if (view) return view;
+  throw new UsageError(
+    session.kind === 'queue'
+      ? `no batch ${id} under prefix ${session.queues.prefix} (REDIS_URL is set: the local engine's batches are not looked at)`
+      : `no batch ${id} in the local store ${session.stores.file} (REDIS_URL is not set: the queue engine's batches are not looked at)`,
+  );
 }
 
 export async function runSubmitCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -118,7 +141,7 @@ export async function runSubmitCommand(argv: string[], io: CommandIo): Promise<n
   if (positionals.length !== 1) throw new UsageError('submit needs exactly one <file> (see riskscreen submit --help)');
   const options = loadEngineOptions(values);
   const request = engineRequestFrom(values, options);
-  return withSession(options, false, async (session) => {
+  return withQueueSession(options, async (session) => {
     const { meta } = await submitBatch(session.stores.batches, session.dataDir, { file: positionals[0]!, input: inputOptionsFrom(values), ...request });
     if (Object.keys(request.rates).length > 0) await session.queues.setRates(request.rates);
     await session.queues.addIngestJob(meta.id);
@@ -141,9 +164,10 @@ export async function runStatusCommand(argv: string[], io: CommandIo): Promise<n
   }
   const id = batchArg(positionals, 'status');
   const options = loadOptions(values.config ? { configFile: values.config } : {});
-  return withSession(options, false, async (session) => {
+  return withBatchSession(options, async (session) => {
     const view = await mustGet(session, id);
-    const health = diagnoseBatch(view, await gatherBatchFacts(session, options.engine));
+    const facts = session.kind === 'queue' ? await gatherBatchFacts(session, options.engine) : await gatherLocalBatchFacts(session.stores, id, options.engine);
+    const health = diagnoseBatch(view, facts);
     if (values.json) io.stdout.write(`${JSON.stringify({ ...view, health }, null, 2)}\n`);
     else {
       const manifestPath = view.resultPath ? manifestPathOf(view.resultPath) : null;
@@ -181,7 +205,7 @@ export async function runResultCommand(argv: string[], io: CommandIo): Promise<n
   const out = resolve(values.out);
   const options = loadOptions(values.config ? { configFile: values.config } : {});
   const output = outputOptionsFrom(values, options);
-  return withSession(options, false, async (session) => {
+  return withBatchSession(options, async (session) => {
     const view = await mustGet(session, id);
     if (view.resultPath && existsSync(view.resultPath) && !existsSync(manifestPathOf(view.resultPath)) && FINAL_STATUSES.has(view.status)) {
       io.stderr.write(`riskscreen: batch ${id} was reported by an older riskscreen, without a manifest or risk columns; its file is ${view.resultPath}\n`);
@@ -208,7 +232,7 @@ export async function runCancelCommand(argv: string[], io: CommandIo): Promise<n
     return EXIT.ok;
   }
   const id = batchArg(positionals, 'cancel');
-  return withSession(values.config, false, async (session) => {
+  return withBatchSession(values.config, async (session) => {
     const view = await mustGet(session, id);
     const moved = await session.stores.batches.setStatus(id, 'cancelled', 'cancelled by riskscreen cancel', {
       times: { finished: new Date().toISOString() },
@@ -217,7 +241,9 @@ export async function runCancelCommand(argv: string[], io: CommandIo): Promise<n
       io.stderr.write(`riskscreen: batch ${id} has already finished (${view.status})\n`);
       return EXIT.internal;
     }
-    io.stdout.write(`batch ${id} cancelled; questions not yet asked are skipped and the result file is still written\n`);
+    if (session.kind === 'local-store' && !(await session.stores.batches.claimant(id))) {
+      io.stdout.write(`batch ${id} cancelled; no riskscreen run was working on it, so nothing more is asked and it has no result file\n`);
+    } else io.stdout.write(`batch ${id} cancelled; questions not yet asked are skipped and the result file is still written\n`);
     return EXIT.ok;
   });
 }

@@ -48,6 +48,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'stop a batch: no more calls are made for it',
     load: async () => import('./batch-commands.js').then((m) => ({ help: m.CANCEL_HELP, run: m.runCancelCommand })),
   },
+  gc: {
+    summary: "remove the local engine's old batches and expired answers from the data dir",
+    load: async () => import('./gc.js').then((m) => ({ help: m.GC_HELP, run: m.runGcCommand })),
+  },
   worker: {
     summary: 'work on the queue engine until SIGTERM',
     load: async () => import('./worker.js').then((m) => ({ help: m.WORKER_HELP, run: (argv: string[], io: CommandIo) => m.runWorkerCommand(argv, io) })),

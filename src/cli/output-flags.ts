@@ -3,16 +3,16 @@
  * files: the batch's result exported in the form asked for, then a summary by level and
  * row status with every path written.
  */
-import { existsSync } from 'node:fs';
-import { copyFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Options } from '../config/options.js';
 import { outputEncoding } from '../config/validate.js';
 import { deriveEngineKeys } from '../engine/keys.js';
 import type { BatchView } from '../engine/batch.js';
 import type { EarlierResult } from '../report/earlier-result.js';
 import { exportResult, prepareExport, type Exported } from '../report/export.js';
-import { manifestPathOf, type OutputOptions } from '../report/manifest.js';
+import type { OutputOptions } from '../report/manifest.js';
+import { ResultWriteError } from '../report/result-write-error.js';
+import { isFileSystemRefusal } from '../shared/errno-words.js';
 
 export const OUTPUT_FLAGS = {
   'out-encoding': { type: 'string' },
@@ -61,21 +61,38 @@ export async function prepareResultFiles(out: string, output: OutputOptions, opt
   return { out, output, earlier, joinKey };
 }
 
-/** Exports a finished batch's result as prepared. */
+/**
+ * Exports a finished batch's result as prepared. A file system that refuses the write
+ * (a full disk, a lost permission) is a ResultWriteError naming the target and the
+ * cause, with the command that exports the batch's kept result again.
+ */
 export async function writeResultFiles(view: BatchView, prepared: PreparedExport): Promise<Exported> {
   if (!view.resultPath) throw new Error(`batch ${view.id} has no result file`);
   const { out, output, earlier, joinKey } = prepared;
-  return exportResult({ source: view.resultPath, out, output, joinKey, earlier });
+  try {
+    return await exportResult({ source: view.resultPath, out, output, joinKey, earlier });
+  } catch (err) {
+    if (!isFileSystemRefusal(err)) throw err;
+    throw new ResultWriteError(
+      out,
+      err,
+      `The batch's result is kept in ${dirname(view.resultPath)}; once there is room, write it again (no call is made) with: ${exportCommand(view.id, out, output)}`,
+    );
+  }
 }
 
-/**
- * The local engine's data directory goes with its session: when the export fails after
- * a run, the batch result (paid for) is copied beside `out` first, manifest last.
- */
-export async function keepBatchResult(view: BatchView, out: string): Promise<string | null> {
-  if (!view.resultPath || !existsSync(manifestPathOf(view.resultPath))) return null;
-  const kept = join(dirname(resolve(out)), `${view.id}.result.csv`);
-  await copyFile(view.resultPath, kept);
-  await copyFile(manifestPathOf(view.resultPath), manifestPathOf(kept));
-  return kept;
+/** The `riskscreen result` command that writes the same files again. */
+export function exportCommand(batchId: string, out: string, output: OutputOptions): string {
+  const flags = [
+    `--out ${shellWord(out)}`,
+    ...(output.encoding !== 'utf8-bom' ? [`--out-encoding ${output.encoding}`] : []),
+    ...(output.mask ? ['--mask'] : []),
+    ...(output.split ? ['--split'] : []),
+    ...(output.compare ? [`--compare ${shellWord(output.compare)}`] : []),
+  ];
+  return `riskscreen result ${batchId} ${flags.join(' ')}`;
+}
+
+function shellWord(text: string): string {
+  return /^[\w./:=@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -3,6 +3,8 @@
  * result. With REDIS_URL unset it uses the local engine (one process, no Redis); with
  * REDIS_URL it uses the queue engine and, unless --no-worker, works in this process too.
  */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { loadOptions } from '../config/load.js';
@@ -10,6 +12,7 @@ import { parseRates } from '../config/validate.js';
 import type { Options } from '../config/options.js';
 import { FINAL_STATUSES, type BatchView } from '../engine/batch.js';
 import { PROFILES, DEFAULT_PROFILE, resolveProfile } from '../engine/profiles.js';
+import { resumableBatches } from '../engine/resume.js';
 import { submitBatch } from '../engine/submit.js';
 import type { ApiId } from '../juhe/catalogue.js';
 import { createLogger } from '../log/logger.js';
@@ -18,19 +21,24 @@ import { loadRubric, type Rubric } from '../risk/index.js';
 import { gatherBatchFacts, noWorkerWarning } from '../../workers/batch-facts.js';
 import { startBullmqRunner } from '../../workers/bullmq-runner.js';
 import { connectRedis } from '../../workers/connection.js';
-import { openLocalSession, openQueueSession } from '../../workers/sessions.js';
+import { openLocalSession, openQueueSession, type LocalSession } from '../../workers/sessions.js';
 import { EXIT } from './exit-codes.js';
 import { INPUT_FLAGS, INPUT_FLAGS_HELP, inputOptionsFrom } from './input-flags.js';
 import { UsageError, type CommandIo } from './io.js';
-import { keepBatchResult, OUTPUT_FLAGS, OUTPUT_FLAGS_HELP, outputOptionsFrom, prepareResultFiles, writeResultFiles } from './output-flags.js';
+import { OUTPUT_FLAGS, OUTPUT_FLAGS_HELP, outputOptionsFrom, prepareResultFiles, writeResultFiles } from './output-flags.js';
+import { DataDirWriteError, isDataDirRefusal } from './data-dir-error.js';
 import { createProgress } from './progress.js';
+import { spaceWarnings } from './space-check.js';
 import { summaryText } from './summary.js';
 
 export const RUN_HELP = `Usage: riskscreen run <file> --out <path> [options]
 
 Screen a phone list and write the result file: submit, show progress, wait, write.
-Without REDIS_URL it runs on the local engine (this process, no Redis); with REDIS_URL
-on the queue engine, working in this process too unless --no-worker.
+Without REDIS_URL it runs on the local engine (this process, no Redis), keeping the
+batch and every answer in the data dir (RISKSCREEN_DATA_DIR, riskscreen-data/): run
+again after a crash and it resumes the same list's batch, paying only for what was
+not answered. With REDIS_URL it runs on the queue engine, working in this process too
+unless --no-worker.
 
 Options:
   --out PATH             where to write the result CSV (required; written whole or not at all)
@@ -48,7 +56,10 @@ ${INPUT_FLAGS_HELP}
 Exit codes: 0 done, 2 bad command line or --out, 3 the list or the --compare file cannot
 be read (nothing was queued), 4 configuration or rubric, 5 the Juhe account refused the
 key (batch blocked), 6 stopped by a limit (--max-calls, an API quota), 7 Redis or the
-Juhe service unreachable, 1 the batch failed or was cancelled, 130 interrupted.
+Juhe service unreachable, 8 a file could not be written (the result at --out: the
+message gives the command that exports the kept result again; or the data dir: calls
+stop and running the same command again resumes), 1 the batch failed or was
+cancelled, 130 interrupted.
 `;
 
 export const ENGINE_FLAGS = {
@@ -115,7 +126,6 @@ export async function runRunCommand(argv: string[], io: CommandIo): Promise<numb
   const progress = createProgress(io.stderr as NodeJS.WritableStream & { isTTY?: boolean }, !values.quiet && !values.json);
   const input = inputOptionsFrom(values);
 
-  // The batch's result is exported while it still exists (the local engine's data dir goes with its session).
   const deliver: Deliver = async (view) => {
     if (!view.resultPath) return null;
     if (!values.quiet && !values.json) io.stderr.write(`riskscreen: writing the result files (${view.counts.rows.toLocaleString('en-US')} rows)\n`);
@@ -123,7 +133,7 @@ export async function runRunCommand(argv: string[], io: CommandIo): Promise<numb
   };
   const finished = options.engine.redisUrl
     ? await runOnQueue(options, logger, file, input, request, !values['no-worker'], progress, io, deliver)
-    : await runLocally(options, logger, file, input, request, progress, deliver, out, io);
+    : await runLocally(options, logger, file, input, request, progress, deliver, out, io, output.split);
   if (!finished) return EXIT.interrupted;
   const { view, exported } = finished;
   if (values.json) {
@@ -159,6 +169,7 @@ async function runLocally(
   deliver: Deliver,
   out: string,
   io: CommandIo,
+  split: boolean,
 ): Promise<Finished | null> {
   const session = await openLocalSession(options, logger);
   let stop = () => {};
@@ -172,28 +183,72 @@ async function runLocally(
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   let timer: NodeJS.Timeout | undefined;
+  let batchId: string | null = null;
   try {
-    const { meta } = await submitBatch(session.stores.batches, session.dataDir, { file, input, ...request });
-    timer = setInterval(() => {
-      void session.stores.batches.get(meta.id).then((view) => view && progress.update(view));
-    }, 250);
-    const done = await Promise.race([session.runner.run(meta.id).then(() => true), interrupted]);
-    if (!done) return null;
-    const view = (await session.stores.batches.get(meta.id))!;
-    progress.finish(view);
-    try {
-      return { view, exported: await deliver(view) };
-    } catch (err) {
-      const kept = await keepBatchResult(view, out).catch(() => null);
-      if (kept) io.stderr.write(`riskscreen: the result files could not be written as asked; the batch result is kept at ${kept}\n`);
-      throw err;
+    const { id, questions } = await takeBatch(session, file, input, request, io);
+    batchId = id;
+    const view = (await session.stores.batches.get(id))!;
+    for (const warning of await spaceWarnings({ out, dataDir: session.dataDir, inputBytes: view.input.bytes, rows: view.input.fingerprint.rows, questions, split })) {
+      io.stderr.write(`riskscreen: warning: ${warning}\n`);
     }
+    timer = setInterval(() => {
+      void session.stores.batches.get(id).then((latest) => latest && progress.update(latest), () => undefined);
+    }, 250);
+    const done = await Promise.race([session.runner.run(id).then(() => true), interrupted]);
+    if (!done) return null;
+    clearInterval(timer);
+    const finished = (await session.stores.batches.get(id))!;
+    progress.finish(finished);
+    return { view: finished, exported: await deliver(finished) };
+  } catch (err) {
+    // Nothing more is asked once something failed: an answer that cannot be kept must not be paid for.
+    session.runner.stop();
+    session.abort.abort(err);
+    if (isDataDirRefusal(err, session.dataDir)) throw new DataDirWriteError(err, session.dataDir, batchId);
+    throw err;
   } finally {
     clearInterval(timer);
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
     await session.close();
   }
+}
+
+/**
+ * The batch this run works: an unended batch of the same list and questions that no
+ * other run works (a run killed mid-way), resumed, so only what was not answered is
+ * paid for; else a new one. Claimed in the local store either way.
+ */
+async function takeBatch(
+  session: LocalSession,
+  file: string,
+  input: ReturnType<typeof inputOptionsFrom>,
+  request: EngineRequest,
+  io: CommandIo,
+): Promise<{ id: string; questions: number }> {
+  const { batches } = session.stores;
+  const sha256 = await fileSha256(file).catch(() => null);
+  if (sha256) {
+    for (const candidate of resumableBatches(await batches.list(), { sha256, input, profile: request.profile, maxCalls: request.maxCalls, rubric: request.rubric })) {
+      if (!(await batches.claim(candidate.id)).claimed) continue;
+      const c = candidate.counts;
+      io.stderr.write(
+        c.ingestDone
+          ? `riskscreen: resuming ${candidate.id}: ${c.final.toLocaleString('en-US')} of ${c.tasks.toLocaleString('en-US')} questions already answered\n`
+          : `riskscreen: resuming ${candidate.id}: ${c.final.toLocaleString('en-US')} questions already answered; the list is read again\n`,
+      );
+      return { id: candidate.id, questions: c.ingestDone ? c.tasks - c.final : candidate.input.fingerprint.rows * candidate.options.apis.length };
+    }
+  }
+  const { meta, scan } = await submitBatch(batches, session.dataDir, { file, input, ...request });
+  await batches.claim(meta.id);
+  return { id: meta.id, questions: scan.counts.unique * meta.options.apis.length };
+}
+
+async function fileSha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 async function runOnQueue(

@@ -20,6 +20,11 @@ export interface BatchFacts {
   /** API jobs waiting in the queues (every batch's), and RISKSCREEN_MAX_WAITING: ingest pauses above it. */
   pendingApiJobs: number;
   maxWaiting: number;
+  /**
+   * A batch of the local engine: worked by the one `riskscreen run` that claimed it, not
+   * by workers. `pid` of that run while it is alive, null when no run works it.
+   */
+  localRun?: { pid: number | null };
 }
 
 export interface BatchHealth {
@@ -40,6 +45,15 @@ export function diagnoseBatch(view: BatchView, facts: BatchFacts): BatchHealth {
   // questions are skipped by the API workers, then the report worker writes the file.
   if (view.status === 'done' || view.status === 'failed' || view.resultPath !== null) return { idleMs, stuck: false, waits: [] };
   const stopped = view.status === 'cancelled' || view.status === 'blocked';
+  if (facts.localRun && facts.localRun.pid === null) {
+    return {
+      idleMs,
+      stuck: idleMs >= facts.stuckAfterMs,
+      waits: [
+        'no riskscreen run is working on it (the run that started it ended first): run the same list with the same options again (riskscreen run) to resume it; questions already answered are not paid again',
+      ],
+    };
+  }
   const waits: string[] = [];
   const noWorker = (queue: string, what: string) =>
     `no worker is running for the ${queue} queue (${what}): start one with riskscreen worker, or check why the workers stopped`;

@@ -18,7 +18,7 @@
  * A write that fails because the file cannot be written (full disk, permissions, I/O)
  * rolls back whole and is rethrown as a StoreWriteError naming the file.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ApiId } from '../juhe/catalogue.js';
@@ -52,6 +52,10 @@ export interface SqliteStores extends EngineStores {
   /** This process's session id in the store (registered at open with pid and hostname). */
   session: string;
   file: string;
+  /** The bytes the store takes on disk: the file and its write-ahead log. */
+  fileBytes(): Promise<number>;
+  /** Give free pages back to the disk (a checkpoint, then VACUUM); resolves with `fileBytes()` after. */
+  compact(): Promise<number>;
   /** Stop the lease timer, drop this session's row, its locks and its batch claims, close the database. Idempotent. */
   close(): void;
 }
@@ -420,6 +424,13 @@ export class SqliteBatchStore extends SqlitePart implements BatchStore {
     this.s.releaseClaim.run(id, this.me);
   });
 
+  /** The live process working the batch (its claim), or null when none does. */
+  async claimant(id: string): Promise<{ pid: number; host: string } | null> {
+    const holder = this.s.claim.get(id)?.session;
+    if (holder === undefined || !this.ctx.sessions.isAlive(holder)) return null;
+    return this.ctx.sessions.describe(holder) ?? null;
+  }
+
   /** Drop this session's claim on the batch (nothing if another holds it). */
   async release(id: string): Promise<void> {
     this.txRelease(id);
@@ -636,6 +647,19 @@ export function openSqliteStores(settings: SqliteStoreSettings): SqliteStores {
     gate: new SqliteRateGate(ctx),
     session: sessions.id,
     file,
+    async fileBytes() {
+      return storeBytes(file);
+    },
+    async compact() {
+      try {
+        ctx.db.pragma('wal_checkpoint(TRUNCATE)');
+        ctx.db.exec('VACUUM');
+        ctx.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch (error) {
+        rethrowAsStoreWrite(error, file);
+      }
+      return storeBytes(file);
+    },
     close(): void {
       if (closed) return;
       closed = true;
@@ -650,4 +674,16 @@ export function openSqliteStores(settings: SqliteStoreSettings): SqliteStores {
       }
     },
   };
+}
+
+function storeBytes(file: string): number {
+  let total = 0;
+  for (const path of [file, `${file}-wal`]) {
+    try {
+      total += statSync(path).size;
+    } catch {
+      // No write-ahead log (after a truncating checkpoint, or never written).
+    }
+  }
+  return total;
 }

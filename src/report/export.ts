@@ -8,8 +8,9 @@
  * removed first; every CSV is written to a temporary file and renamed; the manifest is
  * written last. Manifest present means every file it lists is complete.
  */
-import { constants, createReadStream, existsSync } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { RiskLevel } from '../risk/index.js';
 import { rank } from '../risk/index.js';
@@ -30,6 +31,7 @@ import {
 } from './manifest.js';
 import { joinHash, maskCell, maskNumbersIn } from './masking.js';
 import { openAtomicFile } from '../shared/atomic-file.js';
+import { errnoWords } from '../shared/errno-words.js';
 import { readCsvRows } from './csv-rows.js';
 import { openResultCsv, type ResultCsv, type WrittenFile } from './result-csv.js';
 import { ADDED_COLUMNS } from './result-row.js';
@@ -104,15 +106,34 @@ export function checkExportTarget(out: string, output: Pick<OutputOptions, 'comp
  */
 export async function prepareExport(out: string, output: OutputOptions, joinKey: () => Buffer, input?: string): Promise<EarlierResult | null> {
   checkExportTarget(out, output, input ? { input } : {});
-  try {
-    await mkdir(dirname(resolve(out)), { recursive: true });
-    await access(dirname(resolve(out)), constants.W_OK);
-  } catch (err) {
-    throw new ExportTargetError(out, `its directory cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
+  await checkWritableTarget(out);
   const earlier = output.compare ? await readEarlierResult(output.compare) : null;
   if (output.mask || earlier?.keyBy === 'mobile_hash') joinKey();
   return earlier;
+}
+
+/**
+ * The target's folder exists (it is made when missing, as `mkdir -p` would) and a file
+ * can be made in it (a probe file, made and removed: `access(W_OK)` says yes to root on
+ * any folder, and nothing of a read-only file system), and the target is not itself a
+ * folder. Checked before any call, so a wrong --out costs nothing.
+ */
+export async function checkWritableTarget(out: string): Promise<void> {
+  const target = resolve(out);
+  const folder = dirname(target);
+  await mkdir(folder, { recursive: true }).catch(() => undefined);
+  const folderStat = await stat(folder).catch((err: NodeJS.ErrnoException) => err);
+  if (folderStat instanceof Error) throw new ExportTargetError(out, `its folder ${folder} cannot be used: ${errnoWords(folderStat)}`);
+  if (!folderStat.isDirectory()) throw new ExportTargetError(out, `${folder} is not a folder`);
+  const targetStat = await stat(target).catch(() => null);
+  if (targetStat?.isDirectory()) throw new ExportTargetError(out, 'is a folder; give a file name (e.g. --out result.csv)');
+  const probe = join(folder, `.riskscreen-write-check-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await writeFile(probe, '', { flag: 'wx' });
+  } catch (err) {
+    throw new ExportTargetError(out, `no file can be written in ${folder}: ${errnoWords(err)}`);
+  }
+  await rm(probe, { force: true });
 }
 
 /** `result.csv` -> `result.high.csv`, `result.changes.csv`. */

@@ -27,7 +27,8 @@ export function useCliEmulator(options: EmulatorOptions & { seed: string }): Cli
     state.emulator = await startEmulator({ port: 0, ...options });
     state.dir = mkdtempSync(join(tmpdir(), `riskscreen-${options.seed}-`));
     for (const name of Object.keys(process.env)) if (name.startsWith('JUHE_') || name.startsWith('RISKSCREEN_') || name === 'REDIS_URL') delete process.env[name];
-    Object.assign(process.env, state.emulator.env, { LOG_LEVEL: 'silent' });
+    // The local engine's data dir is the test's own: nothing cached by another test.
+    Object.assign(process.env, state.emulator.env, { LOG_LEVEL: 'silent', RISKSCREEN_DATA_DIR: join(state.dir, 'riskscreen-data') });
   });
   afterEach(async () => {
     process.env = { ...saved };

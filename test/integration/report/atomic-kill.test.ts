@@ -38,7 +38,7 @@ function childEnv(): NodeJS.ProcessEnv {
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('JUHE_') && !name.startsWith('RISKSCREEN_') && name !== 'REDIS_URL') env[name] = value;
   }
-  return { ...env, ...emulator.env, LOG_LEVEL: 'silent' };
+  return { ...env, ...emulator.env, LOG_LEVEL: 'silent', RISKSCREEN_DATA_DIR: join(dir, 'riskscreen-data') };
 }
 
 /** Runs `riskscreen run` and SIGKILLs it as soon as a temporary file of the result appears. Returns the temp name seen. */
