@@ -14,17 +14,22 @@
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { API_IDS, type ApiId } from '../src/juhe/catalogue.js';
 import { LINE_STATUSES, RESALE_VALUES, TENURE_BUCKETS } from '../src/juhe/model.js';
-import { MemoryResultCache } from '../src/engine/memory-store.js';
-import { openSqliteStores } from '../src/engine/sqlite-store.js';
-import type { ResultCache } from '../src/engine/store.js';
+import { loadOptions } from '../src/config/load.js';
+import { MemoryResultCache, memoryStores } from '../src/engine/memory-store.js';
+import { openSqliteStores, type SqliteStores } from '../src/engine/sqlite-store.js';
+import type { EngineStores, ResultCache } from '../src/engine/store.js';
+import { submitBatch } from '../src/engine/submit.js';
+import { silentLogger } from '../src/log/logger.js';
+import { buildEngineParts } from '../workers/engine-parts.js';
+import { LocalRunner } from '../workers/local-runner.js';
 import { encodeTaskResult, type TaskResult } from '../src/engine/task-result.js';
-import { int, machine } from './support.js';
+import { int, machine, startSim, writeNumbersCsv, type SimProcess } from './support.js';
 
 const ANSWERS = 200_000;
 const TTL_SECONDS = 30 * 86_400;
@@ -91,6 +96,11 @@ function mbPerMillion(bytes: number): string {
 }
 
 export async function run(): Promise<void> {
+  await storeOperations();
+  await engineThroughput();
+}
+
+async function storeOperations(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'riskscreen-bench-store-'));
   try {
     const data = answers(ANSWERS);
@@ -136,6 +146,77 @@ export async function run(): Promise<void> {
     for (const line of sizes) console.log(line);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The local engine with the SQLite store beside the memory store it used before: calls
+ * per second with 50 in flight against an emulator (its own process) answering in 200 ms,
+ * which allows 250. The same runner and job code, only the stores differ; each store
+ * runs twice, in turn, and the steady rate (the middle 80% of the calls) is reported.
+ */
+const ENGINE_NUMBERS = 3_000;
+const ENGINE_LATENCY_MS = 200;
+const ENGINE_IN_FLIGHT = 50;
+
+async function engineThroughput(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'riskscreen-bench-store-engine-'));
+  const sim = await startSim(['--latency-ms', String(ENGINE_LATENCY_MS)]);
+  try {
+    const ideal = ENGINE_IN_FLIGHT / (ENGINE_LATENCY_MS / 1000);
+    console.log(
+      `  local engine, ${int(ENGINE_NUMBERS)} numbers (--profile status, each run new numbers), ${ENGINE_IN_FLIGHT} in flight, emulator at ${ENGINE_LATENCY_MS} ms: ideal ${int(ideal)} calls/s`,
+    );
+    const rates: Record<'memory' | 'sqlite', number[]> = { memory: [], sqlite: [] };
+    for (let round = 0; round < 2; round++) {
+      for (const kind of ['memory', 'sqlite'] as const) {
+        const file = join(dir, `numbers-${kind}-${round}.csv`);
+        await writeNumbersCsv(file, ENGINE_NUMBERS, round * 2 + (kind === 'sqlite' ? 1 : 0) + 1);
+        const dataDir = join(dir, `${kind}-${round}`);
+        const stores = kind === 'memory' ? memoryStores() : openSqliteStores({ file: join(dataDir, 'local.db') });
+        try {
+          await sim.reset();
+          await runLocalBatch(stores, sim, file, dataDir);
+          const times = await sim.callTimes();
+          const from = Math.floor(times.length * 0.1);
+          const to = Math.floor(times.length * 0.9);
+          rates[kind].push((to - from) / ((times[to]! - times[from]!) / 1000));
+        } finally {
+          if (kind === 'sqlite') (stores as SqliteStores).close();
+        }
+      }
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    console.log(`  memory store: ${rates.memory.map(int).join(', ')} calls/s (mean ${int(mean(rates.memory))}, ${(mean(rates.memory) / ideal).toFixed(3)} of ideal)`);
+    console.log(
+      `  sqlite store: ${rates.sqlite.map(int).join(', ')} calls/s (mean ${int(mean(rates.sqlite))}, ${(mean(rates.sqlite) / ideal).toFixed(3)} of ideal; ` +
+        `${(mean(rates.sqlite) / mean(rates.memory)).toFixed(3)} of the memory store's; load average ${loadavg()[0]!.toFixed(1)})`,
+    );
+  } finally {
+    await sim.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function runLocalBatch(stores: EngineStores, sim: SimProcess, file: string, dataDir: string): Promise<void> {
+  const options = loadOptions({
+    env: {
+      ...sim.env,
+      JUHE_FORMS: 'status=aes',
+      JUHE_CONNECTIONS: String(ENGINE_IN_FLIGHT + 14),
+      RISKSCREEN_CONCURRENCY: String(ENGINE_IN_FLIGHT),
+      RISKSCREEN_RATES: 'status=5000',
+      RISKSCREEN_DATA_DIR: dataDir,
+    },
+    cwd: dataDir,
+  });
+  const parts = buildEngineParts(options, stores, silentLogger, dataDir);
+  try {
+    const runner = new LocalRunner({ context: parts.context });
+    const { meta } = await submitBatch(stores.batches, dataDir, { file, input: {}, profile: 'status' });
+    await runner.run(meta.id);
+  } finally {
+    await parts.client.close();
   }
 }
 
