@@ -4,7 +4,12 @@
  * the phone and date columns and how each was chosen, the counts, and the first invalid
  * rows (numbers masked). The dry run ops use before uploading a batch.
  */
+import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadOptions } from '../config/load.js';
+import { isBatchId } from '../engine/batch.js';
+import { createLogger } from '../log/logger.js';
+import { openBatchSession } from '../../workers/sessions.js';
 import { CARRIERS, CARRIER_NAMES } from '../phone/carrier.js';
 import { maskMobile } from '../phone/mask.js';
 import { NUMBER_KINDS } from '../phone/prefixes.js';
@@ -15,7 +20,7 @@ import { scanPhoneList, type InputLayout, type PhoneListScan } from '../input/re
 import type { PhoneRecord } from '../input/records.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { INPUT_FLAGS, inputOptionsFrom } from './input-flags.js';
-import { oneLine, type CommandIo } from './io.js';
+import { oneLine, UsageError, type CommandIo } from './io.js';
 
 /** Invalid rows shown in the report. */
 const SHOWN_INVALID_ROWS = 10;
@@ -26,12 +31,14 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
-export const INSPECT_HELP = `Usage: riskscreen inspect [options] <file>
+export const INSPECT_HELP = `Usage: riskscreen inspect [options] <file | batch>
 
 Read a phone list (CSV, TXT or XLSX) as a batch would, and report what was found:
 format, encoding, delimiter, header, phone and date columns, counts (rows, valid,
 invalid by reason, duplicates, unique numbers, by carrier and kind) and the first
-invalid rows, numbers masked. Nothing is queued and no API is called.
+invalid rows, numbers masked. Nothing is queued and no API is called. Given a batch id,
+it reads the list stored with that batch (in the data dir), with the batch's input
+options: the queue engine's batch with REDIS_URL, else the local engine's.
 
 Options:
   --encoding NAME        text encoding of a CSV/TXT file: utf-8, utf-16le, utf-16be,
@@ -78,9 +85,9 @@ export async function runInspectCommand(argv: string[], io: CommandIo): Promise<
   }
   if (positionals.length === 0) return usage(io, 'which file? Give the path of a phone list');
   if (positionals.length > 1) return usage(io, `one file at a time (got ${positionals.length}: ${positionals.join(' ')})`);
-  const file = positionals[0]!;
-
-  const options: InputOptions = inputOptionsFrom(values);
+  let file = positionals[0]!;
+  let options: InputOptions = inputOptionsFrom(values);
+  if (isBatchId(file) && !existsSync(file)) ({ file, options } = await storedList(file, options));
 
   // A file or option problem is thrown as it is: main prints it as one line, with its exit code.
   const scan = await scanPhoneList(file, options, { keepInvalid: SHOWN_INVALID_ROWS });
@@ -88,6 +95,20 @@ export async function runInspectCommand(argv: string[], io: CommandIo): Promise<
   for (const warning of warnings) io.stderr.write(`riskscreen: warning: ${oneLine(warning)}\n`);
   io.stdout.write(values.json ? `${JSON.stringify(jsonReport(scan, warnings), null, 2)}\n` : textReport(scan));
   return EXIT.ok;
+}
+
+/** The list stored with a batch, read with the batch's input options (flags given here win). */
+async function storedList(id: string, given: InputOptions): Promise<{ file: string; options: InputOptions }> {
+  const options = loadOptions();
+  const session = await openBatchSession(options, createLogger({ level: options.log.level }));
+  try {
+    const view = await session.stores.batches.get(id);
+    if (!view) throw new UsageError(`no batch ${id} (${session.kind === 'queue' ? 'REDIS_URL is set: the queue engine was asked' : `looked in the local store ${session.stores.file}`})`);
+    const flags = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
+    return { file: view.input.path, options: { ...view.options.input, ...flags } };
+  } finally {
+    await session.close();
+  }
 }
 
 /** What is worth a warning though the file reads (exit 0 all the same). */

@@ -30,7 +30,7 @@ async function unrunBatch(file: string): Promise<string> {
 }
 
 describe('local batches, kept in the data dir', () => {
-  it('status and result of a finished run: no Redis, no call, the same file again', async () => {
+  it('status, inspect and result of a finished run: no Redis, no call, the same file again', async () => {
     const list = writeNumberList(env.dir, 'list.csv', 30);
     const out = join(env.dir, 'result.csv');
     const ran = await runCli(['run', list.path, '--out', out, '--profile', 'status', ...FAST, '--json']);
@@ -42,6 +42,11 @@ describe('local batches, kept in the data dir', () => {
     expect(status.code, status.err).toBe(EXIT.ok);
     expect(status.out).toMatch(new RegExp(`batch ${id}: done`));
     expect(status.out).toMatch(/rows\s+30/);
+
+    const inspect = await runCli(['inspect', id]);
+    expect(inspect.code, inspect.err).toBe(EXIT.ok);
+    expect(inspect.out).toContain(join(dataDir(), 'batches', id));
+    expect(inspect.out).toMatch(/rows\s+30\b/);
 
     const again = join(env.dir, 'again.csv');
     const result = await runCli(['result', id, '--out', again]);
