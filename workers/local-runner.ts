@@ -188,8 +188,13 @@ export class LocalRunner implements JobScheduler {
       list.push((error) => (error ? reject(error) : resolve()));
       this.waiters.set(batchId, list);
     });
-    // Ingest queues the report itself when nothing is left to ask; otherwise the last API job does.
-    await runIngestJob(this.context, { batchId });
+    // Ingest queues the report itself when nothing is left to ask; otherwise the last API
+    // job does. The run may fail while ingest still reads (the store cannot be written):
+    // it ends then, and ingest, left behind, stops at its next store write.
+    const ingest = runIngestJob(this.context, { batchId });
+    ingest.catch(() => undefined);
+    finished.catch(() => undefined);
+    await Promise.race([ingest, finished]);
     await finished;
   }
 

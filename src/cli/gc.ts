@@ -23,7 +23,8 @@ riskscreen-data/) past its age, and say how much was freed:
     you still need first (riskscreen result <batch> --out FILE). A batch that a live
     riskscreen run works on is kept; so is one not ended, unless --unfinished.
   - answers whose time in the cache is over (RISKSCREEN_CACHE_TTL per API).
-The store file is then compacted. The queue engine's batches (Redis) are not touched.
+The store file is then compacted (not while a riskscreen run has it open: the space
+is reused by new answers instead). The queue engine's batches (Redis) are not touched.
 
 Options:
   --older-than DAYS  age of the batches to remove, in whole days (default 30; 0: all)
@@ -68,7 +69,10 @@ export async function runGcCommand(argv: string[], io: CommandIo): Promise<numbe
       const old = Date.parse(batch.times.created) <= cutoff;
       const ended = FINAL_STATUSES.has(batch.status) || batch.resultPath !== null;
       if (!old) continue;
-      if ((!ended && !values.unfinished) || (await batches.claimant(batch.id))) {
+      // Claimed before it is removed (a live run's claim is not taken): no run can start on it meanwhile.
+      const free = values['dry-run'] ? !(await batches.claimant(batch.id)) : (await batches.claim(batch.id)).claimed;
+      if ((!ended && !values.unfinished) || !free) {
+        if (free && !values['dry-run']) await batches.release(batch.id);
         kept++;
         continue;
       }
@@ -82,12 +86,14 @@ export async function runGcCommand(argv: string[], io: CommandIo): Promise<numbe
     }
     const before = await session.stores.fileBytes();
     const answers = values['dry-run'] ? 0 : await cache.purgeExpired();
-    const after = values['dry-run'] ? before : await session.stores.compact();
+    const compacted = values['dry-run'] ? { bytes: before, compacted: true } : await session.stores.compact();
+    const after = compacted.bytes;
     const verb = values['dry-run'] ? 'would remove' : 'removed';
     io.stdout.write(
       `${verb} ${removed.toLocaleString('en-US')} batch${removed === 1 ? '' : 'es'} older than ${days} day${days === 1 ? '' : 's'} (${bytesWords(folderBytes)} of files)` +
         `${kept ? `, kept ${kept} not ended or still running (--unfinished removes those not running)` : ''}` +
         `${values['dry-run'] ? '' : `; ${answers.toLocaleString('en-US')} expired answers; the store went from ${bytesWords(before)} to ${bytesWords(after)}`}` +
+        `${compacted.compacted ? '' : ' (not compacted: a riskscreen run has the store open; its space is reused by new answers)'}` +
         `; freed ${bytesWords(folderBytes + Math.max(0, before - after))} in all\n`,
     );
     return EXIT.ok;

@@ -231,17 +231,24 @@ async function takeBatch(
   if (sha256) {
     for (const candidate of resumableBatches(await batches.list(), { sha256, input, profile: request.profile, maxCalls: request.maxCalls, rubric: request.rubric })) {
       if (!(await batches.claim(candidate.id)).claimed) continue;
-      const c = candidate.counts;
+      // Looked at again once claimed (no other run can change that now): it may have ended meanwhile.
+      const claimed = await batches.get(candidate.id);
+      if (!claimed || resumableBatches([claimed], { sha256, input, profile: request.profile, maxCalls: request.maxCalls, rubric: request.rubric }).length === 0) {
+        await batches.release(candidate.id);
+        continue;
+      }
+      await batches.forgetKeyChecks(candidate.id);
+      const c = claimed.counts;
       io.stderr.write(
         c.ingestDone
           ? `riskscreen: resuming ${candidate.id}: ${c.final.toLocaleString('en-US')} of ${c.tasks.toLocaleString('en-US')} questions already answered\n`
           : `riskscreen: resuming ${candidate.id}: ${c.final.toLocaleString('en-US')} questions already answered; the list is read again\n`,
       );
-      return { id: candidate.id, questions: c.ingestDone ? c.tasks - c.final : candidate.input.fingerprint.rows * candidate.options.apis.length };
+      return { id: candidate.id, questions: c.ingestDone ? c.tasks - c.final : claimed.input.fingerprint.rows * claimed.options.apis.length };
     }
   }
+  // Created claimed by this run (one transaction): no other run takes it.
   const { meta, scan } = await submitBatch(batches, session.dataDir, { file, input, ...request });
-  await batches.claim(meta.id);
   return { id: meta.id, questions: scan.counts.unique * meta.options.apis.length };
 }
 

@@ -98,7 +98,10 @@ const MIGRATIONS: readonly string[] = [
     pid         INTEGER NOT NULL,
     host        TEXT NOT NULL,
     lease_until REAL NOT NULL,
-    started_at  REAL NOT NULL
+    started_at  REAL NOT NULL,
+    -- The kernel's start time of the process (Linux), so a pid reused after a crash is
+    -- told from the process that held it. NULL where it cannot be read.
+    proc_start  TEXT
   );
   -- The process working a batch (one at a time).
   CREATE TABLE batch_claims (
@@ -111,6 +114,7 @@ const MIGRATIONS: readonly string[] = [
 /** The file was written by a newer riskscreen: reading it with this one could lose data. */
 export class StoreVersionError extends Error {
   readonly code = 'RISKSCREEN_STORE_VERSION';
+  readonly kind = 'storage';
   constructor(
     readonly file: string,
     readonly found: number,

@@ -6,13 +6,14 @@
  * tell it is dead, not when a lock's TTL runs out: at once on the same host (its pid is
  * gone), after the lease otherwise.
  *
- * A session is dead when its lease has run out, or when it is on this host and its pid
- * is gone (ESRCH; EPERM means someone else's live process). A pid reused by another
- * process after a crash keeps the old session "alive" until its lease runs out: that
- * only delays, never breaks, exclusion. A process whose event loop stalls longer than
- * the lease may find its locks taken by another: the lease is the bound on that.
+ * On this host a session is alive while its process is: its pid exists (ESRCH: gone;
+ * EPERM: someone else's live process) with the kernel start time it registered (Linux),
+ * so a pid reused after a crash is not taken for the dead process, and a live process
+ * whose event loop stalled past its lease keeps what it holds. Where the start time
+ * cannot be read, and for sessions on other hosts, the lease decides.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
 
@@ -20,6 +21,7 @@ interface SessionRow {
   pid: number;
   host: string;
   lease_until: number;
+  proc_start: string | null;
 }
 
 export class SqliteSessions {
@@ -30,7 +32,7 @@ export class SqliteSessions {
   private readonly gone = new Set<string>();
   private readonly select: Database.Statement<[string], SessionRow>;
   private readonly others: Database.Statement<[string], { id: string }>;
-  private readonly insert: Database.Statement<[string, number, string, number, number]>;
+  private readonly insert: Database.Statement<[string, number, string, number, number, string | null]>;
   private readonly renewLease: Database.Statement<[number, string]>;
   private readonly dropRows: Database.Statement<[string]>[];
 
@@ -39,9 +41,9 @@ export class SqliteSessions {
     private readonly now: () => number,
     private readonly leaseMs: number,
   ) {
-    this.select = db.prepare('SELECT pid, host, lease_until FROM sessions WHERE id = ?');
+    this.select = db.prepare('SELECT pid, host, lease_until, proc_start FROM sessions WHERE id = ?');
     this.others = db.prepare('SELECT id FROM sessions WHERE id <> ?');
-    this.insert = db.prepare('INSERT OR REPLACE INTO sessions (id, pid, host, lease_until, started_at) VALUES (?, ?, ?, ?, ?)');
+    this.insert = db.prepare('INSERT OR REPLACE INTO sessions (id, pid, host, lease_until, started_at, proc_start) VALUES (?, ?, ?, ?, ?, ?)');
     this.renewLease = db.prepare('UPDATE sessions SET lease_until = ? WHERE id = ?');
     this.dropRows = [
       db.prepare('DELETE FROM inflight WHERE session = ?'),
@@ -55,7 +57,7 @@ export class SqliteSessions {
   /** Add this session's row (call inside a write transaction). */
   register(): void {
     const now = this.now();
-    this.insert.run(this.id, process.pid, this.host, now + this.leaseMs, now);
+    this.insert.run(this.id, process.pid, this.host, now + this.leaseMs, now, processStart(process.pid));
   }
 
   /**
@@ -74,6 +76,11 @@ export class SqliteSessions {
     for (const { id } of this.others.all(this.id)) if (!this.isAlive(id)) this.drop(id);
   }
 
+  /** Whether any other process has the store open now. */
+  anyOtherAlive(): boolean {
+    return this.others.all(this.id).some(({ id }) => this.isAlive(id));
+  }
+
   /** Drop this session's row, locks and claims (call inside a write transaction). */
   end(): void {
     this.drop(this.id);
@@ -85,12 +92,15 @@ export class SqliteSessions {
     if (this.gone.has(session)) return false;
     const row = this.select.get(session);
     if (!row) return false;
-    if (row.lease_until <= this.now()) return false;
-    if (row.host === this.host && !pidExists(row.pid)) {
-      this.gone.add(session);
-      return false;
+    if (row.host === this.host) {
+      const start = row.proc_start === null ? null : processStart(row.pid);
+      if (!pidExists(row.pid) || (start !== null && start !== row.proc_start)) {
+        this.gone.add(session);
+        return false;
+      }
+      if (start !== null) return true;
     }
-    return true;
+    return row.lease_until > this.now();
   }
 
   /** The process behind a session, for "worked by pid … on …". */
@@ -101,6 +111,21 @@ export class SqliteSessions {
 
   private drop(session: string): void {
     for (const statement of this.dropRows) statement.run(session);
+  }
+}
+
+/**
+ * When the kernel started the process (field 22 of /proc/<pid>/stat, in clock ticks
+ * since boot), or null where there is no /proc (not Linux) or no such process.
+ */
+export function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null;
+  } catch {
+    return null;
   }
 }
 

@@ -33,7 +33,7 @@ import { rethrowAsStoreWrite, storeWriteErrorOf } from './sqlite-write-errors.js
 export interface SqliteStoreSettings {
   /** The database file; its folder is created if missing. */
   file: string;
-  /** Clock in ms since the epoch; tests inject one. Default: performance.timeOrigin + performance.now(). */
+  /** Clock in ms since the epoch; tests inject one. Default: Date.now (the wall clock every process on the machine shares). */
   now?: () => number;
   /** How long this process's session lease lasts without renewal, ms (default 30_000; renewed every third of it by an unref'd timer). */
   leaseMs?: number;
@@ -54,8 +54,13 @@ export interface SqliteStores extends EngineStores {
   file: string;
   /** The bytes the store takes on disk: the file and its write-ahead log. */
   fileBytes(): Promise<number>;
-  /** Give free pages back to the disk (a checkpoint, then VACUUM); resolves with `fileBytes()` after. */
-  compact(): Promise<number>;
+  /**
+   * Give free pages back to the disk (a checkpoint, then VACUUM), unless another process
+   * has the store open: VACUUM holds the write lock for as long as it copies the file,
+   * and a run waiting on it past the busy timeout would stop. Resolves with the bytes
+   * after, and whether it compacted.
+   */
+  compact(): Promise<{ bytes: number; compacted: boolean }>;
   /** Stop the lease timer, drop this session's row, its locks and its batch claims, close the database. Idempotent. */
   close(): void;
 }
@@ -160,6 +165,7 @@ function batchStatements(db: Database.Database) {
        ON CONFLICT (batch, api) DO UPDATE SET owner = NULL, until = NULL, session = NULL`,
     ),
     releaseProbe: db.prepare<[string, string, string]>('DELETE FROM probes WHERE batch = ? AND api = ? AND owner = ?'),
+    forgetProbes: db.prepare<[string]>('DELETE FROM probes WHERE batch = ?'),
     holds: db.prepare<[string], { api: ApiId; code: number; until: number }>('SELECT api, code, until FROM holds WHERE batch = ? ORDER BY rowid'),
     noteHold: db.prepare<[string, string, number, number]>(
       'INSERT INTO holds (batch, api, code, until) VALUES (?, ?, ?, ?) ON CONFLICT (batch, api, code) DO UPDATE SET until = excluded.until',
@@ -184,8 +190,13 @@ export class SqliteBatchStore extends SqlitePart implements BatchStore {
     if (this.s.exists.get(meta.id)) throw new Error(`batch ${meta.id} exists`);
     const { status, reason, times, resultPath, ...fixed } = meta;
     this.s.insertBatch.run(meta.id, JSON.stringify(fixed), status, reason, JSON.stringify(times), resultPath, this.ctx.now());
+    this.s.putClaim.run(meta.id, this.me);
   });
 
+  /**
+   * A new batch, claimed by this process in the same transaction: the process that
+   * creates a local batch works it, and no other run can take it in between.
+   */
   async create(meta: BatchMeta): Promise<void> {
     this.txCreate(meta);
   }
@@ -440,6 +451,18 @@ export class SqliteBatchStore extends SqlitePart implements BatchStore {
     for (const statement of this.s.remove) statement.run(id);
   });
 
+  private readonly txForgetKeyChecks = this.ctx.writer((id: string) => {
+    this.s.forgetProbes.run(id);
+  });
+
+  /**
+   * For a batch resumed after a crash: the first call of each API checks the key again
+   * (the key or the account may have changed since), as at the start of a batch.
+   */
+  async forgetKeyChecks(id: string): Promise<void> {
+    this.txForgetKeyChecks(id);
+  }
+
   /** Delete everything kept for the batch: record, counters, results, holds, probes, claim. */
   async remove(id: string): Promise<void> {
     this.txRemove(id);
@@ -551,7 +574,7 @@ export class SqliteInflightLocks extends SqlitePart implements InflightLocks {
 /**
  * The next free slot of each API, in the file: every process on it takes its slots from
  * the same row, so two local runs on one data folder share an API's rate between them.
- * Slots are on the store's clock; processes on one machine share its wall clock.
+ * Slots are on the store's clock, the wall clock every process on the machine shares.
  */
 function gateStatements(db: Database.Database) {
   return {
@@ -587,8 +610,14 @@ export class SqliteRateGate extends SqlitePart implements RateGate {
   }
 }
 
+/**
+ * The wall clock, shared by every process on the machine: leases, TTLs and the shared
+ * rate slots are compared across processes. (`performance.timeOrigin + now()` is not:
+ * each process fixes its origin when it starts, so after a clock step two processes
+ * started at different times disagree.)
+ */
 function defaultClock(): number {
-  return performance.timeOrigin + performance.now();
+  return Date.now();
 }
 
 /**
@@ -651,6 +680,7 @@ export function openSqliteStores(settings: SqliteStoreSettings): SqliteStores {
       return storeBytes(file);
     },
     async compact() {
+      if (ctx.sessions.anyOtherAlive()) return { bytes: storeBytes(file), compacted: false };
       try {
         ctx.db.pragma('wal_checkpoint(TRUNCATE)');
         ctx.db.exec('VACUUM');
@@ -658,7 +688,7 @@ export function openSqliteStores(settings: SqliteStoreSettings): SqliteStores {
       } catch (error) {
         rethrowAsStoreWrite(error, file);
       }
-      return storeBytes(file);
+      return { bytes: storeBytes(file), compacted: true };
     },
     close(): void {
       if (closed) return;

@@ -48,10 +48,10 @@ interface Ran {
 }
 
 /** `riskscreen <args>` in a child process; `until` may kill it early. */
-function riskscreen(args: string[], dataDir: string, options: { uid?: number } = {}): { done: Promise<Ran>; kill(): void } {
+function riskscreen(args: string[], dataDir: string, options: { uid?: number; env?: Record<string, string> } = {}): { done: Promise<Ran>; kill(): void } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: process.cwd(),
-    env: { ...childEnv(dataDir), ...(options.uid !== undefined ? { HOME: tmpdir() } : {}) },
+    env: { ...childEnv(dataDir), ...(options.uid !== undefined ? { HOME: tmpdir() } : {}), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
   });
@@ -178,7 +178,8 @@ describe('the local engine keeps what it paid for', () => {
       const dataDir = join(dir, 'data');
       mountTmpfs(dataDir, '600k');
       const args = ['run', list.path, '--out', join(dir, 'result.csv'), '--profile', 'status', '--rate', 'status=2000', '--quiet'];
-      const ran = await riskscreen(args, dataDir).done;
+      // Few questions may wait at once: the list is still being read when the disk fills.
+      const ran = await riskscreen(args, dataDir, { env: { RISKSCREEN_MAX_WAITING: '100' } }).done;
       expect(ran.code, ran.err).toBe(8);
       expect(ran.err).toMatch(/the local store .*local\.db could not be written: the disk is full/);
       expect(ran.err).toMatch(/The calls stopped; nothing already stored is lost\..*run the same command again: it resumes batch b/);

@@ -87,6 +87,7 @@ describe('sqlite store across processes', () => {
     const stores = open();
     const m = meta({ id: newBatchId() });
     await stores.batches.create(m);
+    await stores.batches.release(m.id); // created claimed by this process: the child takes it
     const holder = child('hold', file, m.id);
     const ready = await holder.line((line) => line.startsWith('ready '));
     expect(JSON.parse(ready.slice('ready '.length))).toEqual({ lock: true, turn: 'probe', claim: { claimed: true } });

@@ -27,6 +27,18 @@ function open(settings: Partial<SqliteStoreSettings> = {}): SqliteStores {
   return stores;
 }
 
+function moveToAnotherHost(session: string): void {
+  const db = new Database(join(dir, 'store.db'));
+  db.prepare("UPDATE sessions SET host = 'elsewhere' WHERE id = ?").run(session);
+  db.close();
+}
+
+function setProcStart(session: string, start: string): void {
+  const db = new Database(join(dir, 'store.db'));
+  db.prepare('UPDATE sessions SET proc_start = ? WHERE id = ?').run(start, session);
+  db.close();
+}
+
 // Each call a fresh file of its own, so the contract's tests start empty.
 let files = 0;
 storeContract('sqlite', async (clock) => open({ file: join(dir, `contract-${files++}.db`), ...(clock ? { now: clock } : {}) }));
@@ -87,7 +99,7 @@ describe('sqlite store: the file', () => {
     expect(await b.batches.claim(m.id)).toEqual({ claimed: true });
   });
 
-  it('a session whose lease ran out holds nothing', async () => {
+  it('a session of another host whose lease ran out holds nothing', async () => {
     let now = 1_000_000;
     const a = open({ now: () => now, leaseMs: 10_000 });
     const b = open({ now: () => now, leaseMs: 10_000 });
@@ -95,10 +107,27 @@ describe('sqlite store: the file', () => {
     await a.batches.create(m);
     expect(await a.locks.acquire('status', 'h1', 'job-a', 600_000)).toBe(true);
     expect(await a.batches.claim(m.id)).toEqual({ claimed: true });
+    moveToAnotherHost(a.session);
     now += 9_999;
     expect(await b.locks.acquire('status', 'h1', 'job-b', 600_000)).toBe(false);
     expect((await b.batches.claim(m.id)).claimed).toBe(false);
     now += 1;
+    expect(await b.locks.acquire('status', 'h1', 'job-b', 600_000)).toBe(true);
+    expect(await b.batches.claim(m.id)).toEqual({ claimed: true });
+  });
+
+  it('on this host a live process keeps what it holds past its lease (a stalled event loop), told by its pid and start time', async () => {
+    let now = 1_000_000;
+    const a = open({ now: () => now, leaseMs: 10_000 });
+    const b = open({ now: () => now, leaseMs: 10_000 });
+    const m = meta();
+    await a.batches.create(m);
+    expect(await a.locks.acquire('status', 'h1', 'job-a', 600_000)).toBe(true);
+    now += 60_000;
+    expect(await b.locks.acquire('status', 'h1', 'job-b', 600_000)).toBe(false);
+    expect((await b.batches.claim(m.id)).claimed).toBe(false);
+    // The same pid with another start time is another process (the pid was reused): dead.
+    setProcStart(a.session, '1');
     expect(await b.locks.acquire('status', 'h1', 'job-b', 600_000)).toBe(true);
     expect(await b.batches.claim(m.id)).toEqual({ claimed: true });
   });
