@@ -75,6 +75,9 @@ if (mode === 'hold') {
     const hash = i.toString(16).padStart(64, '0');
     await stores.cache.set('status', hash, `["a","normal","1","广东","深圳","移动"]`, 3_600);
     say(hash);
+    // Back to the event loop each time: the set resolves at once, and a loop of
+    // microtasks alone would never let a stdout write queued on a full pipe go out.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 } else {
   throw new Error(`unknown mode ${mode}`);

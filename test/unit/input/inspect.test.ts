@@ -154,7 +154,7 @@ describe('riskscreen inspect', () => {
   it('has a real --help', async () => {
     const { code, stdout } = await inspect(['--help']);
     expect(code).toBe(EXIT.ok);
-    expect(stdout).toMatch(/^Usage: riskscreen inspect \[options\] <file>/);
+    expect(stdout).toMatch(/^Usage: riskscreen inspect \[options\] <file \| batch>/);
     for (const option of ['--encoding', '--column', '--date-column', '--since', '--sheet', '--json']) expect(stdout).toContain(option);
     expect(stdout).toMatch(/3\s+the file cannot be read as a phone list/);
   });
