@@ -14,7 +14,7 @@ import { UsageError, type CommandIo } from './io.js';
 import { bytesWords } from './space-check.js';
 import { FINAL_STATUSES } from '../engine/batch.js';
 
-export const GC_HELP = `Usage: riskscreen gc [--older-than DAYS] [--dry-run]
+export const GC_HELP = `Usage: riskscreen gc [--older-than DAYS] [--unfinished] [--dry-run]
 
 Remove what the local engine keeps in the data dir (RISKSCREEN_DATA_DIR, default
 riskscreen-data/) past its age, and say how much was freed:

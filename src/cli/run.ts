@@ -229,11 +229,12 @@ async function takeBatch(
   const { batches } = session.stores;
   const sha256 = await fileSha256(file).catch(() => null);
   if (sha256) {
-    for (const candidate of resumableBatches(await batches.list(), { sha256, input, profile: request.profile, maxCalls: request.maxCalls, rubric: request.rubric })) {
+    const rerun = { sha256, input, profile: request.profile, maxCalls: request.maxCalls, rubric: request.rubric };
+    for (const candidate of resumableBatches(await batches.list(), rerun)) {
       if (!(await batches.claim(candidate.id)).claimed) continue;
       // Looked at again once claimed (no other run can change that now): it may have ended meanwhile.
       const claimed = await batches.get(candidate.id);
-      if (!claimed || resumableBatches([claimed], { sha256, input, profile: request.profile, maxCalls: request.maxCalls, rubric: request.rubric }).length === 0) {
+      if (!claimed || resumableBatches([claimed], rerun).length === 0) {
         await batches.release(candidate.id);
         continue;
       }
