@@ -130,6 +130,20 @@ describe('the local engine keeps what it paid for', () => {
     expect(stats.billed).toBeLessThanOrEqual(600);
   }, 120_000);
 
+  it('the same list run twice at once on one data dir: each run works a batch of its own, and no question is paid twice', async () => {
+    const list = writeNumberList(dir, 'list.csv', 400);
+    const dataDir = join(dir, 'data');
+    const run = (name: string) => riskscreen(['run', list.path, '--out', join(dir, `${name}.csv`), '--profile', 'status', '--rate', 'status=400', '--json', '--quiet'], dataDir).done;
+    const [a, b] = await Promise.all([run('a'), run('b')]);
+    expect(a.code, a.err).toBe(0);
+    expect(b.code, b.err).toBe(0);
+    const ids = [a, b].map((ran) => (JSON.parse(ran.out) as { id: string }).id);
+    expect(new Set(ids).size).toBe(2);
+    const stats = emulator.ledger.stats();
+    expect(stats.duplicateBilledByApi).toBe(0);
+    expect(stats.calls).toBeLessThanOrEqual(400);
+  }, 120_000);
+
   it('EACCES on --out is found before any call: plain words, exit 2, nothing billed', async () => {
     const list = writeNumberList(dir, 'list.csv', 50);
     const locked = join(dir, 'locked');
