@@ -3,6 +3,7 @@
  * file in the data dir) when REDIS_URL is unset, the BullMQ queues otherwise. Commands
  * see one shape.
  */
+import { existsSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { join, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -83,8 +84,10 @@ export interface LocalStoreSession {
   close(): Promise<void>;
 }
 
+/** Opens the data dir's local store; a data dir where the local engine never ran is a NoLocalStoreError (nothing is made). */
 export function openLocalStoreSession(options: Options): LocalStoreSession {
   const dataDir = resolve(options.engine.dataDir);
+  if (!existsSync(localStoreFile(dataDir))) throw new NoLocalStoreError(localStoreFile(dataDir));
   const stores = openSqliteStores({ file: localStoreFile(dataDir) });
   return {
     kind: 'local-store',
@@ -134,6 +137,18 @@ export async function openQueueSession(options: Options, logger: Logger, use: { 
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** A command on local batches, with a data dir where `riskscreen run` never ran. */
+export class NoLocalStoreError extends Error {
+  readonly code = 'RISKSCREEN_NO_LOCAL_STORE';
+  readonly kind = 'usage';
+  constructor(readonly file: string) {
+    super(
+      `no local batches: there is no local store at ${file} (the data dir is RISKSCREEN_DATA_DIR, default riskscreen-data/ in the current folder; with REDIS_URL set, the queue engine's batches are asked)`,
+    );
+    this.name = 'NoLocalStoreError';
+  }
 }
 
 /** A command that works on stored batches, run without REDIS_URL. */

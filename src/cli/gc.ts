@@ -8,7 +8,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadOptions } from '../config/load.js';
-import { openLocalStoreSession } from '../../workers/sessions.js';
+import { NoLocalStoreError, openLocalStoreSession } from '../../workers/sessions.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError, type CommandIo } from './io.js';
 import { bytesWords } from './space-check.js';
@@ -58,7 +58,14 @@ export async function runGcCommand(argv: string[], io: CommandIo): Promise<numbe
   if (!/^\d+$/.test(values['older-than'])) throw new UsageError(`--older-than: a whole number of days (got ${JSON.stringify(values['older-than'])})`);
   const days = Number(values['older-than']);
   const options = loadOptions(values.config ? { configFile: values.config } : {});
-  const session = openLocalStoreSession(options);
+  let session: ReturnType<typeof openLocalStoreSession>;
+  try {
+    session = openLocalStoreSession(options);
+  } catch (err) {
+    if (!(err instanceof NoLocalStoreError)) throw err;
+    io.stdout.write(`nothing to remove: there is no local store at ${err.file}\n`);
+    return EXIT.ok;
+  }
   try {
     const { batches, cache } = session.stores;
     const cutoff = Date.now() - days * DAY_MS;

@@ -82,7 +82,14 @@ describe('local batches, kept in the data dir', () => {
     expect((JSON.parse(other.out) as { id: string }).id).not.toBe(id);
   });
 
-  it('an unknown batch names the local store it looked in', async () => {
+  it('an unknown batch names the local store it looked in; a data dir where no run ran says so, and makes nothing', async () => {
+    const none = await runCli(['status', 'b20260101-000000-zzzz']);
+    expect(none.code).toBe(EXIT.usage);
+    expect(none.err).toMatch(/no local batches: there is no local store at .*local\.db \(the data dir is RISKSCREEN_DATA_DIR/);
+    expect(existsSync(join(dataDir(), 'local.db'))).toBe(false);
+    expect((await runCli(['gc'])).out).toMatch(/^nothing to remove: there is no local store at /);
+
+    await unrunBatch(writeNumberList(env.dir, 'list.csv', 3).path);
     const status = await runCli(['status', 'b20260101-000000-zzzz']);
     expect(status.code).toBe(EXIT.usage);
     expect(status.err).toMatch(/no batch b20260101-000000-zzzz in the local store .*local\.db \(REDIS_URL is not set/);
