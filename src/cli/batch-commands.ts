@@ -178,7 +178,7 @@ export async function runStatusCommand(argv: string[], io: CommandIo): Promise<n
       for (const wait of health.waits) io.stdout.write(`  waiting         ${wait}\n`);
       io.stdout.write(`  input           ${view.input.name} (${view.input.bytes.toLocaleString('en-US')} bytes, sha256 ${view.input.sha256.slice(0, 16)}…)\n`);
       io.stdout.write(`  profile         ${view.options.profile}${view.options.maxCalls !== null ? `, --max-calls ${view.options.maxCalls}` : ''}\n`);
-      for (const [name, at] of Object.entries(view.times)) io.stdout.write(`  ${name.padEnd(16)}${at}\n`);
+      for (const [name, at] of Object.entries(view.times)) io.stdout.write(`  ${name.padEnd(15)} ${at}\n`);
     }
     return EXIT.ok;
   });
