@@ -68,7 +68,30 @@ export interface SqliteStores extends EngineStores {
 export type BatchClaim = { claimed: true } | { claimed: false; by: { pid: number; host: string } };
 
 const DEFAULT_LEASE_MS = 30_000;
+/** How long SQLite itself waits for another process's lock (its busy handler). */
 const BUSY_TIMEOUT_MS = 10_000;
+/** A SQLITE_BUSY given at once is tried again this many times, a little later each time (about 2 s in all). */
+const IMMEDIATE_BUSY_RETRIES = 20;
+
+/**
+ * `fn`, again after a short pause when SQLite answered SQLITE_BUSY without using up its
+ * busy timeout (a wait that ran the whole timeout is not tried again: that is another
+ * process holding the lock). The pause blocks the thread, as SQLite's own wait does.
+ */
+export function withBusyRetry<R>(fn: () => R): R {
+  for (let attempt = 0; ; attempt++) {
+    const started = Date.now();
+    try {
+      return fn();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      const busy = typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+      if (!busy || attempt >= IMMEDIATE_BUSY_RETRIES || Date.now() - started >= BUSY_TIMEOUT_MS / 2) throw error;
+      Atomics.wait(PAUSE, 0, 0, 5 + attempt * 10);
+    }
+  }
+}
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 const FINAL_LIST: readonly BatchStatus[] = [...FINAL_STATUSES];
 const KNOWN_COUNTERS: ReadonlySet<string> = new Set(COUNTER_NAMES);
 
@@ -81,22 +104,27 @@ class SqliteContext {
     readonly sessions: SqliteSessions,
   ) {}
 
-  /** `fn` as one IMMEDIATE transaction; a failure to write becomes a StoreWriteError (after the rollback). */
+  /**
+   * `fn` as one IMMEDIATE transaction; a failure to write becomes a StoreWriteError
+   * (after the rollback). A SQLITE_BUSY that SQLite gives at once instead of waiting
+   * (it does so where waiting could deadlock, and while another connection sets up or
+   * recovers the file) is tried again: nothing of the transaction was done.
+   */
   writer<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
     const transaction = this.db.transaction(fn);
     return (...args: A): R => {
       try {
-        return transaction.immediate(...args);
+        return withBusyRetry(() => transaction.immediate(...args));
       } catch (error) {
         return rethrowAsStoreWrite(error, this.file);
       }
     };
   }
 
-  /** `fn` as one read transaction: several statements, one snapshot. */
+  /** `fn` as one read transaction: several statements, one snapshot (a SQLITE_BUSY at once is tried again, as for writes). */
   reader<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
     const transaction = this.db.transaction(fn);
-    return (...args: A): R => transaction.deferred(...args);
+    return (...args: A): R => withBusyRetry(() => transaction.deferred(...args));
   }
 }
 
@@ -640,20 +668,30 @@ export function openSqliteStores(settings: SqliteStoreSettings): SqliteStores {
   let db: Database.Database | undefined;
   let ctx: SqliteContext;
   try {
-    db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    migrate(db, file);
-    if (settings.maxPages !== undefined) db.pragma(`max_page_count = ${Math.floor(settings.maxPages)}`);
-    const sessions = new SqliteSessions(db, now, leaseMs);
-    ctx = new SqliteContext(db, file, now, sessions);
-    ctx.writer(() => {
-      sessions.register();
-      // What dead processes left behind goes now, not on the first conflict.
-      sessions.reap();
-    })();
+    // Two runs opening a new file at once race to set it up (the journal mode, the
+    // tables): the one that loses is told SQLITE_BUSY at once, not after the busy
+    // timeout, and simply opens again.
+    ({ db, ctx } = withBusyRetry(() => {
+      const opened = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+      try {
+        if (opened.pragma('journal_mode', { simple: true }) !== 'wal') opened.pragma('journal_mode = WAL');
+        opened.pragma('synchronous = NORMAL');
+        migrate(opened, file);
+        if (settings.maxPages !== undefined) opened.pragma(`max_page_count = ${Math.floor(settings.maxPages)}`);
+        const sessions = new SqliteSessions(opened, now, leaseMs);
+        const context = new SqliteContext(opened, file, now, sessions);
+        context.writer(() => {
+          sessions.register();
+          // What dead processes left behind goes now, not on the first conflict.
+          sessions.reap();
+        })();
+        return { db: opened, ctx: context };
+      } catch (error) {
+        opened.close();
+        throw error;
+      }
+    }));
   } catch (error) {
-    db?.close();
     return rethrowAsStoreWrite(error, file);
   }
   const { sessions } = ctx;

@@ -15,8 +15,8 @@ const SQLITE_WHY: ReadonlyArray<[prefix: string, why: string]> = [
   ['SQLITE_PERM', 'permission denied'],
   // Past the busy timeout (10 s): a write that waits longer stops the run rather than
   // lose an answer it was given (a retry of the job would call again).
-  ['SQLITE_BUSY', 'another process kept it locked for more than 10 s'],
-  ['SQLITE_LOCKED', 'another process kept it locked for more than 10 s'],
+  ['SQLITE_BUSY', 'another process kept it locked too long'],
+  ['SQLITE_LOCKED', 'another process kept it locked too long'],
   ['SQLITE_NOTADB', 'it is not a riskscreen store (not a SQLite database): move it away or use another data folder'],
   ['SQLITE_CORRUPT', 'the file is damaged: move it away (its answers are lost) or use another data folder'],
 ];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION, StoreVersionError } from '../../../src/engine/sqlite-schema.js';
-import { openSqliteStores, type SqliteStores, type SqliteStoreSettings } from '../../../src/engine/sqlite-store.js';
+import { openSqliteStores, withBusyRetry, type SqliteStores, type SqliteStoreSettings } from '../../../src/engine/sqlite-store.js';
 import { StoreWriteError } from '../../../src/engine/store-errors.js';
 import { meta, storeContract } from './store-contract.js';
 
@@ -256,5 +256,39 @@ describe('sqlite store: a write that does not fit (max_page_count, as on a full 
     const again = open({ file });
     for (const hash of written) expect(await again.cache.get('status', hash)).not.toBeNull();
     expect(await again.cache.count()).toBe(written.length);
+  });
+});
+
+describe('withBusyRetry', () => {
+  const busy = () => Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+
+  it('tries again a SQLITE_BUSY given at once, and returns what the next try returns', () => {
+    let tries = 0;
+    expect(
+      withBusyRetry(() => {
+        if (++tries < 3) throw busy();
+        return 'done';
+      }),
+    ).toBe('done');
+    expect(tries).toBe(3);
+  });
+
+  it('does not try again anything else, and gives up on a lock that stays', () => {
+    let tries = 0;
+    expect(() =>
+      withBusyRetry(() => {
+        tries++;
+        throw Object.assign(new Error('full'), { code: 'SQLITE_FULL' });
+      }),
+    ).toThrow('full');
+    expect(tries).toBe(1);
+    tries = 0;
+    expect(() =>
+      withBusyRetry(() => {
+        tries++;
+        throw busy();
+      }),
+    ).toThrow('database is locked');
+    expect(tries).toBe(21);
   });
 });
