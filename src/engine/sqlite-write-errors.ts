@@ -4,6 +4,7 @@
  * become a StoreWriteError naming the file, so the run stops at once: an answer that
  * cannot be kept would be paid for again.
  */
+import { errnoWordsOf } from '../shared/errno-words.js';
 import { StoreWriteError } from './store-errors.js';
 
 /** SQLite's primary codes (extended ones start with these, e.g. SQLITE_IOERR_WRITE). */
@@ -20,18 +21,6 @@ const SQLITE_WHY: ReadonlyArray<[prefix: string, why: string]> = [
   ['SQLITE_NOTADB', 'it is not a riskscreen store (not a SQLite database): move it away or use another data folder'],
   ['SQLITE_CORRUPT', 'the file is damaged: move it away (its answers are lost) or use another data folder'],
 ];
-
-/** Node's errno codes met creating the folder or the file. */
-const ERRNO_WHY: Readonly<Record<string, string>> = {
-  ENOSPC: 'the disk is full',
-  EDQUOT: 'the disk quota is used up',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'the file system is read-only',
-  ENOTDIR: 'a part of the path is not a folder',
-  EEXIST: 'a part of the path is not a folder',
-  EIO: 'the disk could not be written (an input/output error)',
-};
 
 function codeOf(error: unknown): string | null {
   if (typeof error !== 'object' || error === null || !('code' in error)) return null;
@@ -52,7 +41,9 @@ export function storeWriteErrorOf(error: unknown, file: string): StoreWriteError
     }
     return found ? new StoreWriteError(file, found[1], code, { cause: error }) : null;
   }
-  const why = ERRNO_WHY[code];
+  // Node's errno codes met creating the folder or the file; recursive mkdir says EEXIST
+  // when a part of the path is a file.
+  const why = code === 'EEXIST' ? 'a part of the path is not a folder' : errnoWordsOf(code);
   return why ? new StoreWriteError(file, why, code, { cause: error }) : null;
 }
 

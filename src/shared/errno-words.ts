@@ -16,6 +16,11 @@ const WORDS: Record<string, string> = {
   ENAMETOOLONG: 'the name is too long',
 };
 
+/** The words for an errno code ("the disk is full" for ENOSPC), or undefined for a code not known here. */
+export function errnoWordsOf(code: string): string | undefined {
+  return Object.hasOwn(WORDS, code) ? WORDS[code] : undefined;
+}
+
 /** "the disk is full (ENOSPC)", or the error's own message when its code is not known here. */
 export function errnoWords(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | null)?.code;
