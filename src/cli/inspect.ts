@@ -11,13 +11,12 @@ import { isBatchId } from '../engine/batch.js';
 import { createLogger } from '../log/logger.js';
 import { openBatchSession } from '../../workers/sessions.js';
 import { CARRIERS, CARRIER_NAMES } from '../phone/carrier.js';
-import { maskMobile } from '../phone/mask.js';
 import { NUMBER_KINDS } from '../phone/prefixes.js';
 import type { ColumnPick } from '../input/columns.js';
+import { maskedLayout, maskedPhoneCell } from '../input/masked-layout.js';
 import { INVALID_REASONS, INVALID_REASON_CODES } from '../input/normalize.js';
 import { formatBytes, type InputOptions } from '../input/options.js';
-import { scanPhoneList, type InputLayout, type PhoneListScan } from '../input/reader.js';
-import type { PhoneRecord } from '../input/records.js';
+import { scanPhoneList, type PhoneListScan } from '../input/reader.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { INPUT_FLAGS, inputOptionsFrom } from './input-flags.js';
 import { oneLine, UsageError, type CommandIo } from './io.js';
@@ -132,28 +131,6 @@ function usage(io: CommandIo, problem: string): ExitCode {
 }
 
 
-/** A header cell, masked if it holds a number (a header taken from a data row, or --header yes). */
-function maskedHeaderCell(cell: string): string {
-  const text = oneLine(cell);
-  return /\d{7}/.test(text.normalize('NFKC').replace(/[\s\-.()]/g, '')) ? maskMobile(text.trim()) : text;
-}
-
-function maskedLayout(layout: InputLayout): InputLayout {
-  const column = (pick: ColumnPick): ColumnPick => ({ ...pick, name: pick.name === null ? null : maskedHeaderCell(pick.name) });
-  return {
-    ...layout,
-    header: layout.header ? layout.header.map(maskedHeaderCell) : null,
-    phoneColumn: column(layout.phoneColumn),
-    dateColumn: layout.dateColumn ? column(layout.dateColumn) : null,
-  };
-}
-
-/** The phone cell of a record, masked: reports never show a whole number. */
-function maskedCell(record: PhoneRecord, layout: InputLayout): string {
-  const raw = (record.fields[layout.phoneColumn.index] ?? '').trim();
-  return raw === '' ? '(empty)' : maskMobile(oneLine(raw));
-}
-
 function jsonReport(scan: PhoneListScan, warnings: string[]) {
   const { layout, counts } = scan;
   return {
@@ -165,7 +142,7 @@ function jsonReport(scan: PhoneListScan, warnings: string[]) {
     firstInvalid: scan.firstInvalid.map((record) => ({
       index: record.index,
       line: record.line,
-      value: maskedCell(record, layout),
+      value: maskedPhoneCell(record, layout),
       reason: record.reason,
     })),
     firstDateWarnings: scan.firstDateWarnings.map((record) => ({ index: record.index, line: record.line })),
@@ -228,7 +205,7 @@ function textReport(scan: PhoneListScan): string {
     out.push('');
     out.push(`  first invalid rows${counts.invalid > scan.firstInvalid.length ? ` (${scan.firstInvalid.length} of ${number.format(counts.invalid)})` : ''}`);
     for (const record of scan.firstInvalid) {
-      out.push(`    line ${String(record.line).padEnd(8)}${maskedCell(record, layout).padEnd(16)}${record.reason}`);
+      out.push(`    line ${String(record.line).padEnd(8)}${maskedPhoneCell(record, layout).padEnd(16)}${record.reason}`);
     }
   }
   if (scan.firstDateWarnings.length > 0) {

@@ -2,6 +2,8 @@
 export interface CommandIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** Only commands that read a password or a list from stdin use it (process.stdin when absent). */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
 }
 
 /** A user error: printed as one plain line, no stack trace, with its exit code. */

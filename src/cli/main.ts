@@ -52,6 +52,18 @@ export const COMMANDS: Record<string, Command> = {
     summary: "remove the local engine's old batches and expired answers from the data dir",
     load: async () => import('./gc.js').then((m) => ({ help: m.GC_HELP, run: m.runGcCommand })),
   },
+  web: {
+    summary: 'serve the ops console (web page and JSON API)',
+    load: async () => import('./web.js').then((m) => ({ help: m.WEB_HELP, run: m.runWebCommand })),
+  },
+  user: {
+    summary: 'add, remove or list console accounts (in the config file)',
+    load: async () => import('./accounts-command.js').then((m) => ({ help: m.USER_HELP, run: m.runUserCommand })),
+  },
+  token: {
+    summary: 'add, remove or list API tokens for systems (in the config file)',
+    load: async () => import('./accounts-command.js').then((m) => ({ help: m.TOKEN_HELP, run: m.runTokenCommand })),
+  },
   worker: {
     summary: 'work on the queue engine until SIGTERM',
     load: async () => import('./worker.js').then((m) => ({ help: m.WORKER_HELP, run: (argv: string[], io: CommandIo) => m.runWorkerCommand(argv, io) })),

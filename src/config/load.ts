@@ -9,8 +9,8 @@ import { ConfigError } from '../shared/config-error.js';
 import type { Options } from './options.js';
 import { OPTION_PATHS, validateOptions, type OptionPath, type RawOptions } from './validate.js';
 
-/** Environment variable for each option. */
-export const ENV_NAMES: Readonly<Record<OptionPath, string>> = {
+/** Environment variable for each option (accounts and tokens are set in the config file only). */
+export const ENV_NAMES: Readonly<Partial<Record<OptionPath, string>>> = {
   'juhe.key': 'JUHE_KEY',
   'juhe.openid': 'JUHE_OPENID',
   'juhe.rsaPublicKeyFile': 'JUHE_RSA_PUBLIC_KEY_FILE',
@@ -36,6 +36,14 @@ export const ENV_NAMES: Readonly<Record<OptionPath, string>> = {
   'engine.stuckAfterSeconds': 'RISKSCREEN_STUCK_AFTER',
   'report.rubric': 'RISKSCREEN_RUBRIC',
   'report.encoding': 'RISKSCREEN_OUTPUT_ENCODING',
+  'web.host': 'RISKSCREEN_WEB_HOST',
+  'web.port': 'RISKSCREEN_WEB_PORT',
+  'web.maxUploadBytes': 'RISKSCREEN_WEB_MAX_UPLOAD',
+  'web.trustProxy': 'RISKSCREEN_WEB_TRUST_PROXY',
+  'web.sessionHours': 'RISKSCREEN_WEB_SESSION_HOURS',
+  'web.rubrics': 'RISKSCREEN_WEB_RUBRICS',
+  'web.tlsCert': 'RISKSCREEN_WEB_TLS_CERT',
+  'web.tlsKey': 'RISKSCREEN_WEB_TLS_KEY',
   'log.level': 'LOG_LEVEL',
 };
 
@@ -57,8 +65,8 @@ export function loadOptions(input: LoadOptionsInput = {}): Options {
   Object.assign(raw, readConfigFile(input, env));
   for (const path of OPTION_PATHS) {
     const name = ENV_NAMES[path];
-    const value = env[name];
-    if (value !== undefined && value !== '') raw[path] = { value, source: name };
+    const value = name === undefined ? undefined : env[name];
+    if (name !== undefined && value !== undefined && value !== '') raw[path] = { value, source: name };
   }
   for (const [path, override] of Object.entries(input.overrides ?? {})) {
     if (override && override.value !== undefined) raw[path as OptionPath] = { value: override.value, source: override.flag };
@@ -66,12 +74,20 @@ export function loadOptions(input: LoadOptionsInput = {}): Options {
   return validateOptions(raw);
 }
 
-function readConfigFile(input: LoadOptionsInput, env: NodeJS.ProcessEnv): RawOptions {
-  const cwd = input.cwd ?? process.cwd();
+/** The config file a command reads: `--config`, else `RISKSCREEN_CONFIG`, else `./riskscreen.config.json`; and the name to blame it by. */
+export function configFileOf(input: Pick<LoadOptionsInput, 'configFile' | 'cwd' | 'env'> = {}): { path: string; option: string; given: boolean } {
+  const env = input.env ?? process.env;
   const given = input.configFile ?? env.RISKSCREEN_CONFIG;
-  const path = resolve(cwd, given ?? DEFAULT_CONFIG_FILE);
+  return {
+    path: resolve(input.cwd ?? process.cwd(), given || DEFAULT_CONFIG_FILE),
+    option: input.configFile ? '--config' : env.RISKSCREEN_CONFIG ? 'RISKSCREEN_CONFIG' : DEFAULT_CONFIG_FILE,
+    given: Boolean(given),
+  };
+}
+
+function readConfigFile(input: LoadOptionsInput, env: NodeJS.ProcessEnv): RawOptions {
+  const { path, option, given } = configFileOf({ ...input, env });
   if (!given && !existsSync(path)) return {};
-  const option = input.configFile ? '--config' : env.RISKSCREEN_CONFIG ? 'RISKSCREEN_CONFIG' : DEFAULT_CONFIG_FILE;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

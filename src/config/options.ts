@@ -19,10 +19,64 @@ export interface ReportOptions {
   encoding: OutputEncoding;
 }
 
+/** Who may use the console: a person (`web.users`, with a password) or a system (`web.tokens`). */
+export const WEB_ROLES = ['viewer', 'operator', 'admin'] as const;
+export type WebRole = (typeof WEB_ROLES)[number];
+
+export interface WebUser {
+  name: string;
+  role: WebRole;
+  /** `scrypt$<log2 N>$<r>$<p>$<salt>$<key>` (base64url), as `riskscreen user add` writes it. */
+  hash: string;
+}
+
+export interface WebToken {
+  name: string;
+  role: WebRole;
+  /** Hex sha256 of the token; the token itself is printed once by `riskscreen token add` and kept nowhere. */
+  sha256: string;
+}
+
+export interface WebOptions {
+  /** Address `riskscreen web` listens on. Env `RISKSCREEN_WEB_HOST`. */
+  host: string;
+  /** Port `riskscreen web` listens on. Env `RISKSCREEN_WEB_PORT`. */
+  port: number;
+  /** Console accounts (config file only; `riskscreen user add` writes them). */
+  users: WebUser[];
+  /** API tokens for systems (config file only; `riskscreen token add` writes them). */
+  tokens: WebToken[];
+  /** Largest upload, in bytes (`200MB` style in env and file). Env `RISKSCREEN_WEB_MAX_UPLOAD`. */
+  maxUploadBytes: number;
+  /** Believe `X-Forwarded-For`/`X-Forwarded-Proto` from the proxy in front (TLS ends there). Env `RISKSCREEN_WEB_TRUST_PROXY`. */
+  trustProxy: boolean;
+  /** How long a login lasts, in hours. Env `RISKSCREEN_WEB_SESSION_HOURS`. */
+  sessionHours: number;
+  /** Rubric files operators may pick besides the shipped default. Env `RISKSCREEN_WEB_RUBRICS` (comma-separated). */
+  rubrics: string[];
+  /** Serve HTTPS directly with this certificate and key (PEM files); unset: plain HTTP (put a TLS proxy in front). */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+}
+
+export const WEB_DEFAULTS: WebOptions = {
+  host: '127.0.0.1',
+  port: 8080,
+  users: [],
+  tokens: [],
+  maxUploadBytes: 200 * 1024 * 1024,
+  trustProxy: false,
+  sessionHours: 12,
+  rubrics: [],
+  tlsCert: undefined,
+  tlsKey: undefined,
+};
+
 export interface Options {
   juhe: JuheOptions;
   engine: EngineOptions;
   report: ReportOptions;
+  web: WebOptions;
   log: {
     /** pino level: fatal, error, warn, info, debug, trace, silent. Env `LOG_LEVEL`. */
     level: string;
@@ -33,6 +87,7 @@ export const DEFAULT_OPTIONS: Options = {
   juhe: JUHE_DEFAULTS,
   engine: ENGINE_DEFAULTS,
   report: { rubric: undefined, encoding: 'utf8-bom' },
+  web: WEB_DEFAULTS,
   log: { level: 'info' },
 };
 
@@ -41,5 +96,6 @@ export interface PartialOptions {
   juhe?: Partial<JuheOptions>;
   engine?: Partial<EngineOptions>;
   report?: Partial<ReportOptions>;
+  web?: Partial<WebOptions>;
   log?: Partial<Options['log']>;
 }

@@ -4,7 +4,7 @@
  */
 import { API_IDS, FORMS, formsOf, isApiId, isForm, type ApiId, type Form } from '../juhe/catalogue.js';
 import { ConfigError } from '../shared/config-error.js';
-import { DEFAULT_OPTIONS, type Options } from './options.js';
+import { DEFAULT_OPTIONS, WEB_ROLES, type Options, type WebOptions, type WebRole, type WebToken, type WebUser } from './options.js';
 import { OUTPUT_ENCODINGS, type OutputEncoding } from '../report/output-encoding.js';
 
 export const OPTION_PATHS = [
@@ -33,6 +33,16 @@ export const OPTION_PATHS = [
   'engine.stuckAfterSeconds',
   'report.rubric',
   'report.encoding',
+  'web.host',
+  'web.port',
+  'web.users',
+  'web.tokens',
+  'web.maxUploadBytes',
+  'web.trustProxy',
+  'web.sessionHours',
+  'web.rubrics',
+  'web.tlsCert',
+  'web.tlsKey',
   'log.level',
 ] as const;
 export type OptionPath = (typeof OPTION_PATHS)[number];
@@ -125,7 +135,97 @@ export function validateOptions(raw: RawOptions): Options {
   if (rubric) report.rubric = nonEmptyString(rubric.source, rubric.value);
   const encoding = raw['report.encoding'];
   if (encoding) report.encoding = outputEncoding(encoding.source, encoding.value);
-  return { juhe, engine, report, log };
+  return { juhe, engine, report, web: validateWeb(raw), log };
+}
+
+function validateWeb(raw: RawOptions): WebOptions {
+  const web: WebOptions = { ...DEFAULT_OPTIONS.web, users: [], tokens: [], rubrics: [] };
+  const host = raw['web.host'];
+  if (host) web.host = nonEmptyString(host.source, host.value);
+  const port = raw['web.port'];
+  if (port) web.port = integer(port.source, port.value, 0, 65_535);
+  const hours = raw['web.sessionHours'];
+  if (hours) web.sessionHours = integer(hours.source, hours.value, 1, 24 * 30);
+  const upload = raw['web.maxUploadBytes'];
+  if (upload) web.maxUploadBytes = byteSize(upload.source, upload.value);
+  const proxy = raw['web.trustProxy'];
+  if (proxy) web.trustProxy = boolean(proxy.source, proxy.value);
+  const rubrics = raw['web.rubrics'];
+  if (rubrics) {
+    const list = typeof rubrics.value === 'string' ? rubrics.value.split(',').map((part) => part.trim()).filter(Boolean) : rubrics.value;
+    if (!Array.isArray(list)) throw new ConfigError(rubrics.source, 'must be a list of rubric files, like ["rubrics/strict.json"]');
+    web.rubrics = list.map((file, i) => nonEmptyString(`${rubrics.source}[${i}]`, file));
+  }
+  const cert = raw['web.tlsCert'];
+  if (cert) web.tlsCert = nonEmptyString(cert.source, cert.value);
+  const key = raw['web.tlsKey'];
+  if (key) web.tlsKey = nonEmptyString(key.source, key.value);
+  if ((web.tlsCert === undefined) !== (web.tlsKey === undefined)) {
+    throw new ConfigError(cert?.source ?? key?.source ?? 'web.tlsCert', 'web.tlsCert and web.tlsKey go together: give both PEM files, or neither');
+  }
+  const users = raw['web.users'];
+  if (users) web.users = accounts(users.source, users.value, 'hash', (option, value) => {
+    if (typeof value !== 'string' || !/^scrypt\$\d{1,2}\$\d{1,2}\$\d{1,2}\$[\w-]{16,}\$[\w-]{32,}$/.test(value)) {
+      throw new ConfigError(option, 'is not a password hash made by riskscreen user add (scrypt$...)');
+    }
+    return value;
+  }).map(([name, role, hash]) => ({ name, role, hash }) satisfies WebUser);
+  const tokens = raw['web.tokens'];
+  if (tokens) web.tokens = accounts(tokens.source, tokens.value, 'sha256', (option, value) => {
+    if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) throw new ConfigError(option, 'is not the hex sha256 of a token made by riskscreen token add');
+    return value;
+  }).map(([name, role, sha256]) => ({ name, role, sha256 }) satisfies WebToken);
+  return web;
+}
+
+/** `[{ "name": ..., "role": ..., <secretField>: ... }]`: names unique, roles known. */
+function accounts(
+  option: string,
+  value: unknown,
+  secretField: string,
+  checkSecret: (option: string, value: unknown) => string,
+): Array<[string, WebRole, string]> {
+  if (!Array.isArray(value)) throw new ConfigError(option, `must be a list like [{"name": "li.lei", "role": "operator", "${secretField}": "..."}]`);
+  const seen = new Set<string>();
+  return value.map((entry: unknown, i) => {
+    const at = `${option}[${i}]`;
+    if (typeof entry !== 'object' || entry === null) throw new ConfigError(at, `must be an object with name, role and ${secretField}`);
+    const { name, role } = entry as Record<string, unknown>;
+    const checkedName = accountName(`${at}.name`, name);
+    if (seen.has(checkedName)) throw new ConfigError(`${at}.name`, `"${checkedName}" is listed twice`);
+    seen.add(checkedName);
+    if (typeof role !== 'string' || !(WEB_ROLES as readonly string[]).includes(role)) {
+      throw new ConfigError(`${at}.role`, `must be one of ${WEB_ROLES.join(', ')} (got ${JSON.stringify(role)})`);
+    }
+    return [checkedName, role as WebRole, checkSecret(`${at}.${secretField}`, (entry as Record<string, unknown>)[secretField])];
+  });
+}
+
+/** An account name: letters, digits, `.`, `_`, `-` and `@`, 1 to 64 of them (it is shown in logs and on the page). */
+export function accountName(option: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^[\p{L}\p{N}._@-]{1,64}$/u.test(value)) {
+    throw new ConfigError(option, `must be 1 to 64 letters, digits, ".", "_", "-" or "@" (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+/** A number of bytes, or a size like `200MB`, `1.5GB`, `512KB` (binary units). */
+function byteSize(option: string, value: unknown): number {
+  const match = typeof value === 'number' ? [String(value), String(value), ''] : /^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$/i.exec(String(value));
+  const unit = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(match?.[2] ?? '').toLowerCase().charAt(0) as '' | 'b' | 'k' | 'm' | 'g'];
+  const bytes = match ? Math.floor(Number(match[1]) * unit) : NaN;
+  if (!Number.isFinite(bytes) || bytes < 1024 || bytes > 64 * 1024 ** 3) {
+    throw new ConfigError(option, `must be a size from 1KB to 64GB, like 200MB (got ${JSON.stringify(value)})`);
+  }
+  return bytes;
+}
+
+function boolean(option: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+  if (['0', 'false', 'no', 'off'].includes(text)) return false;
+  throw new ConfigError(option, `must be true or false (got ${JSON.stringify(value)})`);
 }
 
 /** One of the result file encodings (`--out-encoding`, RISKSCREEN_OUTPUT_ENCODING). */

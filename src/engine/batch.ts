@@ -51,6 +51,8 @@ export interface BatchMeta {
   };
   /** The result file, once written. */
   resultPath: string | null;
+  /** Who queued it from the console (a user's or a token's name); absent for the command line. */
+  submittedBy?: string;
 }
 
 /** Counters, all starting at zero. `tasks` is set once ingest has queued every question. */

@@ -18,6 +18,8 @@ export interface Estimate {
   billableUpperBound: number;
   /** Questions the cache already answers; null when no cache was consulted. */
   cached: Record<ApiId, number> | null;
+  /** The most fields any row has (the columns a user can choose from). */
+  maxFields: number;
 }
 
 export async function estimateBatch(
@@ -41,8 +43,10 @@ export async function estimateBatch(
   // One read: a bad file fails here, before anything is spent (nothing is).
   const reader = await readPhoneList(file, input);
   let lookups: Array<Promise<void>> = [];
+  let maxFields = 0;
   try {
     for await (const record of reader) {
+      if (record.fields.length > maxFields) maxFields = record.fields.length;
       const mobile = record.mobile;
       if (!mobile) continue;
       let plain: string | undefined;
@@ -70,5 +74,6 @@ export async function estimateBatch(
     questions,
     billableUpperBound: Object.values(questions).reduce((a, b) => a + b, 0),
     cached,
+    maxFields,
   };
 }

@@ -25,6 +25,8 @@ export interface SubmitRequest {
   rubric?: Rubric;
   /** The original file name, when `file` is an upload's temporary path. */
   name?: string;
+  /** Who queued it from the console (kept with the batch, shown in the batch list). */
+  submittedBy?: string;
 }
 
 export interface Submitted {
@@ -63,6 +65,7 @@ export async function submitBatch(store: BatchStore, dataDir: string, request: S
     },
     times: { created: new Date().toISOString() },
     resultPath: null,
+    ...(request.submittedBy ? { submittedBy: request.submittedBy } : {}),
   };
   await store.create(meta);
   return { meta, scan };

@@ -1,0 +1,194 @@
+/**
+ * The engine the console drives, one shape for both: with REDIS_URL the queue engine
+ * (batches in Redis, worked by `riskscreen worker` processes and, unless --no-worker,
+ * by workers in the web process), else the local engine inside the web process
+ * (batches in the data dir's SQLite store; a batch running when the process stops
+ * resumes when the console starts again).
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Options } from '../config/options.js';
+import { FINAL_STATUSES, type BatchMeta, type BatchStatus, type BatchView } from '../engine/batch.js';
+import { diagnoseBatch, type BatchHealth } from '../engine/batch-health.js';
+import { deriveEngineKeys, type EngineKeys } from '../engine/keys.js';
+import { isStoreWriteError } from '../engine/store-errors.js';
+import type { ResultCache } from '../engine/store.js';
+import { submitBatch, type SubmitRequest } from '../engine/submit.js';
+import { gatherBatchFacts, gatherLocalBatchFacts } from '../../workers/batch-facts.js';
+import type { BullmqQueues } from '../../workers/bullmq-queues.js';
+import { startBullmqRunner, type RunningWorkers } from '../../workers/bullmq-runner.js';
+import { connectRedis } from '../../workers/connection.js';
+import { openLocalSession, openQueueSession, type LocalSession, type QueueSession } from '../../workers/sessions.js';
+import { WebError } from './web-error.js';
+
+export interface ConsoleEngine {
+  readonly kind: 'local' | 'queue';
+  readonly dataDir: string;
+  /** Redis, for sessions and the login throttle shared by every web process (queue engine only). */
+  readonly redis: Redis | null;
+  /** The BullMQ queues, for the admins' dashboard (queue engine only). */
+  readonly queues: BullmqQueues | null;
+  /** The shared answer cache and the keys of its entries, for a preview's "the cache saves". */
+  readonly cache: { store: ResultCache; keys: EngineKeys } | null;
+  /** Every batch's id and status, newest first. */
+  list(): Promise<Array<{ id: string; status: BatchStatus }>>;
+  get(id: string): Promise<BatchView | undefined>;
+  health(view: BatchView): Promise<BatchHealth>;
+  submit(request: SubmitRequest): Promise<BatchMeta>;
+  /** False when the batch had already finished. */
+  cancel(id: string, by: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Store reads and writes on a request's path: past this, Redis is taken to be down (503), not waited for. */
+const REQUEST_DEADLINE_MS = 10_000;
+
+async function withinDeadline<T>(work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new WebError('RISKSCREEN_UNAVAILABLE', 'Redis does not answer; the batches cannot be read or changed now. Try again in a moment.')), REQUEST_DEADLINE_MS);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function openConsoleEngine(options: Options, logger: Logger, settings: { work: boolean }): Promise<ConsoleEngine> {
+  return options.engine.redisUrl ? openQueueConsole(options, logger, settings.work) : openLocalConsole(options, logger);
+}
+
+async function openQueueConsole(options: Options, logger: Logger, work: boolean): Promise<ConsoleEngine> {
+  const session: QueueSession = await openQueueSession(options, logger, { juhe: work });
+  let workers: RunningWorkers | null = null;
+  try {
+    await session.queues.prepare(options.engine.rates);
+    if (work && session.parts) {
+      workers = startBullmqRunner({
+        context: session.parts.context,
+        queues: session.queues,
+        connect: (name) => connectRedis(session.redisUrl, logger, name),
+        concurrency: options.engine.concurrency,
+        logger,
+      });
+    }
+  } catch (err) {
+    await session.close();
+    throw err;
+  }
+  const { batches } = session.stores;
+  const keys = session.parts?.context.keys ?? cacheKeys(options);
+  return {
+    kind: 'queue',
+    dataDir: session.dataDir,
+    redis: session.redis,
+    queues: session.queues,
+    cache: keys ? { store: session.stores.cache, keys } : null,
+    async list() {
+      return withinDeadline(
+        (async () => {
+          const ids = await batches.list(Number.MAX_SAFE_INTEGER);
+          const statuses = await Promise.all(ids.map((id) => batches.status(id)));
+          return ids.flatMap((id, i) => (statuses[i] ? [{ id, status: statuses[i] }] : []));
+        })(),
+      );
+    },
+    get: (id) => withinDeadline(batches.get(id)),
+    async health(view) {
+      return diagnoseBatch(view, await withinDeadline(gatherBatchFacts(session, options.engine)));
+    },
+    async submit(request) {
+      const { meta } = await submitBatch(batches, session.dataDir, request);
+      await withinDeadline(session.queues.addIngestJob(meta.id));
+      return meta;
+    },
+    cancel: (id, by) => withinDeadline(batches.setStatus(id, 'cancelled', `cancelled by ${by} in the console`, { times: { finished: new Date().toISOString() } })),
+    async close() {
+      if (workers) await workers.close(options.engine.shutdownTimeoutMs);
+      await session.close();
+    },
+  };
+}
+
+/** The keys of cache entries, when a secret to derive them is known (else no cache can be asked). */
+function cacheKeys(options: Options): EngineKeys | null {
+  return options.engine.secret || options.juhe.key ? deriveEngineKeys(options.engine.secret, options.juhe.key) : null;
+}
+
+/** Not finished: no result yet and not failed (a cancelled batch still writes its result). */
+function unfinished(view: BatchView): boolean {
+  return view.resultPath === null && view.status !== 'failed';
+}
+
+async function openLocalConsole(options: Options, logger: Logger): Promise<ConsoleEngine> {
+  const session: LocalSession = await openLocalSession(options, logger);
+  const { batches } = session.stores;
+  /** Set when the data dir cannot be written: nothing more can be run until the console restarts. */
+  let broken: unknown = null;
+  const runs = new Set<Promise<void>>();
+
+  const start = (id: string) => {
+    const run = session.runner.run(id).then(
+      () => undefined,
+      (err: unknown) => {
+        if (session.abort.signal.aborted) return;
+        if (isStoreWriteError(err)) broken = err;
+        logger.error({ err, batch: id }, 'a console batch stopped with an error');
+        void batches.setStatus(id, 'failed', `the run stopped: ${(err as Error).message}`, { times: { finished: new Date().toISOString() } }).catch(() => undefined);
+      },
+    );
+    runs.add(run);
+    void run.finally(() => runs.delete(run));
+  };
+
+  // Batches this console started and did not finish (it was stopped or crashed): taken up
+  // again, paying only for what was not answered. A batch another run works is left to it.
+  try {
+    for (const view of await batches.list()) {
+      if (!view.submittedBy || !unfinished(view)) continue;
+      if (!(await batches.claim(view.id)).claimed) continue;
+      await batches.forgetKeyChecks(view.id);
+      logger.info({ batch: view.id }, 'resuming a console batch left unfinished');
+      start(view.id);
+    }
+  } catch (err) {
+    await session.close();
+    throw err;
+  }
+
+  return {
+    kind: 'local',
+    dataDir: session.dataDir,
+    redis: null,
+    queues: null,
+    cache: { store: session.stores.cache, keys: session.parts.context.keys },
+    async list() {
+      return (await batches.list()).sort((a, b) => b.id.localeCompare(a.id)).map((view) => ({ id: view.id, status: view.status }));
+    },
+    get: (id) => batches.get(id),
+    async health(view) {
+      return diagnoseBatch(view, await gatherLocalBatchFacts(session.stores, view.id, options.engine));
+    },
+    async submit(request) {
+      if (broken) throw new WebError('RISKSCREEN_UNAVAILABLE', `the data dir ${session.dataDir} cannot be written (${(broken as Error).message}); free space, then restart riskscreen web`);
+      // Created claimed by this process (one transaction): no riskscreen run takes it.
+      const { meta } = await submitBatch(batches, session.dataDir, request);
+      start(meta.id);
+      return meta;
+    },
+    cancel: (id, by) => batches.setStatus(id, 'cancelled', `cancelled by ${by} in the console`, { times: { finished: new Date().toISOString() } }),
+    async close() {
+      // Calls in flight are interrupted; their batches resume at the next start (a stopped
+      // run never settles: it is left behind, holding nothing).
+      session.runner.stop();
+      session.abort.abort(new Error('the console is stopping'));
+      runs.clear();
+      await session.close();
+    },
+  };
+}
+
+export function isActive(status: BatchStatus): boolean {
+  return !FINAL_STATUSES.has(status);
+}
