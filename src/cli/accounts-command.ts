@@ -88,6 +88,12 @@ function nameArg(positionals: string[], command: string): string {
   }
 }
 
+/** The accounts of the config file; none when there is no file yet (add makes it). */
+function accountsIn(config: string | undefined): { users: Array<{ name: string; role: string }>; tokens: Array<{ name: string; role: string }> } {
+  const { path } = configFileOf(config ? { configFile: config } : {});
+  return existsSync(path) ? loadOptions({ configFile: path, env: {} }).web : { users: [], tokens: [] };
+}
+
 /** The config file, checked to load as it is now: a broken file is not written over. */
 function configFile(config: string | undefined): string {
   const { path } = configFileOf(config ? { configFile: config } : {});
@@ -103,7 +109,7 @@ export async function runUserCommand(argv: string[], io: CommandIo): Promise<num
   }
   const action = positionals[0];
   if (action === 'list') {
-    const { web } = loadOptions(values.config ? { configFile: values.config } : {});
+    const web = accountsIn(values.config);
     if (web.users.length === 0) io.stdout.write('no console users yet (riskscreen user add NAME --role operator)\n');
     for (const user of web.users) io.stdout.write(`${user.name.padEnd(24)} ${user.role}\n`);
     return EXIT.ok;
@@ -128,7 +134,7 @@ export async function runTokenCommand(argv: string[], io: CommandIo): Promise<nu
   }
   const action = positionals[0];
   if (action === 'list') {
-    const { web } = loadOptions(values.config ? { configFile: values.config } : {});
+    const web = accountsIn(values.config);
     if (web.tokens.length === 0) io.stdout.write('no API tokens yet (riskscreen token add NAME --role operator)\n');
     for (const token of web.tokens) io.stdout.write(`${token.name.padEnd(24)} ${token.role}\n`);
     return EXIT.ok;

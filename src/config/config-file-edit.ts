@@ -50,7 +50,8 @@ function readJson(path: string): Record<string, unknown> {
 
 async function writeJson(path: string, json: Record<string, unknown>): Promise<void> {
   const mode = existsSync(path) ? statSync(path).mode & 0o777 & ~0o077 : 0o600;
-  const file = await openAtomicFile(path);
+  // Created with its mode (the umask can only take away): the hashes are never readable by others.
+  const file = await openAtomicFile(path, mode);
   try {
     await file.write(`${JSON.stringify(json, null, 2)}\n`);
     await file.commit();

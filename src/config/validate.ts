@@ -165,10 +165,14 @@ function validateWeb(raw: RawOptions): WebOptions {
   }
   const users = raw['web.users'];
   if (users) web.users = accounts(users.source, users.value, 'hash', (option, value) => {
-    if (typeof value !== 'string' || !/^scrypt\$\d{1,2}\$\d{1,2}\$\d{1,2}\$[\w-]{16,}\$[\w-]{32,}$/.test(value)) {
-      throw new ConfigError(option, 'is not a password hash made by riskscreen user add (scrypt$...)');
+    const match = typeof value === 'string' ? /^scrypt\$(\d{1,2})\$(\d{1,2})\$(\d{1,2})\$[\w-]{16,}\$[\w-]{32,}$/.exec(value) : null;
+    if (!match) throw new ConfigError(option, 'is not a password hash made by riskscreen user add (scrypt$...)');
+    // 128·N·r bytes per login: a cost past 256 MiB would let one login take the machine's memory.
+    const [logN, r, p] = match.slice(1, 4).map(Number) as [number, number, number];
+    if (logN < 10 || logN > 22 || r < 1 || r > 32 || p < 1 || p > 16 || 128 * 2 ** logN * r > 256 * 1024 * 1024) {
+      throw new ConfigError(option, 'has an scrypt cost riskscreen does not compute (N from 2^10, 128·N·r at most 256 MiB)');
     }
-    return value;
+    return match[0];
   }).map(([name, role, hash]) => ({ name, role, hash }) satisfies WebUser);
   const tokens = raw['web.tokens'];
   if (tokens) web.tokens = accounts(tokens.source, tokens.value, 'sha256', (option, value) => {

@@ -16,10 +16,11 @@ export interface AtomicFile {
   abort(): Promise<void>;
 }
 
-export async function openAtomicFile(target: string): Promise<AtomicFile> {
+/** `mode`: the file's permissions from its first byte (a file holding secrets is never readable by others, even for a moment). */
+export async function openAtomicFile(target: string, mode?: number): Promise<AtomicFile> {
   await mkdir(dirname(target), { recursive: true });
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
-  const stream: WriteStream = createWriteStream(temp, { flags: 'wx' });
+  const stream: WriteStream = createWriteStream(temp, { flags: 'wx', ...(mode !== undefined ? { mode } : {}) });
   await once(stream, 'open');
   // Without a listener a stream error (a write still in flight when abort destroys the
   // stream, a full disk) is an uncaught exception that kills the process; keep it and

@@ -2,7 +2,7 @@
  * The queue dashboard for admins: bull-board, mounted under the console's own login
  * (an encapsulated plugin whose hook lets only admins through), read-only, and never
  * showing a phone number. Job payloads hold only a keyed hash and a sealed (encrypted)
- * number; the formatter shows the hash's head and drops the sealed field, and every
+ * number; the formatter shows the hash's head and puts `[sealed]` for the sealed field, and every
  * answer the board sends (data, return values, failure reasons, stack traces, options)
  * is passed through the same masking as the logs. Job logs are refused: riskscreen
  * writes none, and an entry someone else wrote could hold anything.

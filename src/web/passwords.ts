@@ -18,6 +18,16 @@ function costOptions(logN: number, r: number, p: number): ScryptOptions {
   return { N: 2 ** logN, r, p, maxmem: 256 * 2 ** logN * r + 1024 * 1024 };
 }
 
+/** Memory one scrypt may take (128·N·r bytes): a hash asking more is refused, not computed. */
+export const MAX_SCRYPT_BYTES = 256 * 1024 * 1024;
+
+/** A cost riskscreen computes: whole numbers in range, within {@link MAX_SCRYPT_BYTES}. */
+export function isCost(logN: number, r: number, p: number): boolean {
+  return (
+    [logN, r, p].every(Number.isInteger) && logN >= 10 && logN <= 22 && r >= 1 && r <= 32 && p >= 1 && p <= 16 && 128 * 2 ** logN * r <= MAX_SCRYPT_BYTES
+  );
+}
+
 /** `scrypt$17$8$1$<salt>$<key>` */
 export async function hashPassword(password: string, logN = DEFAULT_COST): Promise<string> {
   const salt = randomBytes(16);
@@ -29,9 +39,12 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
   const parts = hash.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [logN, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
-  if (!(logN >= 10 && logN <= 22 && r >= 1 && r <= 32 && p >= 1 && p <= 16)) return false;
+  if (!isCost(logN, r, p)) return false;
+  const salt = Buffer.from(parts[4]!, 'base64url');
   const expected = Buffer.from(parts[5]!, 'base64url');
-  const key = await scrypt(password.normalize('NFC'), Buffer.from(parts[4]!, 'base64url'), expected.length, costOptions(logN, r, p));
+  // An empty (or short) key would match anything: scrypt's 0 bytes equal 0 bytes.
+  if (salt.length < 16 || expected.length < 16 || expected.length > 64) return false;
+  const key = await scrypt(password.normalize('NFC'), salt, expected.length, costOptions(logN, r, p));
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 

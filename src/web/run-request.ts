@@ -32,6 +32,11 @@ export function inputOptionsOf(fields: Record<string, unknown>, maxFileBytes: nu
   const input: InputOptions = { maxFileBytes };
   for (const field of INPUT_FIELDS) {
     const value = fields[field];
+    // A tab is a delimiter, not blank space.
+    if (field === 'delimiter' && value === '\t') {
+      input.delimiter = '\t';
+      continue;
+    }
     if (!given(value)) continue;
     if (typeof value !== 'string' && typeof value !== 'number') throw badOption(field, 'must be text or a number');
     const text = String(value).trim();
@@ -59,7 +64,7 @@ export function runRequestOf(fields: Record<string, unknown>, rubrics: readonly 
   if (unknown.length > 0) throw badOption(unknown[0]!, `unknown field; the fields are ${RUN_FIELDS.join(', ')}`);
   let maxCalls: number | null = null;
   if (given(fields.maxCalls)) {
-    const text = String(fields.maxCalls).trim();
+    const text = typeof fields.maxCalls === 'string' || typeof fields.maxCalls === 'number' ? String(fields.maxCalls).trim() : '';
     if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) throw badOption('maxCalls', `must be a whole number of calls, at least 1 (got ${JSON.stringify(fields.maxCalls)})`);
     maxCalls = Number(text);
   }

@@ -40,9 +40,11 @@ export function cleanFileName(raw: string | undefined): string {
   // eslint-disable-next-line no-control-regex
   const clean = last.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069"<>|?*:]/g, '').trim();
   if (clean === '' || clean === '.' || clean === '..') return 'upload.csv';
-  if (clean.length <= 120) return clean;
-  const ext = extname(clean).slice(0, 10);
-  return `${clean.slice(0, 120 - ext.length)}${ext}`;
+  // Cut by characters, not UTF-16 units: half an emoji is not a name.
+  const chars = Array.from(clean);
+  if (chars.length <= 120) return clean;
+  const ext = Array.from(extname(clean)).slice(0, 10);
+  return `${chars.slice(0, 120 - ext.length).join('')}${ext.join('')}`;
 }
 
 export class UploadStore {
