@@ -170,6 +170,10 @@ async function measure(request: ChildRequest): Promise<void> {
               lookups++;
               return null;
             },
+            countCached: async (_api, hashes) => {
+              lookups += hashes.length;
+              return 0;
+            },
             set: async () => undefined,
           }
         : null;

@@ -11,6 +11,7 @@ import { run as inputPath } from './input-path.js';
 import { run as inputRead } from './input-read.js';
 import { run as reportExport } from './report-export.js';
 import { run as store } from './store.js';
+import { run as web } from './web.js';
 
 const BENCHES: Array<[string, () => Promise<void>]> = [
   ['input read', inputRead],
@@ -21,6 +22,7 @@ const BENCHES: Array<[string, () => Promise<void>]> = [
   ['engine efficiency', engineEfficiency],
   ['engine million', engineMillion],
   ['store', store],
+  ['web', web],
 ];
 
 const only = process.argv.slice(2);

@@ -338,7 +338,7 @@ async function fail(ctx: EngineContext, data: ApiJobData, err: JuheError, reason
 }
 
 async function skip(ctx: EngineContext, data: ApiJobData, why: SkipWhy): Promise<ApiJobOutcome> {
-  await record(ctx, data, encodeTaskResult(data.api, { kind: 'skipped', why }), { skipped: 1 });
+  await record(ctx, data, encodeTaskResult(data.api, { kind: 'skipped', why }), { skipped: 1, ...(why === 'max_calls' ? { skippedMaxCalls: 1 } : {}) });
   return 'skipped';
 }
 

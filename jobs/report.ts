@@ -123,7 +123,8 @@ function finalStatusOf(batch: BatchView): { status: 'done' | 'cancelled' | 'bloc
 function doneReason(batch: BatchView): string | null {
   const parts: string[] = [];
   const unscreened = batch.counts.rowsPartial + batch.counts.rowsNotScreened;
-  if (batch.options.maxCalls !== null && batch.counts.skipped > 0 && batch.counts.reserved >= batch.options.maxCalls) {
+  // Counted as they are skipped: a unit given back later (an answer that was not billed) leaves `reserved` under the cap.
+  if (batch.options.maxCalls !== null && batch.counts.skippedMaxCalls > 0) {
     parts.push(`stopped at --max-calls ${batch.options.maxCalls}: ${unscreened} rows left not fully screened (${batch.counts.skipped} questions not asked)`);
   }
   for (const [api, why] of Object.entries(batch.exhausted)) parts.push(`${api}: ${why}`);

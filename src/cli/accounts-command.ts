@@ -101,60 +101,62 @@ function configFile(config: string | undefined): string {
   return path;
 }
 
-export async function runUserCommand(argv: string[], io: CommandIo): Promise<number> {
+const KINDS = {
+  user: { list: 'users', help: USER_HELP, none: 'no console users yet (riskscreen user add NAME --role operator)' },
+  token: { list: 'tokens', help: TOKEN_HELP, none: 'no API tokens yet (riskscreen token add NAME --role operator)' },
+} as const;
+
+type Values = ReturnType<typeof parse>['values'];
+
+/** `add`, `remove` and `list` of one kind of account; `add` is the kind's own. */
+async function runAccountCommand(
+  kind: keyof typeof KINDS,
+  argv: string[],
+  io: CommandIo,
+  add: (path: string, name: string, role: WebRole, values: Values) => Promise<void>,
+): Promise<number> {
   const { values, positionals } = parse(argv);
+  const { list, help, none } = KINDS[kind];
   if (values.help || positionals.length === 0) {
-    io.stdout.write(USER_HELP);
+    io.stdout.write(help);
     return values.help ? EXIT.ok : EXIT.usage;
   }
   const action = positionals[0];
   if (action === 'list') {
-    const web = accountsIn(values.config);
-    if (web.users.length === 0) io.stdout.write('no console users yet (riskscreen user add NAME --role operator)\n');
-    for (const user of web.users) io.stdout.write(`${user.name.padEnd(24)} ${user.role}\n`);
+    const accounts = accountsIn(values.config)[list];
+    if (accounts.length === 0) io.stdout.write(`${none}\n`);
+    for (const account of accounts) io.stdout.write(`${account.name.padEnd(24)} ${account.role}\n`);
     return EXIT.ok;
   }
-  const name = nameArg(positionals, 'user');
-  if (action === 'remove') return remove(io, configFile(values.config), 'users', name, 'user');
+  const name = nameArg(positionals, kind);
+  if (action === 'remove') {
+    const path = configFile(values.config);
+    if (!(await removeAccount(path, list, name))) throw new UsageError(`no ${kind} named ${name} in ${path}`);
+    io.stdout.write(`removed ${kind} ${name} from ${path}\n`);
+    return EXIT.ok;
+  }
   if (action !== 'add') throw new UsageError(`unknown action "${action}": add, remove or list`);
   const role = roleOf(values.role);
-  const path = configFile(values.config);
-  const password = values['password-stdin'] ? await readLine(io) : await askTwice(io);
-  if (password.length < MIN_PASSWORD) throw new UsageError(`the password must be at least ${MIN_PASSWORD} characters`);
-  const { replaced } = await putAccount(path, 'users', { name, role, hash: await hashPassword(password) });
-  io.stdout.write(`${replaced ? 'updated' : 'added'} console user ${name} (${role}) in ${path}\n`);
+  await add(configFile(values.config), name, role, values);
   return EXIT.ok;
 }
 
-export async function runTokenCommand(argv: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parse(argv);
-  if (values.help || positionals.length === 0) {
-    io.stdout.write(TOKEN_HELP);
-    return values.help ? EXIT.ok : EXIT.usage;
-  }
-  const action = positionals[0];
-  if (action === 'list') {
-    const web = accountsIn(values.config);
-    if (web.tokens.length === 0) io.stdout.write('no API tokens yet (riskscreen token add NAME --role operator)\n');
-    for (const token of web.tokens) io.stdout.write(`${token.name.padEnd(24)} ${token.role}\n`);
-    return EXIT.ok;
-  }
-  const name = nameArg(positionals, 'token');
-  if (action === 'remove') return remove(io, configFile(values.config), 'tokens', name, 'token');
-  if (action !== 'add') throw new UsageError(`unknown action "${action}": add, remove or list`);
-  const role = roleOf(values.role);
-  const path = configFile(values.config);
-  const token = newToken();
-  const { replaced } = await putAccount(path, 'tokens', { name, role, sha256: tokenDigest(token) });
-  io.stderr.write(`${replaced ? 'replaced' : 'added'} API token ${name} (${role}) in ${path}; it is shown once, here:\n`);
-  io.stdout.write(`${token}\n`);
-  return EXIT.ok;
+export function runUserCommand(argv: string[], io: CommandIo): Promise<number> {
+  return runAccountCommand('user', argv, io, async (path, name, role, values) => {
+    const password = values['password-stdin'] ? await readLine(io) : await askTwice(io);
+    if (password.length < MIN_PASSWORD) throw new UsageError(`the password must be at least ${MIN_PASSWORD} characters`);
+    const { replaced } = await putAccount(path, 'users', { name, role, hash: await hashPassword(password) });
+    io.stdout.write(`${replaced ? 'updated' : 'added'} console user ${name} (${role}) in ${path}\n`);
+  });
 }
 
-async function remove(io: CommandIo, path: string, list: 'users' | 'tokens', name: string, what: string): Promise<number> {
-  if (!(await removeAccount(path, list, name))) throw new UsageError(`no ${what} named ${name} in ${path}`);
-  io.stdout.write(`removed ${what} ${name} from ${path}\n`);
-  return EXIT.ok;
+export function runTokenCommand(argv: string[], io: CommandIo): Promise<number> {
+  return runAccountCommand('token', argv, io, async (path, name, role) => {
+    const token = newToken();
+    const { replaced } = await putAccount(path, 'tokens', { name, role, sha256: tokenDigest(token) });
+    io.stderr.write(`${replaced ? 'replaced' : 'added'} API token ${name} (${role}) in ${path}; it is shown once, here:\n`);
+    io.stdout.write(`${token}\n`);
+  });
 }
 
 function stdinOf(io: CommandIo) {

@@ -71,6 +71,8 @@ export const COUNTER_NAMES = [
   'noRecord',
   'failed',
   'skipped',
+  /** Of `skipped`, those not asked because the --max-calls budget was spent (`reserved` alone cannot say: units come back). */
+  'skippedMaxCalls',
   'billed',
   'cacheHits',
   'maybeBilled',

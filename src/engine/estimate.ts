@@ -10,6 +10,9 @@ import { ProfileApis, ResaleQuestionsByRow } from './plan.js';
 import { resolveProfile } from './profiles.js';
 import type { ResultCache } from './store.js';
 
+/** Hashes looked up in the cache at once. */
+const LOOKUP_CHUNK = 500;
+
 export interface Estimate {
   counts: InputCounts;
   profile: string;
@@ -42,7 +45,17 @@ export async function estimateBatch(
   const resaleSeen = new ResaleQuestionsByRow();
   // One read: a bad file fails here, before anything is spent (nothing is).
   const reader = await readPhoneList(file, input);
-  let lookups: Array<Promise<void>> = [];
+  // Hashes waiting to be looked up, per API: asked LOOKUP_CHUNK at a time (one round trip,
+  // or one SQLite statement), with a turn for the event loop after each (a console serving
+  // others while it previews a million rows).
+  const pending = new Map<ApiId, string[]>();
+  const lookUp = async (api: ApiId) => {
+    const hashes = pending.get(api);
+    if (!cache || !cached || !hashes || hashes.length === 0) return;
+    pending.set(api, []);
+    cached[api] += await cache.countCached(api, hashes);
+    await new Promise((resolve) => setImmediate(resolve));
+  };
   let maxFields = 0;
   try {
     for await (const record of reader) {
@@ -56,15 +69,14 @@ export async function estimateBatch(
         questions[api]++;
         if (cache && cached) {
           const hash = date ? numberHash(keys, mobile, date) : (plain ??= numberHash(keys, mobile, null));
-          lookups.push(cache.get(api, hash).then((hit) => void (hit && cached[api]++)));
-          if (lookups.length >= 500) {
-            await Promise.all(lookups);
-            lookups = [];
-          }
+          const hashes = pending.get(api) ?? [];
+          hashes.push(hash);
+          pending.set(api, hashes);
+          if (hashes.length >= LOOKUP_CHUNK) await lookUp(api);
         }
       }
     }
-    await Promise.all(lookups);
+    for (const api of pending.keys()) await lookUp(api);
   } finally {
     await reader.close();
   }

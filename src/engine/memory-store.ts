@@ -196,6 +196,12 @@ export class MemoryResultCache implements ResultCache {
     return entry.value;
   }
 
+  async countCached(api: ApiId, hashes: readonly string[]): Promise<number> {
+    let n = 0;
+    for (const hash of hashes) if ((await this.get(api, hash)) !== null) n++;
+    return n;
+  }
+
   async set(api: ApiId, hash: string, encoded: string, ttlSeconds: number): Promise<void> {
     this.entries.set(`${api}.${hash}`, { value: encoded, expires: this.now() + ttlSeconds * 1000 });
   }

@@ -383,6 +383,12 @@ export class RedisResultCache implements ResultCache {
   async set(api: ApiId, hash: string, encoded: string, ttlSeconds: number): Promise<void> {
     await this.redis.set(`${this.prefix}:cache:${api}:${hash}`, encoded, 'EX', ttlSeconds);
   }
+
+  /** EXISTS counts the keys that exist: one command (keys of one prefix share a slot on a cluster). */
+  async countCached(api: ApiId, hashes: readonly string[]): Promise<number> {
+    if (hashes.length === 0) return 0;
+    return this.redis.exists(...hashes.map((hash) => `${this.prefix}:cache:${api}:${hash}`));
+  }
 }
 
 export class RedisInflightLocks implements InflightLocks {

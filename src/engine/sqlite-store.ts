@@ -534,12 +534,34 @@ function cacheStatements(db: Database.Database) {
   };
 }
 
+/** Hashes per `IN (...)` of countCached: far under SQLite's 32,766 parameters. */
+const COUNT_CHUNK = 500;
+
 export class SqliteResultCache extends SqlitePart implements ResultCache {
   private readonly s = cacheStatements(this.ctx.db);
 
   /** An expired answer is missing (it stays in the file until purgeExpired or a new set). */
   async get(api: ApiId, hash: string): Promise<string | null> {
     return this.s.get.get(api, hash, this.ctx.now())?.encoded ?? null;
+  }
+
+  /** Statements counting answers for n hashes at once, made once per n. */
+  private readonly countIn = new Map<number, Database.Statement<unknown[], { n: number }>>();
+
+  async countCached(api: ApiId, hashes: readonly string[]): Promise<number> {
+    let n = 0;
+    for (let at = 0; at < hashes.length; at += COUNT_CHUNK) {
+      const chunk = hashes.slice(at, at + COUNT_CHUNK);
+      let statement = this.countIn.get(chunk.length);
+      if (!statement) {
+        statement = this.ctx.db.prepare<unknown[], { n: number }>(
+          `SELECT count(*) AS n FROM answers WHERE api = ? AND expires_at > ? AND hash IN (${chunk.map(() => '?').join(',')})`,
+        );
+        this.countIn.set(chunk.length, statement);
+      }
+      n += statement.get(api, this.ctx.now(), ...chunk)?.n ?? 0;
+    }
+    return n;
   }
 
   private readonly txSet = this.ctx.writer((api: ApiId, hash: string, encoded: string, ttlSeconds: number) => {

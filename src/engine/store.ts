@@ -83,6 +83,8 @@ export interface BatchStore {
 export interface ResultCache {
   get(api: ApiId, hash: string): Promise<string | null>;
   set(api: ApiId, hash: string, encoded: string, ttlSeconds: number): Promise<void>;
+  /** How many of these hashes have an answer (for an estimate: one round trip for many). */
+  countCached(api: ApiId, hashes: readonly string[]): Promise<number>;
 }
 
 /**

@@ -110,14 +110,14 @@ function header() {
           { href: '#/batches', class: ['topnav-link', current === 'list' || current === 'batch' ? 'is-current' : null] },
           t('nav.batches'),
         ),
-        role === 'admin'
+        // The queue dashboard exists only on the queue engine.
+        role === 'admin' && s.engine && s.engine.kind === 'queue'
           ? h(
               'a',
               {
                 href: '/admin/queues',
                 class: 'topnav-link',
                 testid: 'admin-link',
-                title: s.engine && s.engine.kind === 'local' ? t('nav.adminLocal') : undefined,
               },
               t('nav.admin'),
             )

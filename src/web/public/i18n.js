@@ -23,7 +23,6 @@ const zh = {
   'batch.rowsDone': '{done} / {total} 行',
   'batch.rowsDoneUnit': '已完成',
   'batch.questionsOf': '{done} / {total} 个查询',
-  'nav.adminLocal': '本地引擎没有队列面板（队列面板需要 Redis 队列引擎）',
   'list.sep': '、',
   'punct.colon': '：',
   'punct.comma': '，',
@@ -36,7 +35,7 @@ const zh = {
   'role.admin': '管理员',
 
   'banner.local':
-    '本地引擎模式：批次在本网页服务进程内运行，未使用 Redis 队列。网页服务停止或重启时，正在运行的批次会随之停止。',
+    '本地引擎模式：批次在本网页服务进程内运行，未使用 Redis 队列。网页服务停止时，正在运行的批次随之暂停，下次启动后自动继续，已查询的号码不会重复计费。',
 
   'login.heading': '登录',
   'login.subtitle': '手机号风险批量筛查 · 运营控制台',
@@ -337,7 +336,6 @@ const en = {
   'batch.rowsDone': '{done} / {total} rows',
   'batch.rowsDoneUnit': 'done',
   'batch.questionsOf': '{done} / {total} questions',
-  'nav.adminLocal': 'The local engine has no queue dashboard (it needs the Redis queue engine)',
   'list.sep': ', ',
   'punct.colon': ': ',
   'punct.comma': ', ',
@@ -350,7 +348,7 @@ const en = {
   'role.admin': 'admin',
 
   'banner.local':
-    'Local engine: batches run inside this web process, without Redis. A batch still running when the web process stops or restarts stops with it.',
+    'Local engine: batches run inside this web process, without Redis. A batch running when the web process stops pauses with it and goes on when it starts again; numbers already asked are not paid for twice.',
 
   'login.heading': 'Log in',
   'login.subtitle': 'Batch risk screening of mobile numbers · ops console',

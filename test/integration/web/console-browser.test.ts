@@ -142,6 +142,8 @@ describe('the console in Chromium', () => {
   it('English by the switch, and by the browser language', async () => {
     const page = await newPage();
     await logIn(page, 'ada');
+    // The queue dashboard is there only on the queue engine: no link to it here.
+    expect(await page.getByTestId('admin-link').count()).toBe(0);
     await page.getByTestId('lang-switch').click();
     await page.waitForFunction("document.documentElement.lang === 'en'");
     expect(await page.getByTestId('local-engine-banner').textContent()).toMatch(/[A-Za-z]{4}/);

@@ -1,69 +1,49 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/shared/config-error.js';
+import { describe, expect, it } from 'vitest';
+import { errorOf, useConfigDir } from '../../support/config-dir.js';
 import { loadOptions } from '../../../src/config/load.js';
 import { DEFAULT_OPTIONS } from '../../../src/config/options.js';
 import { describeJuheConfig, resolveJuheConfig } from '../../../src/juhe/config.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'riskscreen-config-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-function configFile(content: unknown): string {
-  const path = join(dir, 'riskscreen.config.json');
-  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
-  return path;
-}
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
+const config = useConfigDir();
+const configFile = (content: unknown) => config.configFile(content);
 
 describe('layering: defaults, config file, env, flags', () => {
   it('uses documented defaults when nothing is set', () => {
-    expect(loadOptions({ env: {}, cwd: dir })).toEqual(DEFAULT_OPTIONS);
+    expect(loadOptions({ env: {}, cwd: config.dir })).toEqual(DEFAULT_OPTIONS);
   });
 
   it('lets the config file override defaults, env override the file, and flags override env', () => {
     configFile({ juhe: { connections: 8, connectTimeoutMs: 1000, baseUrl: 'http://127.0.0.1:1111' } });
-    const fileOnly = loadOptions({ env: {}, cwd: dir });
+    const fileOnly = loadOptions({ env: {}, cwd: config.dir });
     expect(fileOnly.juhe).toMatchObject({ connections: 8, connectTimeoutMs: 1000, baseUrl: 'http://127.0.0.1:1111' });
 
-    const withEnv = loadOptions({ env: { JUHE_CONNECTIONS: '16', JUHE_BASE_URL: 'http://127.0.0.1:2222/' }, cwd: dir });
+    const withEnv = loadOptions({ env: { JUHE_CONNECTIONS: '16', JUHE_BASE_URL: 'http://127.0.0.1:2222/' }, cwd: config.dir });
     expect(withEnv.juhe).toMatchObject({ connections: 16, connectTimeoutMs: 1000, baseUrl: 'http://127.0.0.1:2222' });
 
     const withFlag = loadOptions({
       env: { JUHE_CONNECTIONS: '16' },
-      cwd: dir,
+      cwd: config.dir,
       overrides: { 'juhe.connections': { value: '32', flag: '--connections' } },
     });
     expect(withFlag.juhe.connections).toBe(32);
   });
 
   it('reads JUHE_FORMS as api=form pairs and a config file object alike', () => {
-    expect(loadOptions({ env: { JUHE_FORMS: 'status=rsa, resale=md5+aes' }, cwd: dir }).juhe.forms).toEqual({
+    expect(loadOptions({ env: { JUHE_FORMS: 'status=rsa, resale=md5+aes' }, cwd: config.dir }).juhe.forms).toEqual({
       status: 'rsa',
       resale: 'md5+aes',
     });
     configFile({ juhe: { forms: { tenure: 'plain' } } });
-    expect(loadOptions({ env: {}, cwd: dir }).juhe.forms).toEqual({ tenure: 'plain' });
+    expect(loadOptions({ env: {}, cwd: config.dir }).juhe.forms).toEqual({ tenure: 'plain' });
   });
 
   it('uses RISKSCREEN_CONFIG or an explicit file', () => {
-    const path = join(dir, 'other.json');
+    const path = join(config.dir, 'other.json');
     writeFileSync(path, JSON.stringify({ log: { level: 'debug' } }));
-    expect(loadOptions({ env: { RISKSCREEN_CONFIG: path }, cwd: dir }).log.level).toBe('debug');
-    expect(loadOptions({ env: {}, configFile: path, cwd: dir }).log.level).toBe('debug');
+    expect(loadOptions({ env: { RISKSCREEN_CONFIG: path }, cwd: config.dir }).log.level).toBe('debug');
+    expect(loadOptions({ env: {}, configFile: path, cwd: config.dir }).log.level).toBe('debug');
   });
 });
 
@@ -80,7 +60,7 @@ describe('validation names the option as the user set it', () => {
     [{ JUHE_FORMS: 'status=base64' }, 'JUHE_FORMS', /unknown form/],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /must be one of/],
   ])('%o -> %s', (env, option, problem) => {
-    const err = errorOf(() => loadOptions({ env, cwd: dir }));
+    const err = errorOf(() => loadOptions({ env, cwd: config.dir }));
     expect(err.option).toBe(option);
     expect(err.message).toMatch(problem);
     expect(err.code).toBe('RISKSCREEN_CONFIG');
@@ -88,15 +68,15 @@ describe('validation names the option as the user set it', () => {
 
   it('names the config file and key for a bad value or an unknown option', () => {
     const path = configFile({ juhe: { connections: -1 } });
-    expect(errorOf(() => loadOptions({ env: {}, cwd: dir })).option).toBe(`${path}: juhe.connections`);
+    expect(errorOf(() => loadOptions({ env: {}, cwd: config.dir })).option).toBe(`${path}: juhe.connections`);
     configFile({ juhe: { conections: 4 } });
-    expect(errorOf(() => loadOptions({ env: {}, cwd: dir })).message).toMatch(/juhe\.conections: unknown option/);
+    expect(errorOf(() => loadOptions({ env: {}, cwd: config.dir })).message).toMatch(/juhe\.conections: unknown option/);
     configFile('{ not json');
-    expect(errorOf(() => loadOptions({ env: {}, cwd: dir })).message).toMatch(/not valid JSON/);
+    expect(errorOf(() => loadOptions({ env: {}, cwd: config.dir })).message).toMatch(/not valid JSON/);
   });
 
   it('never echoes a secret value', () => {
-    const err = errorOf(() => loadOptions({ env: { JUHE_KEY: 'abc secret-value' }, cwd: dir }));
+    const err = errorOf(() => loadOptions({ env: { JUHE_KEY: 'abc secret-value' }, cwd: config.dir }));
     expect(err.option).toBe('JUHE_KEY');
     expect(err.message).not.toContain('secret-value');
   });
@@ -109,10 +89,10 @@ describe('the resolved Juhe configuration', () => {
   });
 
   it('names JUHE_RSA_PUBLIC_KEY_FILE for a missing or bad PEM', () => {
-    expect(errorOf(() => resolveJuheConfig({ key: 'k', rsaPublicKeyFile: join(dir, 'missing.pem') })).message).toMatch(
+    expect(errorOf(() => resolveJuheConfig({ key: 'k', rsaPublicKeyFile: join(config.dir, 'missing.pem') })).message).toMatch(
       /JUHE_RSA_PUBLIC_KEY_FILE: cannot read .*ENOENT/,
     );
-    const bad = join(dir, 'bad.pem');
+    const bad = join(config.dir, 'bad.pem');
     writeFileSync(bad, '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n');
     expect(errorOf(() => resolveJuheConfig({ key: 'k', rsaPublicKeyFile: bad })).option).toBe('JUHE_RSA_PUBLIC_KEY_FILE');
   });
@@ -123,7 +103,7 @@ describe('the resolved Juhe configuration', () => {
   });
 
   it('refuses a whole-call timeout no longer than the connect timeout', () => {
-    const err = errorOf(() => loadOptions({ env: { JUHE_REQUEST_TIMEOUT_MS: '3000', JUHE_CONNECT_TIMEOUT_MS: '5000' }, cwd: dir }));
+    const err = errorOf(() => loadOptions({ env: { JUHE_REQUEST_TIMEOUT_MS: '3000', JUHE_CONNECT_TIMEOUT_MS: '5000' }, cwd: config.dir }));
     expect(err.option).toBe('JUHE_REQUEST_TIMEOUT_MS');
     expect(err.message).toMatch(/must be longer than the connect timeout/);
   });

@@ -3,39 +3,18 @@
  * environment names, the config file, and a ConfigError naming the option for each bad
  * value.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { errorOf, useConfigDir } from '../../support/config-dir.js';
 import { ENV_NAMES, loadOptions } from '../../../src/config/load.js';
 import { WEB_DEFAULTS } from '../../../src/config/options.js';
 import { validateOptions } from '../../../src/config/validate.js';
 import { ConfigError } from '../../../src/shared/config-error.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'riskscreen-web-config-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const config = useConfigDir();
+const configFile = (content: unknown) => config.configFile(content);
 
-function configFile(content: unknown): string {
-  const path = join(dir, 'riskscreen.config.json');
-  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
-  return path;
-}
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
-
-const web = (env: NodeJS.ProcessEnv) => loadOptions({ env, cwd: dir }).web;
-const webFromFile = (section: Record<string, unknown>) => loadOptions({ env: {}, configFile: configFile({ web: section }), cwd: dir }).web;
+const web = (env: NodeJS.ProcessEnv) => loadOptions({ env, cwd: config.dir }).web;
+const webFromFile = (section: Record<string, unknown>) => loadOptions({ env: {}, configFile: configFile({ web: section }), cwd: config.dir }).web;
 
 /** A hash of the shape `riskscreen user add` writes (not of any password). */
 const HASH = `scrypt$17$8$1$${'A'.repeat(22)}$${'B'.repeat(43)}`;
@@ -153,13 +132,13 @@ describe('web options: each bad value is a ConfigError naming the option', () =>
 
   it('names the config file key for a bad web value in the file', () => {
     const path = configFile({ web: { port: 'eighty' } });
-    expect(errorOf(() => loadOptions({ env: {}, cwd: dir })).option).toBe(`${path}: web.port`);
+    expect(errorOf(() => loadOptions({ env: {}, cwd: config.dir })).option).toBe(`${path}: web.port`);
     configFile({ web: { maxUploadBytes: 'lots' } });
-    expect(errorOf(() => loadOptions({ env: {}, cwd: dir })).option).toBe(`${path}: web.maxUploadBytes`);
+    expect(errorOf(() => loadOptions({ env: {}, cwd: config.dir })).option).toBe(`${path}: web.maxUploadBytes`);
     configFile({ web: { users: 'li.lei' } });
-    expect(errorOf(() => loadOptions({ env: {}, cwd: dir })).message).toMatch(/web\.users: must be a list/);
+    expect(errorOf(() => loadOptions({ env: {}, cwd: config.dir })).message).toMatch(/web\.users: must be a list/);
     configFile({ web: { password: 'x' } });
-    expect(errorOf(() => loadOptions({ env: {}, cwd: dir })).message).toMatch(/web\.password: unknown option/);
+    expect(errorOf(() => loadOptions({ env: {}, cwd: config.dir })).message).toMatch(/web\.password: unknown option/);
   });
 });
 

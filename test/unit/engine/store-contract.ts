@@ -311,6 +311,20 @@ export function storeContract(name: string, open: OpenStores): void {
       expect(await cache.get('tenure', 'h1')).toBeNull();
     });
 
+    it('counts the hashes of a list that have an answer, per API, expired ones not, in chunks of any size', async () => {
+      let now = 1_000_000;
+      const cache = (await open(() => now)).cache;
+      const hashes = Array.from({ length: 1_203 }, (_, i) => `h${i}`);
+      for (const [i, hash] of hashes.entries()) if (i % 3 === 0) await cache.set('status', hash, 'A', i % 2 === 0 ? 60 : 600);
+      await cache.set('tenure', 'h1', 'B', 60);
+      expect(await cache.countCached('status', [])).toBe(0);
+      expect(await cache.countCached('status', hashes)).toBe(401);
+      expect(await cache.countCached('tenure', hashes)).toBe(1);
+      expect(await cache.countCached('status', ['h0', 'h0', 'nope'])).toBeGreaterThanOrEqual(1);
+      now += 60_000;
+      expect(await cache.countCached('status', hashes)).toBe(200);
+    });
+
     it('a new set replaces the value and restarts the TTL', async () => {
       let now = 0;
       const cache = (await open(() => now)).cache;

@@ -293,6 +293,19 @@ describe('local engine: --max-calls', () => {
     expect(view.counts).toMatchObject({ reserved: 3, billed: 3, answered: 3, noRecord: 3, failed: 1, skipped: 3 });
     expect(view.reason).toMatch(/^stopped at --max-calls 3: 4 rows left not fully screened \(3 questions not asked\); 1 questions failed/);
   });
+
+  it('says it stopped at --max-calls even when units came back after the last skip (answers in flight that were not billed)', async () => {
+    const list = numbers('cmcc', 10);
+    // The first three are slow and not billed (no record): the others are skipped while
+    // they are in flight, and their units come back after the last skip.
+    const juhe = new FakeJuhe({ delayMs: 30, reply: (req) => (list.indexOf(req.mobile) < 3 ? { noRecord: 224922 } : 'answer') });
+    const h = await make({ juhe, concurrency: 4 });
+    const view = await h.screen(await h.csv('list.csv', rowsOf(list)), { profile: 'status', maxCalls: 3 });
+
+    expect(juhe.calls.filter((c) => c.billed)).toHaveLength(0);
+    expect(view.counts).toMatchObject({ reserved: 0, noRecord: 3, skipped: 7, skippedMaxCalls: 7 });
+    expect(view.reason).toMatch(/^stopped at --max-calls 3: 7 rows left not fully screened \(7 questions not asked\)/);
+  });
 });
 
 describe('local engine: asking once', () => {
