@@ -12,7 +12,6 @@ import type { Logger } from 'pino';
 import type { Options } from '../config/options.js';
 import { PROFILES } from '../engine/profiles.js';
 import { AccountBook } from './accounts.js';
-import { mountAdminBoard } from './admin-board.js';
 import { createAudit } from './audit.js';
 import { authenticate, requirePermission, type AuthSettings } from './auth.js';
 import { registerAuthRoutes } from './auth.js';
@@ -141,6 +140,8 @@ export async function buildConsoleServer(settings: ConsoleSettings): Promise<Con
     onWatchError: (err, id) => logger.warn({ err, batch: id }, 'could not read a watched batch'),
   });
   if (engine.queues) {
+    // Loaded only here: bull-board costs the local engine's console some 24 MiB for nothing.
+    const { mountAdminBoard } = await import('./admin-board.js');
     await mountAdminBoard(app, engine.queues, async (request) => {
       requirePermission(await authenticate(request, auth), 'admin');
     });
