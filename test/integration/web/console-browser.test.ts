@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, startTestConsole, type TestConsole } from '../../support/console.js';
+import { login, multipart, PASSWORD, startTestConsole, waitForResult, type TestConsole } from '../../support/console.js';
 
 const SAMPLE_PATH = new URL('../../../examples/sample-list.csv', import.meta.url).pathname;
 const CHROMIUM = '/usr/bin/chromium';
@@ -101,9 +101,14 @@ describe('the console in Chromium', () => {
     expect(Object.keys(rows[0]!)).toEqual(expect.arrayContaining(['手机号', 'risk_level', 'row_status']));
     expect(new Set(rows.map((row) => row.row_status))).toEqual(new Set(['screened', 'invalid']));
 
+    // A second batch, cancelled at once, so the list shows more than one status.
+    const api = await login(running.app, 'otto');
+    const second = await api.request({ method: 'POST', url: '/api/batches', ...multipart({ name: '二月名单.csv', body: readFileSync(SAMPLE_PATH) }) });
+    await api.request({ method: 'POST', url: `/api/batches/${second.json().id}/cancel` });
+    await waitForResult(api, second.json().id);
     await page.goto(`${url}/#/batches`);
-    await page.getByTestId('batch-row').first().waitFor();
-    expect(await page.getByTestId('batch-row').count()).toBeGreaterThanOrEqual(1);
+    await page.getByTestId('batch-row').nth(1).waitFor();
+    expect(await page.getByTestId('batch-row').count()).toBe(2);
     await page.screenshot({ path: join(shotsDir, 'batches.png'), fullPage: false });
 
     await page.getByTestId('logout').click();
