@@ -31,6 +31,11 @@ export async function runIngestJob(ctx: EngineContext, data: IngestJobData): Pro
     if (!batch.counts.ingestDone) {
       await batches.finishIngest(data.batchId, 0, {});
       await ctx.scheduler.addReportJob(data.batchId);
+    } else if (batch.resultPath === null) {
+      // Stopped after ingest and never reported: a local run resumed after it was cancelled
+      // while no run worked it (its queued questions died with that run). The report marks
+      // what was not answered as not asked.
+      await ctx.scheduler.addReportJob(data.batchId);
     }
     return { tasks: batch.counts.tasks };
   }

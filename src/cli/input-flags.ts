@@ -15,8 +15,9 @@ export const INPUT_FLAGS = {
 export const INPUT_FLAGS_HELP = `Reading the list (see docs/input.md):
   --encoding NAME        utf-8, utf-16le, utf-16be, gb18030, gbk, ... (default: detected)
   --column NAME|NUMBER   the phone column (default: found by name, else by content)
-  --date-column NAME|NUMBER
-                         the date column of the resale check (default: found by name)
+  --date-column NAME|NUMBER|none
+                         the date column of the resale check (default: found by name;
+                         none: no date column, even where a header names one)
   --since YYYYMMDD       date for rows without one (default: none; such rows get no resale check)
   --sheet NAME|NUMBER    the sheet of an .xlsx workbook (default: the first)
   --header auto|yes|no   whether the first row is a header (default: auto)

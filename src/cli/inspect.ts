@@ -44,9 +44,9 @@ Options:
                          gb18030, gbk, ... (default: auto, detected from the bytes)
   --column NAME|NUMBER   the phone column, by header name or 1-based number
                          (default: found by name, else by content)
-  --date-column NAME|NUMBER
+  --date-column NAME|NUMBER|none
                          the date column of the resale check (default: found by name:
-                         注册日期, reg_date, date, ...)
+                         注册日期, reg_date, date, ...; none: no date column)
   --since YYYYMMDD       batch default date for rows without one (default: none)
   --sheet NAME|NUMBER    the sheet of an .xlsx workbook (default: the first)
   --header auto|yes|no   whether the first row is a header (default: auto)

@@ -48,7 +48,10 @@ export interface WebOptions {
   tokens: WebToken[];
   /** Largest upload, in bytes (`200MB` style in env and file). Env `RISKSCREEN_WEB_MAX_UPLOAD`. */
   maxUploadBytes: number;
-  /** Believe `X-Forwarded-For`/`X-Forwarded-Proto` from the proxy in front (TLS ends there). Env `RISKSCREEN_WEB_TRUST_PROXY`. */
+  /**
+   * Believe the one proxy in front (TLS ends there): the client's address is the last
+   * `X-Forwarded-For` entry, the scheme `X-Forwarded-Proto`. Env `RISKSCREEN_WEB_TRUST_PROXY`.
+   */
   trustProxy: boolean;
   /** How long a login lasts, in hours. Env `RISKSCREEN_WEB_SESSION_HOURS`. */
   sessionHours: number;

@@ -131,7 +131,9 @@ export function detectRowLayout(
   }
 
   let dateColumn: ColumnPick | null = null;
-  if (options.dateColumn) {
+  if (options.dateColumn === 'none') {
+    dateColumn = null;
+  } else if (options.dateColumn) {
     dateColumn = chosenColumn(options.dateColumn, header, width, file, headerLine, 'date');
     if (dateColumn.index === phoneColumn.index) {
       throw new InputOptionError('dateColumn', `column ${dateColumn.index + 1} is the phone column, not a date column`);
@@ -151,7 +153,7 @@ function decideHeader(
   if (options.header !== 'auto') return { hasHeader: options.header === 'yes', headerSource: 'option' };
   const detected = (hasHeader: boolean) => ({ hasHeader, headerSource: 'detected' as const });
   const named = [options.column, options.dateColumn].filter(
-    (choice): choice is Extract<ColumnChoice, { by: 'name' }> => choice?.by === 'name',
+    (choice): choice is Extract<ColumnChoice, { by: 'name' }> => typeof choice === 'object' && choice?.by === 'name',
   );
   if (named.some((choice) => findHeaderName(first.fields, choice.name) !== -1)) return detected(true);
   // A row with a phone number in it is data, whatever else it holds (手机 in a type column).

@@ -27,7 +27,10 @@ export interface InputOptions {
    * digits). Default: found by name (mobile, 手机号, 电话, ...), else by content.
    */
   column?: string | number;
-  /** The date column of the resale check: a header name or a 1-based number. Default: found by name. */
+  /**
+   * The date column of the resale check: a header name or a 1-based number, or `none`
+   * for no date column even where a header names one. Default: found by name.
+   */
   dateColumn?: string | number;
   /** The batch default date for rows without a usable date: YYYYMMDD (or YYYY-MM-DD, YYYY/M/D). Default: none. */
   since?: string;
@@ -51,7 +54,8 @@ export interface ResolvedInputOptions {
   encoding: string | null;
   /** Column `index` is 0-based here; users count from 1. */
   column: ColumnChoice | null;
-  dateColumn: ColumnChoice | null;
+  /** `'none'`: no date column, even where a header names one (no row then has a date of its own). */
+  dateColumn: ColumnChoice | 'none' | null;
   /** yyyymmdd or null. */
   since: string | null;
   sheet: SheetChoice | null;
@@ -108,7 +112,7 @@ export function resolveInputOptions(options: InputOptions = {}): ResolvedInputOp
   return {
     encoding: resolveEncoding(options.encoding),
     column: resolveColumn('column', options.column),
-    dateColumn: resolveColumn('dateColumn', options.dateColumn),
+    dateColumn: typeof options.dateColumn === 'string' && options.dateColumn.trim().toLowerCase() === 'none' ? 'none' : resolveColumn('dateColumn', options.dateColumn),
     since: resolveSince(options.since),
     sheet: resolveSheet(options.sheet),
     header: resolveHeader(options.header),

@@ -113,13 +113,15 @@ function setSessionCookie(request: FastifyRequest, reply: FastifyReply, id: stri
 export function registerAuthRoutes(app: FastifyInstance, settings: AuthSettings, sessionInfo: (principal: Principal) => Promise<Record<string, unknown>>): void {
   app.post('/api/login', async (request, reply) => {
     const body = request.body as { name?: unknown; password?: unknown } | undefined;
-    const name = typeof body?.name === 'string' ? body.name.trim() : '';
+    // No account name is longer (src/config/validate.ts): a longer one is cut, so it cannot swell the throttle's keys.
+    const name = typeof body?.name === 'string' ? body.name.trim().slice(0, 64) : '';
     const password = typeof body?.password === 'string' ? body.password : '';
     if (!name || !password) throw new WebError('RISKSCREEN_BAD_REQUEST', 'give a name and a password', { field: !name ? 'name' : 'password' });
     const address = addressOf(request);
-    const wait = await settings.throttle.blockedFor(name, address);
+    // Counted before the password is checked: guesses sent in parallel are all counted.
+    const wait = await settings.throttle.attempt(name, address);
     if (wait > 0) {
-      settings.audit.record({ event: 'login_failed', user: name.slice(0, 64), why: 'throttled' }, address);
+      settings.audit.record({ event: 'login_failed', user: name, why: 'throttled' }, address);
       const seconds = Math.ceil(wait / 1000);
       throw new WebError('RISKSCREEN_LOGIN_THROTTLED', `too many failed logins; try again in ${Math.ceil(seconds / 60)} min`, { retryAfterSeconds: seconds }, { 'retry-after': String(seconds) });
     }
@@ -127,11 +129,10 @@ export function registerAuthRoutes(app: FastifyInstance, settings: AuthSettings,
     // An unknown name costs as much time as a wrong password: names cannot be probed.
     const ok = await verifyPassword(password, user?.hash ?? (await decoyHash()));
     if (!user || !ok) {
-      await settings.throttle.recordFailure(name, address);
-      settings.audit.record({ event: 'login_failed', user: name.slice(0, 64), why: 'unknown_or_wrong_password' }, address);
+      settings.audit.record({ event: 'login_failed', user: name, why: 'unknown_or_wrong_password' }, address);
       throw new WebError('RISKSCREEN_LOGIN_FAILED', 'the name or the password is wrong');
     }
-    await settings.throttle.recordSuccess(name);
+    await settings.throttle.recordSuccess(name, address);
     const ttlMs = settings.sessionHours * 3_600_000;
     const { id, session } = await settings.sessions.create(user.name, user.role, ttlMs);
     setSessionCookie(request, reply, id, ttlMs / 1000);

@@ -55,7 +55,13 @@ export function inputErrorOf(err: unknown, upload: Pick<Upload, 'name' | 'path'>
   return err;
 }
 
-export function registerBatchRoutes(app: FastifyInstance, settings: BatchRouteSettings): BatchWatch {
+export interface BatchRoutes {
+  watch: BatchWatch;
+  /** Ends every open event stream (the server is stopping: they would hold it open). */
+  endStreams(): void;
+}
+
+export function registerBatchRoutes(app: FastifyInstance, settings: BatchRouteSettings): BatchRoutes {
   const { engine, uploads, audit, options } = settings;
   const manifests = new Map<string, ResultManifest>();
   const joinKey = () => deriveEngineKeys(options.engine.secret, options.juhe.key).joinKey;
@@ -213,10 +219,11 @@ export function registerBatchRoutes(app: FastifyInstance, settings: BatchRouteSe
     return detailOf(await mustGet((request.params as { id: string }).id));
   });
 
+  const streams = new Set<() => void>();
   app.get('/api/batches/:id/events', async (request, reply) => {
     await auth(request);
     const view = await mustGet((request.params as { id: string }).id);
-    serveEvents(request, reply, watch, view.id);
+    serveEvents(request, reply, watch, view.id, streams);
   });
 
   app.post('/api/batches/:id/cancel', async (request) => {
@@ -251,7 +258,12 @@ export function registerBatchRoutes(app: FastifyInstance, settings: BatchRouteSe
       .send(stream);
   });
 
-  return watch;
+  return {
+    watch,
+    endStreams() {
+      for (const end of [...streams]) end();
+    },
+  };
 }
 
 function wholeNumber(field: string, value: string | undefined, fallback: number, max: number): number {
@@ -260,8 +272,8 @@ function wholeNumber(field: string, value: string | undefined, fallback: number,
   return Number(value);
 }
 
-/** Server-sent events of one batch, through the shared watch, until it ends or the client leaves. */
-function serveEvents(request: FastifyRequest, reply: FastifyReply, watch: BatchWatch, id: string): void {
+/** Server-sent events of one batch, through the shared watch, until it ends, the client leaves or the server stops. */
+function serveEvents(request: FastifyRequest, reply: FastifyReply, watch: BatchWatch, id: string, streams: Set<() => void>): void {
   // The security headers set so far (helmet's) go out with the stream's own.
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = String(value);
@@ -278,14 +290,24 @@ function serveEvents(request: FastifyRequest, reply: FastifyReply, watch: BatchW
   raw.write('retry: 3000\n\n');
   const keepalive = setInterval(() => raw.write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
   let stop = () => {};
+  let ended = false;
   const end = () => {
+    if (ended) return;
+    ended = true;
+    streams.delete(end);
     clearInterval(keepalive);
     stop();
     if (!raw.writableEnded) raw.end();
   };
+  streams.add(end);
+  // The client may have gone while the batch was being looked up: its close is past.
+  if (request.raw.destroyed || raw.destroyed) return end();
+  // The response's close: the connection ended (the client left) or the stream did.
+  raw.on('close', end);
   stop = watch.subscribe(id, (event, data) => {
+    if (ended) return;
     raw.write(`event: ${event}\ndata: ${data}\n\n`);
     if (event === 'end') end();
   });
-  request.raw.on('close', end);
+  if (ended) stop();
 }

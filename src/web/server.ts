@@ -13,8 +13,7 @@ import type { Options } from '../config/options.js';
 import { PROFILES } from '../engine/profiles.js';
 import { AccountBook } from './accounts.js';
 import { createAudit } from './audit.js';
-import { authenticate, requirePermission, type AuthSettings } from './auth.js';
-import { registerAuthRoutes } from './auth.js';
+import { authenticate, registerAuthRoutes, requirePermission, type AuthSettings } from './auth.js';
 import { DOWNLOAD_ENCODINGS } from './batch-files.js';
 import { registerBatchRoutes } from './batch-routes.js';
 import type { ConsoleEngine } from './console-engine.js';
@@ -75,7 +74,9 @@ export async function buildConsoleServer(settings: ConsoleSettings): Promise<Con
     loggerInstance: logger.child({ component: 'web' }),
     // Fastify's own request lines hold the URL with its query; ours (below) do not.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: web.trustProxy,
+    // One hop: the proxy in front. Its X-Forwarded-For ends with the address it saw; what
+    // a client wrote before that is not believed (`true` would believe all of it).
+    trustProxy: web.trustProxy ? (_address: string, hop: number) => hop === 0 : false,
     bodyLimit: 64 * 1024,
     ...(web.tlsCert && web.tlsKey ? { https: await tlsOptions(web.tlsCert, web.tlsKey) } : {}),
   }) as unknown as FastifyInstance;
@@ -130,7 +131,7 @@ export async function buildConsoleServer(settings: ConsoleSettings): Promise<Con
     rubrics: rubrics.map((choice) => ({ id: choice.id, name: choice.name })),
     encodings: DOWNLOAD_ENCODINGS,
   }));
-  const watch = registerBatchRoutes(app, {
+  const batchRoutes = registerBatchRoutes(app, {
     options,
     engine,
     uploads,
@@ -159,7 +160,8 @@ export async function buildConsoleServer(settings: ConsoleSettings): Promise<Con
     app,
     async close() {
       clearInterval(sweeper);
-      watch.close();
+      batchRoutes.watch.close();
+      batchRoutes.endStreams();
       await app.close();
       await sessions.close();
     },

@@ -122,6 +122,15 @@ describe('login and logout', () => {
     expect((await operator.request({ url: '/api/session' })).statusCode).toBe(200);
   });
 
+  it('guesses sent in parallel are counted as they start: past the limit they are refused before any password is checked', async () => {
+    const { app } = consoleUnderTest;
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => app.inject({ method: 'POST', url: '/api/login', payload: { name: 'mallory', password: `guess number ${i}` } })),
+    );
+    const codes = answers.map((answer) => answer.statusCode).sort();
+    expect(codes).toEqual([401, 401, 401, 429, 429, 429, 429, 429, 429, 429]);
+  });
+
   it('logout ends the session on the server: the same cookie is refused afterwards', async () => {
     const browser = await login(consoleUnderTest.app, 'ada');
     expect((await browser.request({ url: '/api/session' })).statusCode).toBe(200);
@@ -142,16 +151,21 @@ describe('login and logout', () => {
     expect(session.profiles.map((p: { name: string }) => p.name)).toContain('standard');
   });
 
-  it('behind a proxy that says https (web.trustProxy), the cookie is Secure', async () => {
+  it('behind a proxy (web.trustProxy): the cookie is Secure when it says https, the address is the one it saw, the Origin is checked against its Host', async () => {
     const proxied = await startTestConsole({ web: { trustProxy: true } });
     try {
-      const response = await proxied.app.inject({
-        method: 'POST',
-        url: '/api/login',
-        payload: { name: 'ada', password: PASSWORD },
-        headers: { 'x-forwarded-proto': 'https' },
-      });
+      const viaProxy = { 'x-forwarded-proto': 'https', host: 'console.example.cn', 'x-forwarded-for': '6.6.6.6, 10.1.2.3' };
+      const response = await proxied.app.inject({ method: 'POST', url: '/api/login', payload: { name: 'ada', password: PASSWORD }, headers: viaProxy });
       expect(String(response.headers['set-cookie'])).toMatch(/; Secure/);
+      // What the client wrote into X-Forwarded-For (6.6.6.6) is not believed: the proxy's own entry is.
+      expect(proxied.logs().find((line) => line.event === 'login')).toMatchObject({ address: '10.1.2.3' });
+      const cookie = String(response.headers['set-cookie']).split(';')[0]!;
+      const logout = await proxied.app.inject({
+        method: 'POST',
+        url: '/api/logout',
+        headers: { ...viaProxy, cookie, 'x-csrf-token': response.json().csrfToken, origin: 'https://console.example.cn' },
+      });
+      expect(logout.statusCode).toBe(204);
     } finally {
       await proxied.close();
     }

@@ -4,6 +4,7 @@
  * answered; and the `riskscreen web` command line.
  */
 import { readFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../support/capture-io.js';
 import { login, multipart, startTestConsole, waitForResult } from '../../support/console.js';
@@ -44,6 +45,58 @@ describe('the console on the local engine', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('a batch cancelled (riskscreen cancel) while the console was stopped gets its result when the console starts again', async () => {
+    const first = await startTestConsole({ env: { RISKSCREEN_RATES: 'status=40' }, emulator: { seed: 'cancelled-while-down' } });
+    let id: string;
+    try {
+      const operator = await login(first.app, 'otto');
+      id = (await operator.request({ method: 'POST', url: '/api/batches', ...multipart({ name: 'down.csv', body: SAMPLE }, { profile: 'status' }) })).json().id;
+      for (;;) {
+        const detail = (await operator.request({ url: `/api/batches/${id}` })).json();
+        if (detail.counts.ingestDone && detail.counts.final >= 20) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await first.close();
+    }
+    const cancel = await runCli(['cancel', id]);
+    expect(cancel.code, cancel.err).toBe(0);
+
+    const second = await startTestConsole({ emulator: { seed: 'cancelled-while-down' } });
+    try {
+      const done = await waitForResult(await login(second.app, 'otto'), id, 20_000);
+      expect(done).toMatchObject({ status: 'cancelled', result: { rows: { total: 300 } } });
+      expect(done.result.rows.by_status.not_screened).toBeGreaterThan(0);
+      expect(second.emulator.ledger.stats().calls).toBe(0);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe('stopping the console', () => {
+  it('ends open event streams and returns, a batch page open or not', async () => {
+    const running = await startTestConsole({ env: { RISKSCREEN_RATES: 'status=5' } });
+    const operator = await login(running.app, 'otto');
+    const { id } = (await operator.request({ method: 'POST', url: '/api/batches', ...multipart({ name: 'open.csv', body: SAMPLE }, { profile: 'status' }) })).json();
+    await running.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = running.app.server.address() as { port: number };
+    const events: string[] = [];
+    const streamEnded = new Promise<void>((resolve) => {
+      get({ host: '127.0.0.1', port: address.port, path: `/api/batches/${id}/events`, headers: { cookie: operator.cookie } }, (response) => {
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => events.push(chunk));
+        response.on('end', resolve);
+        response.on('close', resolve);
+      });
+    });
+    while (!events.join('').includes('event: batch')) await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    await running.close();
+    await streamEnded;
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
 

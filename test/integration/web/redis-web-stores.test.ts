@@ -150,4 +150,13 @@ describe('RedisLoginThrottle', () => {
     expect((await keys()).sort()).toEqual([`${redis.prefix}:web:login-failures:a:li.lei`, `${redis.prefix}:web:login-failures:ip:10.0.0.1`]);
     expect(await new RedisLoginThrottle(redis.client, `${redis.prefix}-other`, { ...limits, perAccount: 1 }).blockedFor('li.lei', 'x')).toBe(0);
   });
+
+  it('attempt is one atomic step: parallel attempts past the limit are refused, and a good login takes its attempt back', async () => {
+    const throttle = new RedisLoginThrottle(redis.client, redis.prefix, limits);
+    const waits = await Promise.all(Array.from({ length: 10 }, () => throttle.attempt('otto', '10.0.0.5')));
+    expect(waits.filter((wait) => wait === 0)).toHaveLength(limits.perAccount);
+    expect(waits.filter((wait) => wait > 0)).toHaveLength(10 - limits.perAccount);
+    await throttle.recordSuccess('otto', '10.0.0.5');
+    expect(await throttle.attempt('otto', '10.0.0.6')).toBe(0);
+  });
 });

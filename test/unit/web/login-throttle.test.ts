@@ -82,4 +82,29 @@ describe('MemoryLoginThrottle', () => {
     await fail(throttle, '10.0.0.1', 'x', 3); // an account named like an address
     expect(await throttle.blockedFor('someone', '10.0.0.1')).toBe(0);
   });
+
+  it('attempt counts a login as it starts, for the account and the address at once, and refuses past either limit', async () => {
+    const throttle = new MemoryLoginThrottle(limits);
+    for (let i = 0; i < 3; i++) expect(await throttle.attempt('li.lei', '10.0.0.1')).toBe(0);
+    // The fourth attempt of the account is refused, from any address, without a failure recorded in between.
+    expect(await throttle.attempt('li.lei', '10.0.0.2')).toBe(60_000);
+    expect(await throttle.blockedFor('li.lei', '10.0.0.3')).toBe(60_000);
+    // The address counted each attempt too (3 from li.lei): two more of anyone's, then refused.
+    expect(await throttle.attempt('a', '10.0.0.1')).toBe(0);
+    expect(await throttle.attempt('b', '10.0.0.1')).toBe(0);
+    expect(await throttle.attempt('c', '10.0.0.1')).toBe(60_000);
+  });
+
+  it('a good login takes its attempt back from the address and clears the account', async () => {
+    const throttle = new MemoryLoginThrottle(limits);
+    // Ten people behind one address log in: none is held up.
+    for (let i = 0; i < 10; i++) {
+      expect(await throttle.attempt(`user${i}`, '10.0.0.1')).toBe(0);
+      await throttle.recordSuccess(`user${i}`, '10.0.0.1');
+    }
+    expect(await throttle.attempt('li.lei', '10.0.0.1')).toBe(0);
+    expect(await throttle.attempt('li.lei', '10.0.0.1')).toBe(0);
+    await throttle.recordSuccess('li.lei', '10.0.0.1');
+    expect(await throttle.attempt('li.lei', '10.0.0.1')).toBe(0);
+  });
 });
