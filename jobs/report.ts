@@ -124,7 +124,9 @@ function doneReason(batch: BatchView): string | null {
   const parts: string[] = [];
   const unscreened = batch.counts.rowsPartial + batch.counts.rowsNotScreened;
   // Counted as they are skipped: a unit given back later (an answer that was not billed) leaves `reserved` under the cap.
-  if (batch.options.maxCalls !== null && batch.counts.skippedMaxCalls > 0) {
+  // (Or, for a batch begun before that counter was kept, the old test.)
+  const maxCallsStop = batch.counts.skippedMaxCalls > 0 || (batch.counts.skipped > 0 && batch.counts.reserved >= (batch.options.maxCalls ?? Infinity));
+  if (batch.options.maxCalls !== null && maxCallsStop) {
     parts.push(`stopped at --max-calls ${batch.options.maxCalls}: ${unscreened} rows left not fully screened (${batch.counts.skipped} questions not asked)`);
   }
   for (const [api, why] of Object.entries(batch.exhausted)) parts.push(`${api}: ${why}`);

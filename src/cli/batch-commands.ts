@@ -234,14 +234,15 @@ export async function runCancelCommand(argv: string[], io: CommandIo): Promise<n
   const id = batchArg(positionals, 'cancel');
   return withBatchSession(values.config, async (session) => {
     const view = await mustGet(session, id);
-    const moved = await session.stores.batches.setStatus(id, 'cancelled', 'cancelled by riskscreen cancel', {
-      times: { finished: new Date().toISOString() },
-    });
+    // The time is set only once it moved: a patch would also move a finished batch's time.
+    const moved = await session.stores.batches.setStatus(id, 'cancelled', 'cancelled by riskscreen cancel');
     if (!moved) {
       io.stderr.write(`riskscreen: batch ${id} has already finished (${view.status})\n`);
       return EXIT.internal;
     }
     if (session.kind === 'local-store' && !(await session.stores.batches.claimant(id))) {
+      // No run works it, so no report will set its end: it ends now.
+      await session.stores.batches.setStatus(id, 'cancelled', 'cancelled by riskscreen cancel', { times: { finished: new Date().toISOString() } });
       io.stdout.write(`batch ${id} cancelled; no riskscreen run was working on it, so nothing more is asked and it has no result file\n`);
     } else io.stdout.write(`batch ${id} cancelled; questions not yet asked are skipped and the result file is still written\n`);
     return EXIT.ok;

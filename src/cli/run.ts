@@ -324,7 +324,7 @@ export function exitFor(view: BatchView): number {
     case 'done': {
       const limited =
         Object.keys(view.exhausted).length > 0 ||
-        (view.options.maxCalls !== null && view.counts.skippedMaxCalls > 0);
+        (view.options.maxCalls !== null && (view.counts.skippedMaxCalls > 0 || (view.counts.skipped > 0 && view.counts.reserved >= view.options.maxCalls)));
       return limited ? EXIT.limited : EXIT.ok;
     }
     case 'blocked':

@@ -4,6 +4,7 @@
  */
 import { API_IDS, FORMS, formsOf, isApiId, isForm, type ApiId, type Form } from '../juhe/catalogue.js';
 import { ConfigError } from '../shared/config-error.js';
+import { isScryptCost } from '../shared/scrypt-cost.js';
 import { DEFAULT_OPTIONS, WEB_ROLES, type Options, type WebOptions, type WebRole, type WebToken, type WebUser } from './options.js';
 import { OUTPUT_ENCODINGS, type OutputEncoding } from '../report/output-encoding.js';
 
@@ -169,7 +170,7 @@ function validateWeb(raw: RawOptions): WebOptions {
     if (!match) throw new ConfigError(option, 'is not a password hash made by riskscreen user add (scrypt$...)');
     // 128·N·r bytes per login: a cost past 256 MiB would let one login take the machine's memory.
     const [logN, r, p] = match.slice(1, 4).map(Number) as [number, number, number];
-    if (logN < 10 || logN > 22 || r < 1 || r > 32 || p < 1 || p > 16 || 128 * 2 ** logN * r > 256 * 1024 * 1024) {
+    if (!isScryptCost(logN, r, p)) {
       throw new ConfigError(option, 'has an scrypt cost riskscreen does not compute (N from 2^10, 128·N·r at most 256 MiB)');
     }
     return match[0];

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BatchView } from '../engine/batch.js';
 import { exportResult, siblingPath } from '../report/export.js';
@@ -81,4 +81,20 @@ export async function batchFile(
   const suffix = kind === 'result' ? '' : `.${kind}`;
   const tag = request.encoding === 'gb18030' ? '.gb18030' : '';
   return { path, downloadName: `${view.id}${suffix}${tag}.csv`, contentType: `text/csv; charset=${request.encoding === 'gb18030' ? 'gb18030' : 'utf-8'}`, cleanup };
+}
+
+/** Removes download folders older than `maxAgeMs` (a crash between writing and sending); answers how many. */
+export async function sweepExports(dataDir: string, maxAgeMs: number, now = Date.now()): Promise<number> {
+  const root = join(dataDir, 'exports');
+  const names = await readdir(root).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    if (!/^[0-9a-f]{16}$/.test(name)) continue;
+    const info = await stat(join(root, name)).catch(() => null);
+    if (info && now - info.mtimeMs > maxAgeMs) {
+      await rm(join(root, name), { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
 }

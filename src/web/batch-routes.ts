@@ -10,6 +10,7 @@ import type { Options } from '../config/options.js';
 import { BATCH_STATUSES, isBatchId, type BatchStatus, type BatchView } from '../engine/batch.js';
 import { deriveEngineKeys } from '../engine/keys.js';
 import { InputFileError, InputOptionError } from '../input/errors.js';
+import { maskPhonesInText } from '../log/logger.js';
 import { manifestPathOf, readManifest, type ResultManifest } from '../report/manifest.js';
 import type { Audit } from './audit.js';
 import { addressOf, authenticate, requirePermission, type AuthSettings, type Principal } from './auth.js';
@@ -41,11 +42,13 @@ const MAX_PER_PAGE = 100;
 export function inputErrorOf(err: unknown, upload: Pick<Upload, 'name' | 'path'>): unknown {
   if (err instanceof InputFileError) {
     const where = err.line !== undefined ? `line ${err.line}: ` : '';
-    return new WebError('RISKSCREEN_INPUT_UNREADABLE', `${upload.name}: ${where}${err.problem.split(upload.path).join(upload.name)}`, {
+    // A problem may quote cells (a header row that was data): numbers in it are masked.
+    const problem = maskPhonesInText(err.problem.split(upload.path).join(upload.name));
+    return new WebError('RISKSCREEN_INPUT_UNREADABLE', `${upload.name}: ${where}${problem}`, {
       file: upload.name,
       line: err.line ?? null,
       column: err.column ?? null,
-      problem: err.problem.split(upload.path).join(upload.name),
+      problem,
       inputCode: err.code,
     });
   }
@@ -65,6 +68,8 @@ export function registerBatchRoutes(app: FastifyInstance, settings: BatchRouteSe
   const { engine, uploads, audit, options } = settings;
   const manifests = new Map<string, ResultManifest>();
   const joinKey = () => deriveEngineKeys(options.engine.secret, options.juhe.key).joinKey;
+  // The input layer refuses files over its own limit (200 MiB by default): an upload the
+  // console took must not be refused when it is read.
   const maxFileBytes = Math.max(options.web.maxUploadBytes, 200 * 1024 * 1024);
 
   const auth = async (request: FastifyRequest, permission?: 'operate' | 'admin'): Promise<Principal> => {
@@ -149,40 +154,51 @@ export function registerBatchRoutes(app: FastifyInstance, settings: BatchRouteSe
     const principal = await auth(request, 'operate');
     const address = addressOf(request);
     let fields: Record<string, unknown>;
-    let upload: Upload;
+    let uploadId: string;
     if (request.isMultipart()) {
       // Fields come first (busboy reads in order), then the file.
       fields = {};
       let saved: Upload | null = null;
-      for await (const part of request.parts()) {
-        if (part.type === 'field') {
-          if (saved) throw new WebError('RISKSCREEN_BAD_REQUEST', `the field "${part.fieldname}" came after the file; send the fields first`, { field: part.fieldname });
-          fields[part.fieldname] = part.value;
-        } else if (part.fieldname === 'file' && !saved) saved = await savePart(part, principal, address);
-        else {
-          part.file.resume();
-          throw new WebError('RISKSCREEN_BAD_REQUEST', `one file, in a part named "file" (got "${part.fieldname}")`, { field: part.fieldname });
+      try {
+        for await (const part of request.parts()) {
+          if (part.type === 'field') {
+            if (saved) throw new WebError('RISKSCREEN_BAD_REQUEST', `the field "${part.fieldname}" came after the file; send the fields first`, { field: part.fieldname });
+            fields[part.fieldname] = part.value;
+          } else if (part.fieldname === 'file' && !saved) saved = await savePart(part, principal, address);
+          else {
+            part.file.resume();
+            throw new WebError('RISKSCREEN_BAD_REQUEST', `one file, in a part named "file" (got "${part.fieldname}")`, { field: part.fieldname });
+          }
         }
+      } catch (err) {
+        // This request's own upload: nobody else can start it, so it goes with the request.
+        if (saved) await uploads.remove(saved.id);
+        throw err;
       }
       if (!saved) throw new WebError('RISKSCREEN_BAD_REQUEST', 'no file: send the list in a part named "file", after the fields', { field: 'file' });
-      upload = saved;
+      uploadId = saved.id;
     } else {
       fields = (request.body ?? {}) as Record<string, unknown>;
       if (typeof fields !== 'object' || Array.isArray(fields)) throw new WebError('RISKSCREEN_BAD_REQUEST', 'send a JSON object', {});
       if (typeof fields.uploadId !== 'string') throw new WebError('RISKSCREEN_BAD_REQUEST', 'uploadId: which upload? (POST /api/uploads first, or send the file as multipart)', { field: 'uploadId' });
-      upload = await uploads.get(fields.uploadId, principalUser(principal));
+      uploadId = fields.uploadId;
     }
+    // Taken aside first: the same upload started twice at once becomes one batch.
+    const claimed = await uploads.claim(uploadId, principalUser(principal));
+    const upload = claimed.upload;
     const { uploadId: _ignored, ...runFields } = fields;
     let meta;
     try {
       const run = runRequestOf(runFields, settings.rubrics, maxFileBytes);
       meta = await engine.submit({ file: upload.path, name: upload.name, ...run, submittedBy: principal.name });
     } catch (err) {
-      if (request.isMultipart()) await uploads.remove(upload.id);
+      // A bad option or list: the upload stays for another try, but a one-step upload goes.
+      if (request.isMultipart()) await claimed.done();
+      else await claimed.giveBack();
       throw inputErrorOf(err, upload);
     }
     // The list is copied into the batch's folder: the upload is done with.
-    await uploads.remove(upload.id);
+    await claimed.done();
     const view = await engine.get(meta.id);
     audit.record(
       { event: 'start', user: principal.name, batch: meta.id, file: upload.name, sha256: meta.input.sha256, rows: meta.input.fingerprint.rows, profile: meta.options.profile, maxCalls: meta.options.maxCalls },
@@ -250,7 +266,7 @@ export function registerBatchRoutes(app: FastifyInstance, settings: BatchRouteSe
     const file = await batchFile(view, kind, { encoding: encoding as (typeof DOWNLOAD_ENCODINGS)[number], compareWith }, joinKey, engine.dataDir);
     audit.record({ event: 'download', user: principal.name, batch: view.id, kind, encoding, compare: compareWith?.id ?? null }, addressOf(request));
     const stream = createReadStream(file.path);
-    stream.on('close', () => void file.cleanup());
+    stream.on('close', () => file.cleanup().catch((err: unknown) => request.log.warn({ err }, 'could not remove a sent download')));
     return reply
       .header('content-type', file.contentType)
       .header('content-disposition', `attachment; filename="${file.downloadName}"`)

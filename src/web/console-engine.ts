@@ -100,10 +100,17 @@ async function openQueueConsole(options: Options, logger: Logger, work: boolean)
     },
     async submit(request) {
       const { meta } = await submitBatch(batches, session.dataDir, request);
-      await withinDeadline(session.queues.addIngestJob(meta.id));
+      try {
+        await withinDeadline(session.queues.addIngestJob(meta.id));
+      } catch (err) {
+        // Not left queued with no job: it says so, and the operator starts the list again.
+        await batches.setStatus(meta.id, 'failed', 'it could not be queued (Redis did not answer); start the list again').catch(() => undefined);
+        throw err;
+      }
       return meta;
     },
-    cancel: (id, by) => withinDeadline(batches.setStatus(id, 'cancelled', `cancelled by ${by} in the console`, { times: { finished: new Date().toISOString() } })),
+    // No time patch: the report sets `finished` when it is written (a patch would also move a finished batch's time).
+    cancel: (id, by) => withinDeadline(batches.setStatus(id, 'cancelled', `cancelled by ${by} in the console`)),
     async close() {
       if (workers) await workers.close(options.engine.shutdownTimeoutMs);
       await session.close();
@@ -177,7 +184,7 @@ async function openLocalConsole(options: Options, logger: Logger): Promise<Conso
       start(meta.id);
       return meta;
     },
-    cancel: (id, by) => batches.setStatus(id, 'cancelled', `cancelled by ${by} in the console`, { times: { finished: new Date().toISOString() } }),
+    cancel: (id, by) => batches.setStatus(id, 'cancelled', `cancelled by ${by} in the console`),
     async close() {
       // Calls in flight are interrupted; their batches resume at the next start (a stopped
       // run never settles: it is left behind, holding nothing).

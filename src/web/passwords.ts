@@ -5,6 +5,7 @@
  * sha256 is all they need at rest (nothing can be guessed from it).
  */
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { isScryptCost } from '../shared/scrypt-cost.js';
 
 /** log2 of scrypt's N for new hashes: 2^17, about 0.4 s on a warm core (OWASP's minimum for scrypt). */
 export const DEFAULT_COST = 17;
@@ -18,16 +19,6 @@ function costOptions(logN: number, r: number, p: number): ScryptOptions {
   return { N: 2 ** logN, r, p, maxmem: 256 * 2 ** logN * r + 1024 * 1024 };
 }
 
-/** Memory one scrypt may take (128·N·r bytes): a hash asking more is refused, not computed. */
-export const MAX_SCRYPT_BYTES = 256 * 1024 * 1024;
-
-/** A cost riskscreen computes: whole numbers in range, within {@link MAX_SCRYPT_BYTES}. */
-export function isCost(logN: number, r: number, p: number): boolean {
-  return (
-    [logN, r, p].every(Number.isInteger) && logN >= 10 && logN <= 22 && r >= 1 && r <= 32 && p >= 1 && p <= 16 && 128 * 2 ** logN * r <= MAX_SCRYPT_BYTES
-  );
-}
-
 /** `scrypt$17$8$1$<salt>$<key>` */
 export async function hashPassword(password: string, logN = DEFAULT_COST): Promise<string> {
   const salt = randomBytes(16);
@@ -39,7 +30,7 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
   const parts = hash.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [logN, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
-  if (!isCost(logN, r, p)) return false;
+  if (!isScryptCost(logN, r, p)) return false;
   const salt = Buffer.from(parts[4]!, 'base64url');
   const expected = Buffer.from(parts[5]!, 'base64url');
   // An empty (or short) key would match anything: scrypt's 0 bytes equal 0 bytes.
@@ -66,7 +57,7 @@ export function tokenDigest(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-/** Constant-time comparison of two strings (CSRF tokens, token digests). */
+/** Constant-time comparison of two strings (the CSRF token). */
 export function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a, 'utf8');
   const y = Buffer.from(b, 'utf8');

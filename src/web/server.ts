@@ -14,7 +14,7 @@ import { PROFILES } from '../engine/profiles.js';
 import { AccountBook } from './accounts.js';
 import { createAudit } from './audit.js';
 import { authenticate, registerAuthRoutes, requirePermission, type AuthSettings } from './auth.js';
-import { DOWNLOAD_ENCODINGS } from './batch-files.js';
+import { DOWNLOAD_ENCODINGS, sweepExports } from './batch-files.js';
 import { registerBatchRoutes } from './batch-routes.js';
 import type { ConsoleEngine } from './console-engine.js';
 import { MemoryLoginThrottle, RedisLoginThrottle, type LoginThrottle } from './login-throttle.js';
@@ -42,6 +42,8 @@ export interface ConsoleServer {
 
 /** Uploads not started are removed after this long. */
 const UPLOAD_MAX_AGE_MS = 24 * 3_600_000;
+/** A download's files are removed once sent; any older than this were left by a crash. */
+const EXPORT_MAX_AGE_MS = 3_600_000;
 
 export const CONSOLE_CSP = {
   defaultSrc: ["'self'"],
@@ -153,8 +155,13 @@ export async function buildConsoleServer(settings: ConsoleSettings): Promise<Con
     });
   }
 
-  void uploads.sweep(UPLOAD_MAX_AGE_MS);
-  const sweeper = setInterval(() => void uploads.sweep(UPLOAD_MAX_AGE_MS), 3_600_000).unref();
+  // Uploads never started, and downloads a crash left behind (full numbers: not kept).
+  const sweep = () => {
+    uploads.sweep(UPLOAD_MAX_AGE_MS).catch((err: unknown) => logger.warn({ err }, 'could not sweep old uploads'));
+    sweepExports(engine.dataDir, EXPORT_MAX_AGE_MS).catch((err: unknown) => logger.warn({ err }, 'could not sweep old downloads'));
+  };
+  sweep();
+  const sweeper = setInterval(sweep, 3_600_000).unref();
 
   return {
     app,

@@ -8,8 +8,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { notFound, WebError } from './web-error.js';
@@ -30,6 +30,8 @@ export interface Upload {
 }
 
 const ID = /^u[0-9a-f]{24}$/;
+/** An upload being made into a batch (see {@link UploadStore.claim}), or one left so by a crash. */
+const FOLDER = /^u[0-9a-f]{24}(\.starting)?$/;
 
 /**
  * A file name fit to show and keep: the last path part (browsers on Windows send
@@ -58,8 +60,9 @@ export class UploadStore {
   }
 
   /**
-   * Streams one file part to disk. `truncated` is read after the stream ends: the
-   * multipart parser cuts a file at the size limit and flags it instead of failing.
+   * Streams one file part to disk. Over the size limit the multipart plugin fails the
+   * stream (FST_REQ_FILE_TOO_LARGE), or, set not to throw, cuts it and flags `truncated`:
+   * either way the upload answers 413 in plain words and nothing of it is kept.
    */
   async save(part: { filename: string; file: Readable & { truncated?: boolean } }, user: string): Promise<Upload> {
     const name = cleanFileName(part.filename);
@@ -86,15 +89,16 @@ export class UploadStore {
         }),
         createWriteStream(path, { flags: 'wx' }),
       );
-      if (part.file.truncated) {
+      if (part.file.truncated) throw new Error('truncated at the upload limit');
+    } catch (err) {
+      await rm(folder, { recursive: true, force: true });
+      if (part.file.truncated || (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
         throw new WebError(
           'RISKSCREEN_UPLOAD_TOO_LARGE',
           `${name} is larger than the upload limit of ${(this.maxBytes / 1024 / 1024).toFixed(0)} MB (web.maxUploadBytes); nothing was kept. Split the list, or raise the limit.`,
           { file: name, limitBytes: this.maxBytes },
         );
       }
-    } catch (err) {
-      await rm(folder, { recursive: true, force: true });
       throw err;
     }
     const upload: Upload = { id, name, bytes, sha256: hash.digest('hex'), user, created: new Date().toISOString(), path };
@@ -121,6 +125,27 @@ export class UploadStore {
     await rm(join(this.dir, id), { recursive: true, force: true });
   }
 
+  /**
+   * Takes an upload to make a batch of it: its folder is renamed aside (one atomic step),
+   * so a second start of the same upload finds nothing (409) instead of paying twice.
+   * Answers the upload in its new place, and what to do once the start is over.
+   */
+  async claim(id: string, user: { name: string; admin: boolean }): Promise<{ upload: Upload; done(): Promise<void>; giveBack(): Promise<void> }> {
+    const upload = await this.get(id, user);
+    const folder = join(this.dir, id);
+    const aside = `${folder}.starting`;
+    try {
+      await rename(folder, aside);
+    } catch {
+      throw new WebError('RISKSCREEN_UPLOAD_TAKEN', `upload ${id} is being started already (or was just started): it becomes one batch only`, { uploadId: id });
+    }
+    return {
+      upload: { ...upload, path: join(aside, basename(upload.path)) },
+      done: () => rm(aside, { recursive: true, force: true }),
+      giveBack: () => rename(aside, folder).catch(() => undefined),
+    };
+  }
+
   /** Removes uploads older than `maxAgeMs` that never became a batch; answers how many. */
   async sweep(maxAgeMs: number, now = Date.now()): Promise<number> {
     let removed = 0;
@@ -131,10 +156,10 @@ export class UploadStore {
       return 0;
     }
     for (const name of names) {
-      if (!ID.test(name)) continue;
+      if (!FOLDER.test(name)) continue;
       const info = await stat(join(this.dir, name)).catch(() => null);
       if (info && now - info.mtimeMs > maxAgeMs) {
-        await this.remove(name);
+        await rm(join(this.dir, name), { recursive: true, force: true });
         removed++;
       }
     }

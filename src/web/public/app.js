@@ -52,7 +52,16 @@ function parseHash() {
   const parts = path.split('/').filter(Boolean);
   if (parts[0] === 'batches' && parts.length === 1) return { name: 'list', query };
   if (parts[0] === 'new' && parts.length === 1) return { name: 'new', query };
-  if (parts[0] === 'batch' && parts.length === 2) return { name: 'batch', id: decodeURIComponent(parts[1]), query };
+  if (parts[0] === 'batch' && parts.length === 2) {
+    // A malformed escape (#/batch/%E0) is no batch: the list, not a blank page.
+    let id;
+    try {
+      id = decodeURIComponent(parts[1]);
+    } catch {
+      return { name: 'unknown', query };
+    }
+    return { name: 'batch', id, query };
+  }
   return { name: 'unknown', query };
 }
 

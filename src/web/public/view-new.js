@@ -6,11 +6,22 @@ import { h, replace, errorBox, stat, selectEl, field, apiName, profileName, APIS
 
 const ACCEPT = ['.csv', '.txt', '.xlsx'];
 const COLUMN_ERRORS = ['INPUT_NO_PHONE_COLUMN', 'INPUT_AMBIGUOUS_PHONE_COLUMN', 'INPUT_COLUMN_NOT_FOUND'];
+/** Text encodings offered (the API takes any iconv-lite name; these are the usual ones). */
+const ENCODINGS = ['utf-8', 'gb18030', 'gbk', 'utf-16le', 'utf-16be'];
+/** The API's delimiter words, and the character the preview reports for each. */
+const DELIMITERS = [
+  ['comma', ','],
+  ['tab', '\t'],
+  ['semicolon', ';'],
+  ['pipe', '|'],
+  ['none', 'none'],
+];
+/** How the list is read, and which columns: what the operator chose ('' = detected). */
+const READ_KEYS = ['encoding', 'delimiter', 'header', 'sheet', 'column', 'dateColumn'];
 
-function delimiterWords(d) {
-  if (d === null || d === undefined) return '—';
-  const map = { ',': 'delim.comma', '\t': 'delim.tab', ';': 'delim.semicolon', '|': 'delim.pipe', ' ': 'delim.space' };
-  return map[d] ? t(map[d]) : JSON.stringify(d);
+function delimiterWord(d) {
+  const found = DELIMITERS.find(([, char]) => char === d);
+  return found ? found[0] : '';
 }
 
 function columnLabel(c) {
@@ -39,6 +50,12 @@ export function createNewView(ctx) {
     previewing: false,
     previewError: null,
     opts: {
+      // Read options: '' means "not chosen" (the preview's detection applies and nothing
+      // is sent); dateColumn 'none' is "no date column" even where a header names one.
+      encoding: '',
+      delimiter: '',
+      header: '',
+      sheet: '',
       column: '',
       dateColumn: '',
       profile: profiles[0] ? profiles[0].name : '',
@@ -47,6 +64,8 @@ export function createNewView(ctx) {
       rubric: rubrics[0] ? rubrics[0].id : '',
     },
     retryColumn: '',
+    lastGood: null, // the read options of the last preview that could be read
+    format: null, // 'text' | 'xlsx' from the last preview (else guessed from the file name)
     starting: false,
     startError: null,
     dragging: false,
@@ -82,9 +101,38 @@ export function createNewView(ctx) {
     s.previewError = null;
     s.fileError = null;
     s.startError = null;
-    s.opts.column = '';
-    s.opts.dateColumn = '';
+    for (const key of READ_KEYS) s.opts[key] = '';
     s.retryColumn = '';
+    s.lastGood = null;
+    s.format = null;
+  }
+
+  /** The read options the operator chose, as the API's query/body fields (unset ones left out). */
+  function readFields() {
+    const o = s.opts;
+    const format = fileFormat();
+    return {
+      encoding: format === 'text' && o.encoding ? o.encoding : undefined,
+      delimiter: format === 'text' && o.delimiter ? o.delimiter : undefined,
+      header: o.header || undefined,
+      sheet: format === 'xlsx' && String(o.sheet).trim() ? String(o.sheet).trim() : undefined,
+    };
+  }
+
+  function fileFormat() {
+    if (s.format) return s.format;
+    const name = (s.upload && s.upload.name) || (s.file && s.file.name) || '';
+    return name.toLowerCase().endsWith('.xlsx') ? 'xlsx' : 'text';
+  }
+
+  /** Sets one read option; a change re-runs the preview (the same value only redraws). */
+  function setOption(key, value) {
+    if (s.opts[key] === value) {
+      draw(); // put the control back to what is in effect
+      return;
+    }
+    s.opts[key] = value;
+    runPreview();
   }
 
   function chooseFile(file) {
@@ -146,8 +194,9 @@ export function createNewView(ctx) {
     draw();
     const o = s.opts;
     const query = {
+      ...readFields(),
       column: o.column || undefined,
-      dateColumn: o.dateColumn && o.dateColumn !== 'none' ? o.dateColumn : undefined,
+      dateColumn: o.dateColumn || undefined,
       since: toYmd(o.since) || undefined,
       profile: o.profile || undefined,
     };
@@ -157,8 +206,8 @@ export function createNewView(ctx) {
       s.preview = preview;
       s.previewError = null;
       const layout = preview.layout || {};
-      if (layout.phoneColumn) s.opts.column = String(layout.phoneColumn.number);
-      s.opts.dateColumn = layout.dateColumn ? String(layout.dateColumn.number) : 'none';
+      if (layout.format === 'text' || layout.format === 'xlsx') s.format = layout.format;
+      s.lastGood = Object.fromEntries(READ_KEYS.map((key) => [key, s.opts[key]]));
       if (preview.profile) s.opts.profile = preview.profile;
     } catch (error) {
       if (destroyed || seq !== previewSeq || error.name === 'AbortError') return;
@@ -206,11 +255,14 @@ export function createNewView(ctx) {
       return;
     }
     const layout = s.preview.layout || {};
+    // The batch reads the list as the preview did: its read options, and the columns
+    // the preview used, by number.
     const body = {
       uploadId: s.upload.id,
+      ...readFields(),
       profile: s.opts.profile || s.preview.profile,
       column: layout.phoneColumn ? String(layout.phoneColumn.number) : s.opts.column || null,
-      dateColumn: layout.dateColumn ? String(layout.dateColumn.number) : null,
+      dateColumn: s.opts.dateColumn === 'none' ? 'none' : layout.dateColumn ? String(layout.dateColumn.number) : null,
       since: toYmd(s.opts.since),
       maxCalls: cap.value,
       rubric: s.opts.rubric || null,
@@ -396,17 +448,13 @@ export function createNewView(ctx) {
   function columnSelect(testid, value, columns, withNone, onChange) {
     const options = columns.map((c) => [String(c.number), columnLabel(c)]);
     if (withNone) options.unshift(['none', t('new.noDateColumn')]);
-    if (!withNone && !options.some(([v]) => v === value)) options.unshift([value || '', value ? value : '—']);
-    const select = selectEl(options, value, {
+    if (!options.some(([v]) => v === value)) options.unshift([value || '', value ? value : '—']);
+    return selectEl(options, value, {
       id: testid,
       testid,
       disabled: s.previewing || s.starting,
       on: { change: (e) => onChange(e.target.value) },
     });
-    // The API has no way to say "no date column" once one is found by name: offer
-    // "none" only as what it is, the state when none was found.
-    if (withNone && value !== 'none') select.querySelector('option[value="none"]').disabled = true;
-    return select;
   }
 
   function sourceWords(found) {
@@ -415,10 +463,126 @@ export function createNewView(ctx) {
     return has(key) ? t(key) : found.source;
   }
 
+  /** "detected" or "chosen", for a read option ('' = not chosen). */
+  function choiceWords(key) {
+    return s.opts[key] ? t('new.columnSource.option') : t('new.detected');
+  }
+
+  /**
+   * A select for one read option, showing what is in effect: the operator's choice, else
+   * what the preview detected (`detected`, '' when not known). Its first option, "auto",
+   * is the empty value: nothing is sent.
+   */
+  function optionSelect(key, testid, choices, detected) {
+    const value = s.opts[key] || detected || '';
+    const options = [['', t('new.auto')], ...choices];
+    if (value && !options.some(([v]) => v === value)) options.push([value, String(value).toUpperCase()]);
+    return selectEl(options, value, {
+      id: testid,
+      testid,
+      disabled: s.previewing || s.starting,
+      on: { change: (e) => setOption(key, e.target.value) },
+    });
+  }
+
+  function encodingField(l) {
+    const detected = l && l.encoding ? String(l.encoding).toLowerCase() : '';
+    const alt = l && l.encodingAlternative ? String(l.encodingAlternative).toLowerCase() : null;
+    const select = optionSelect('encoding', 'read-encoding', ENCODINGS.map((e) => [e, e.toUpperCase()]), detected);
+    let hint = choiceWords('encoding');
+    if (alt) {
+      hint = h(
+        'span',
+        { class: 'hint-attention', testid: 'encoding-alternative' },
+        t('new.encodingAltHint', { alt: alt.toUpperCase() }),
+        ' ',
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'btn btn-small',
+            testid: 'use-encoding-alternative',
+            disabled: s.previewing || s.starting,
+            on: { click: () => setOption('encoding', alt) },
+          },
+          t('new.encodingUse', { alt: alt.toUpperCase() }),
+        ),
+      );
+    }
+    const box = field(t('new.encoding'), select, hint);
+    if (alt) box.classList.add('field-attention');
+    return box;
+  }
+
+  function delimiterField(l) {
+    const detected = l ? delimiterWord(l.delimiter) : '';
+    return field(
+      t('new.delimiter'),
+      optionSelect('delimiter', 'read-delimiter', DELIMITERS.map(([word]) => [word, t(`delim.${word}`)]), detected),
+      choiceWords('delimiter'),
+    );
+  }
+
+  function headerField(l) {
+    const detected = l ? (l.headerLine ? 'yes' : 'no') : '';
+    const where = l ? (l.headerLine ? t('new.headerLineN', { line: num(l.headerLine) }) : t('new.noHeader')) : null;
+    return field(
+      t('new.headerLine'),
+      optionSelect('header', 'read-header', [
+        ['yes', t('new.headerYes')],
+        ['no', t('new.headerNo')],
+      ], detected),
+      where ? `${choiceWords('header')} · ${where}` : choiceWords('header'),
+    );
+  }
+
+  function sheetField(l) {
+    const commit = (value) => setOption('sheet', String(value).trim());
+    const input = h('input', {
+      type: 'text',
+      id: 'read-sheet',
+      testid: 'read-sheet',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      placeholder: t('new.sheetPlaceholder'),
+      value: s.opts.sheet,
+      disabled: s.previewing || s.starting,
+      on: {
+        change: (e) => commit(e.target.value),
+        keydown: (e) => {
+          if (e.key === 'Enter') {
+            e.preventDefault();
+            commit(e.target.value);
+          }
+        },
+      },
+    });
+    const sheet = l && l.sheet;
+    const read = sheet ? t('new.sheetRead', { position: num(sheet.position), name: sheet.name ?? '' }) : null;
+    return field(t('new.sheet'), input, read ? `${choiceWords('sheet')} · ${read}` : choiceWords('sheet'));
+  }
+
+  /** The read options of this format: encoding, delimiter (text) or sheet (xlsx); header. */
+  function readRow(format, l) {
+    return h(
+      'div',
+      { class: 'read-row', testid: 'read-options' },
+      format === 'xlsx' ? sheetField(l) : [encodingField(l), delimiterField(l)],
+      headerField(l),
+    );
+  }
+
   function layoutCard(p) {
     const l = p.layout || {};
     const columns = l.columns || [];
     const kv = (k, v, testid) => [h('dt', null, k), h('dd', { testid }, v)];
+    const dateValue = s.opts.dateColumn === 'none' ? 'none' : l.dateColumn ? String(l.dateColumn.number) : 'none';
+    const dateHint =
+      s.opts.dateColumn === 'none'
+        ? t('new.columnSource.option')
+        : l.dateColumn
+          ? sourceWords(l.dateColumn)
+          : t('new.noDateColumnFound');
     return h(
       'div',
       { class: 'card' },
@@ -428,40 +592,27 @@ export function createNewView(ctx) {
         { class: 'kv kv-grid' },
         kv(t('new.file'), p.upload ? p.upload.name : s.upload.name, 'preview-file'),
         kv(t('new.size'), bytes(p.upload ? p.upload.bytes : s.upload.bytes)),
-        kv(t('new.format'), has(`format.${l.format}`) ? t(`format.${l.format}`) : l.format || '—'),
-        kv(
-          t('new.encoding'),
-          h(
-            'span',
-            null,
-            l.encoding ? String(l.encoding).toUpperCase() : '—',
-            l.encodingAlternative
-              ? h('span', { class: 'muted' }, ` (${t('new.encodingAlt', { alt: String(l.encodingAlternative).toUpperCase() })})`)
-              : null,
-          ),
-          'preview-encoding',
-        ),
-        l.format === 'xlsx' || l.sheet ? kv(t('new.sheet'), l.sheet || '—', 'preview-sheet') : kv(t('new.delimiter'), delimiterWords(l.delimiter), 'preview-delimiter'),
-        kv(t('new.headerLine'), l.headerLine ? t('new.headerLineN', { line: num(l.headerLine) }) : t('new.noHeader')),
+        kv(t('new.format'), has(`format.${l.format}`) ? t(`format.${l.format}`) : l.format || '—', 'preview-format'),
       ),
       h(
         'div',
-        { class: 'columns-row' },
-        field(
-          t('new.phoneColumn'),
-          columnSelect('phone-column', s.opts.column, columns, false, (v) => {
-            s.opts.column = v;
-            runPreview();
-          }),
-          sourceWords(l.phoneColumn),
-        ),
-        field(
-          t('new.dateColumn'),
-          columnSelect('date-column', s.opts.dateColumn || 'none', columns, true, (v) => {
-            s.opts.dateColumn = v;
-            runPreview();
-          }),
-          l.dateColumn ? sourceWords(l.dateColumn) : null,
+        { class: 'read-grid' },
+        readRow(l.format === 'xlsx' ? 'xlsx' : 'text', l),
+        h(
+          'div',
+          { class: 'read-row' },
+          field(
+            t('new.phoneColumn'),
+            columnSelect('phone-column', l.phoneColumn ? String(l.phoneColumn.number) : s.opts.column, columns, false, (v) =>
+              setOption('column', v),
+            ),
+            sourceWords(l.phoneColumn),
+          ),
+          field(
+            t('new.dateColumn'),
+            columnSelect('date-column', dateValue, columns, true, (v) => setOption('dateColumn', v)),
+            dateHint,
+          ),
         ),
       ),
     );
@@ -772,12 +923,47 @@ export function createNewView(ctx) {
         h('button', { type: 'submit', class: 'btn' }, t('new.retry')),
       );
     }
+    // A list read with the wrong options (or one they cannot read): the read options
+    // stay at hand, with a way back to the last ones that worked.
+    const readable = e.code === 'RISKSCREEN_INPUT_UNREADABLE' || e.code === 'RISKSCREEN_BAD_OPTION';
+    const chosen = READ_KEYS.some((key) => s.opts[key]);
+    const canUndo = s.lastGood && READ_KEYS.some((key) => s.lastGood[key] !== s.opts[key]);
     return h(
       'div',
       { class: 'preview-failed' },
       errorBox(e, { testid: 'input-error', extra }),
-      e.code === 'RISKSCREEN_INPUT_UNREADABLE' || e.code === 'RISKSCREEN_NOTHING_TO_SCREEN'
-        ? h('p', { class: 'muted' }, t('new.cannotStart'))
+      readable
+        ? h(
+            'div',
+            { class: 'card' },
+            h('h2', null, t('new.readOptions')),
+            h('div', { class: 'read-grid read-grid-bare' }, readRow(fileFormat(), null)),
+            canUndo
+              ? h(
+                  'div',
+                  { class: 'actions' },
+                  h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'btn',
+                      testid: 'undo-options',
+                      disabled: s.previewing,
+                      on: {
+                        click: () => {
+                          Object.assign(s.opts, s.lastGood);
+                          runPreview();
+                        },
+                      },
+                    },
+                    t('new.undoOptions'),
+                  ),
+                )
+              : null,
+          )
+        : null,
+      e.code === 'RISKSCREEN_INPUT_UNREADABLE'
+        ? h('p', { class: 'muted' }, chosen ? t('new.cannotStartOptions') : t('new.cannotStart'))
         : h(
             'div',
             { class: 'actions' },
@@ -786,7 +972,28 @@ export function createNewView(ctx) {
     );
   }
 
+  // Removing a focused control fires its blur/change while the page is being replaced:
+  // a redraw asked for then is done once this one is finished.
+  let drawing = false;
+  let drawAgain = false;
   function draw() {
+    if (drawing) {
+      drawAgain = true;
+      return;
+    }
+    drawing = true;
+    try {
+      drawNow();
+    } finally {
+      drawing = false;
+    }
+    if (drawAgain) {
+      drawAgain = false;
+      draw();
+    }
+  }
+
+  function drawNow() {
     const focusedId = lastFocusId;
     capEl = null;
     const head = h(

@@ -340,6 +340,38 @@ describe('starting, reading and cancelling batches', () => {
     expect(noUpload.statusCode).toBe(400);
   });
 
+  it('one upload started twice at once becomes one batch: the other start answers 409', async () => {
+    const { upload } = (await operator.request({ method: 'POST', url: '/api/uploads', ...multipart({ name: 'twice.csv', body: SAMPLE }) })).json();
+    const before = (await operator.request({ url: '/api/batches' })).json().total;
+    const starts = await Promise.all([1, 2].map(() => operator.request({ method: 'POST', url: '/api/batches', payload: { uploadId: upload.id, profile: 'status', maxCalls: 1 } })));
+    expect(starts.map((start) => start.statusCode).sort()).toEqual([201, 409]);
+    expect(starts.find((start) => start.statusCode === 409)!.json()).toMatchObject({ code: 'RISKSCREEN_UPLOAD_TAKEN' });
+    expect((await operator.request({ url: '/api/batches' })).json().total).toBe(before + 1);
+    await waitForResult(operator, starts.find((start) => start.statusCode === 201)!.json().id);
+  });
+
+  it('a one-step start that fails keeps no upload; a two-step one keeps it for another try', async () => {
+    const uploadsDir = join(consoleUnderTest.engine.dataDir, 'uploads');
+    const count = () => (existsSync(uploadsDir) ? readdirSync(uploadsDir).length : 0);
+    const before = count();
+    const body = multipart({ name: 'late-field.csv', body: SAMPLE });
+    // A field after the file.
+    const boundary = body.headers['content-type']!.split('boundary=')[1]!;
+    const withLateField = Buffer.concat([
+      body.payload.subarray(0, body.payload.lastIndexOf(Buffer.from(`--${boundary}--`))),
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="profile"\r\n\r\nstatus\r\n--${boundary}--\r\n`),
+    ]);
+    const refused = await operator.request({ method: 'POST', url: '/api/batches', payload: withLateField, headers: body.headers });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({ code: 'RISKSCREEN_BAD_REQUEST', details: { field: 'profile' } });
+    const badOption = await operator.request({ method: 'POST', url: '/api/batches', ...multipart({ name: 'one-step.csv', body: SAMPLE }, { maxCalls: 'lots' }) });
+    expect(badOption.statusCode).toBe(422);
+    expect(count()).toBe(before);
+    const { upload } = (await operator.request({ method: 'POST', url: '/api/uploads', ...multipart({ name: 'two-step.csv', body: SAMPLE }) })).json();
+    expect((await operator.request({ method: 'POST', url: '/api/batches', payload: { uploadId: upload.id, maxCalls: 'lots' } })).statusCode).toBe(422);
+    expect((await operator.request({ url: `/api/uploads/${upload.id}/preview` })).statusCode).toBe(200);
+  });
+
   it('the list shows the batch newest first, with who uploaded it, its status and rows by level; filters and pages', async () => {
     const list = (await viewer.request({ url: '/api/batches' })).json();
     const entry = list.batches.find((batch: { id: string }) => batch.id === doneId);
@@ -366,9 +398,11 @@ describe('starting, reading and cancelling batches', () => {
     expect((await viewer.request({ url: '/api/batches/b20200101-000000-zzzz' })).json()).toMatchObject({ code: 'RISKSCREEN_NOT_FOUND' });
     expect((await viewer.request({ url: '/api/batches/..%2Fsecret' })).statusCode).toBe(404);
     expect((await viewer.request({ url: '/api/nothing-here' })).statusCode).toBe(404);
+    const finishedBefore = (await viewer.request({ url: `/api/batches/${doneId}` })).json().times.finished;
     const cancel = await operator.request({ method: 'POST', url: `/api/batches/${doneId}/cancel` });
     expect(cancel.statusCode).toBe(409);
     expect(cancel.json()).toMatchObject({ code: 'RISKSCREEN_BATCH_FINISHED' });
+    expect((await viewer.request({ url: `/api/batches/${doneId}` })).json().times.finished).toBe(finishedBefore);
   });
 
   it('the events of a finished batch: its state, then end, and the stream closes; no number in them', async () => {

@@ -131,6 +131,20 @@ describe('the console in Chromium', () => {
     await page.context().close();
   }, 60_000);
 
+  it('the preview follows the operator: no date column drops the resale questions from the bill, a header of "no" counts the first line as a row', async () => {
+    const page = await newPage();
+    await logIn(page, 'otto');
+    await page.getByTestId('new-batch').click();
+    await page.getByTestId('file-input').setInputFiles(SAMPLE_PATH);
+    await page.getByTestId('preview-billable').waitFor({ timeout: 30_000 });
+    expect(await text(page, 'preview-billable')).toContain('8,513');
+    await page.getByTestId('date-column').selectOption('none');
+    await expect.poll(() => text(page, 'preview-billable'), { timeout: 30_000 }).toContain('5,969');
+    await page.getByTestId('read-header').selectOption('no');
+    await expect.poll(() => text(page, 'preview-rows'), { timeout: 30_000 }).toContain('3,001');
+    await page.context().close();
+  }, 60_000);
+
   it('a viewer sees the batches but no upload and no download', async () => {
     const page = await newPage();
     await logIn(page, 'vera');
@@ -150,7 +164,7 @@ describe('the console in Chromium', () => {
     // The queue dashboard is there only on the queue engine: no link to it here.
     expect(await page.getByTestId('admin-link').count()).toBe(0);
     await page.getByTestId('lang-switch').click();
-    await page.waitForFunction("document.documentElement.lang === 'en'");
+    await expect.poll(() => page.evaluate('document.documentElement.lang')).toBe('en');
     expect(await page.getByTestId('local-engine-banner').textContent()).toMatch(/[A-Za-z]{4}/);
     await page.context().close();
     const english = await newPage('en-US');

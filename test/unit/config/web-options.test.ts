@@ -233,6 +233,7 @@ describe('web.users and web.tokens (config file only)', () => {
     ['a bad hash', { users: [{ name: 'a', role: 'viewer', hash: 'hunter2hunter2' }] }, 'web.users[0].hash', /not a password hash made by riskscreen user add/],
     ['a bcrypt hash', { users: [{ name: 'a', role: 'viewer', hash: `bcrypt$17$8$1$${'A'.repeat(22)}$${'B'.repeat(43)}` }] }, 'web.users[0].hash', /not a password hash/],
     ['a hash with a short key', { users: [{ name: 'a', role: 'viewer', hash: `scrypt$17$8$1$${'A'.repeat(22)}$BBBB` }] }, 'web.users[0].hash', /not a password hash/],
+    ['a hash whose cost would take 16 GiB a login', { users: [{ name: 'a', role: 'viewer', hash: `scrypt$22$32$1$${'A'.repeat(22)}$${'B'.repeat(43)}` }] }, 'web.users[0].hash', /scrypt cost riskscreen does not compute/],
     ['no hash', { users: [{ name: 'a', role: 'viewer' }] }, 'web.users[0].hash', /not a password hash/],
     ['an entry that is not an object', { users: ['a'] }, 'web.users[0]', /must be an object with name, role and hash/],
     ['users not a list', { users: { a: HASH } }, 'web.users', /must be a list/],

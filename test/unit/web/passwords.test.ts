@@ -75,6 +75,12 @@ describe('password hashes', () => {
   // BUG (src/web/passwords.ts verifyPassword): a fractional cost passes the range check
   // (10 <= 10.5 <= 22), then scrypt throws on N = 2^10.5: the promise rejects instead of
   // answering false. Fix: check Number.isInteger for logN, r and p.
+  it('a hash asking more than 256 MiB of memory verifies nothing, and is not computed', async () => {
+    const started = Date.now();
+    expect(await verifyPassword('x', `scrypt$22$32$1$${'A'.repeat(22)}$${'B'.repeat(43)}`)).toBe(false);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
   it('a hash with a fractional cost verifies nothing, without throwing', async () => {
     await expect(verifyPassword('anything', 'scrypt$10.5$8$1$c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).resolves.toBe(false);
   });
