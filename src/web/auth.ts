@@ -133,6 +133,9 @@ export function registerAuthRoutes(app: FastifyInstance, settings: AuthSettings,
       throw new WebError('RISKSCREEN_LOGIN_FAILED', 'the name or the password is wrong');
     }
     await settings.throttle.recordSuccess(name, address);
+    // A session this browser had before (another user's, say) ends with the new login.
+    const previous = request.cookies[SESSION_COOKIE];
+    if (previous) await settings.sessions.destroy(previous);
     const ttlMs = settings.sessionHours * 3_600_000;
     const { id, session } = await settings.sessions.create(user.name, user.role, ttlMs);
     setSessionCookie(request, reply, id, ttlMs / 1000);

@@ -20,6 +20,7 @@ import type { ConsoleEngine } from './console-engine.js';
 import { MemoryLoginThrottle, RedisLoginThrottle, type LoginThrottle } from './login-throttle.js';
 import { rubricCatalogue } from './rubric-catalogue.js';
 import { MemorySessionStore, RedisSessionStore, type SessionStore } from './session-store.js';
+import { decoyHash } from './passwords.js';
 import { loadAssets } from './static-assets.js';
 import { UploadStore } from './uploads.js';
 import { errorAnswer, WebError } from './web-error.js';
@@ -71,6 +72,8 @@ export async function buildConsoleServer(settings: ConsoleSettings): Promise<Con
   const throttle = settings.throttle ?? (engine.redis ? new RedisLoginThrottle(engine.redis, options.engine.prefix) : new MemoryLoginThrottle());
   const auth: AuthSettings = { accounts, sessions, throttle, audit, sessionHours: web.sessionHours };
   const uploads = new UploadStore(engine.dataDir, web.maxUploadBytes);
+  // Made now, not at the first login with an unknown name (which would take twice as long, and say so).
+  decoyHash().catch((err: unknown) => logger.warn({ err }, 'could not make the decoy password hash'));
 
   const app = Fastify({
     loggerInstance: logger.child({ component: 'web' }),
