@@ -4,10 +4,11 @@
  * streamed multipart uploads, the API's error shape, an access log that never holds a
  * query string, and the routes of auth.ts, batch-routes.ts and admin-board.ts.
  */
+import { readFile } from 'node:fs/promises';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Options } from '../config/options.js';
 import { PROFILES } from '../engine/profiles.js';
@@ -92,6 +93,8 @@ export async function buildConsoleServer(settings: ConsoleSettings): Promise<Con
     // Only over TLS: a console on a LAN over plain HTTP must not be told to go HTTPS.
     strictTransportSecurity: Boolean(web.tlsCert),
     crossOriginEmbedderPolicy: false,
+    // As the CSP's frame-ancestors 'none', for browsers that read only this header.
+    frameguard: { action: 'deny' },
   });
   await app.register(cookie);
   await app.register(multipart, {
@@ -117,8 +120,7 @@ export async function buildConsoleServer(settings: ConsoleSettings): Promise<Con
   );
 
   // ---- the page ------------------------------------------------------------------------
-  const page = (body: Buffer, type: string) => (_request: unknown, reply: import('fastify').FastifyReply) =>
-    reply.type(type).header('cache-control', 'no-cache').send(body);
+  const page = (body: Buffer, type: string) => (_request: FastifyRequest, reply: FastifyReply) => reply.type(type).header('cache-control', 'no-cache').send(body);
   app.get('/', page(index.body, index.type));
   app.get('/index.html', page(index.body, index.type));
   app.get('/assets/:name', async (request, reply) => {
@@ -179,6 +181,5 @@ export async function buildConsoleServer(settings: ConsoleSettings): Promise<Con
 }
 
 async function tlsOptions(cert: string, key: string): Promise<{ cert: Buffer; key: Buffer }> {
-  const { readFile } = await import('node:fs/promises');
   return { cert: await readFile(cert), key: await readFile(key) };
 }
