@@ -72,15 +72,4 @@ export class AccountBook {
     this.fresh();
     return this.tokens.find((token) => token.sha256 === sha256);
   }
-
-  /** The account's role now (a session's role may have been changed or the account removed). */
-  roleOf(kind: 'user' | 'token', name: string): WebRole | undefined {
-    this.fresh();
-    return (kind === 'user' ? this.users : this.tokens).find((account) => account.name === name)?.role;
-  }
-
-  get counts(): { users: number; tokens: number } {
-    this.fresh();
-    return { users: this.users.length, tokens: this.tokens.length };
-  }
 }

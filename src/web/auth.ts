@@ -11,7 +11,7 @@ import { AccountBook, may, type Permission } from './accounts.js';
 import type { Audit } from './audit.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { decoyHash, sameSecret, tokenDigest, verifyPassword } from './passwords.js';
-import type { SessionStore } from './session-store.js';
+import { credentialOf, type SessionStore } from './session-store.js';
 import { WebError } from './web-error.js';
 
 export const SESSION_COOKIE = 'rs_session';
@@ -53,9 +53,10 @@ export async function resolvePrincipal(request: FastifyRequest, settings: AuthSe
   if (!id) return null;
   const session = await settings.sessions.get(id);
   if (!session) return null;
-  const role = settings.accounts.roleOf('user', session.user);
-  if (!role) return null;
-  return { kind: 'user', name: session.user, role, session: { id, csrf: session.csrf } };
+  // The account as it is now: removed, re-roled, or given a new password since the login.
+  const user = settings.accounts.user(session.user);
+  if (!user || (session.credential !== undefined && session.credential !== credentialOf(user.hash))) return null;
+  return { kind: 'user', name: session.user, role: user.role, session: { id, csrf: session.csrf } };
 }
 
 /**
@@ -137,7 +138,7 @@ export function registerAuthRoutes(app: FastifyInstance, settings: AuthSettings,
     const previous = request.cookies[SESSION_COOKIE];
     if (previous) await settings.sessions.destroy(previous);
     const ttlMs = settings.sessionHours * 3_600_000;
-    const { id, session } = await settings.sessions.create(user.name, user.role, ttlMs);
+    const { id, session } = await settings.sessions.create(user.name, user.role, ttlMs, credentialOf(user.hash));
     setSessionCookie(request, reply, id, ttlMs / 1000);
     settings.audit.record({ event: 'login', user: user.name }, address);
     return { user: { name: user.name, role: user.role }, csrfToken: session.csrf };

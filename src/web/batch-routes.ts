@@ -13,7 +13,7 @@ import { InputFileError, InputOptionError } from '../input/errors.js';
 import { maskPhonesInText } from '../log/logger.js';
 import { manifestPathOf, readManifest, type ResultManifest } from '../report/manifest.js';
 import type { Audit } from './audit.js';
-import { addressOf, authenticate, requirePermission, type AuthSettings, type Principal } from './auth.js';
+import { addressOf, authenticate, requirePermission, resolvePrincipal, type AuthSettings, type Principal } from './auth.js';
 import { batchFile, DOWNLOAD_ENCODINGS, isFileKind } from './batch-files.js';
 import { batchDetail, batchSummary } from './batch-json.js';
 import { BatchWatch } from './batch-watch.js';
@@ -36,6 +36,8 @@ export interface BatchRouteSettings {
 
 /** A comment line this often keeps proxies from closing a quiet event stream. */
 const SSE_KEEPALIVE_MS = 15_000;
+/** How often an open event stream asks whether its session or token still holds. */
+const SSE_RECHECK_MS = 5_000;
 const MAX_PER_PAGE = 100;
 
 /** The input layer's "cannot read this list", in the upload's own name (not its path in the data dir). */
@@ -239,7 +241,9 @@ export function registerBatchRoutes(app: FastifyInstance, settings: BatchRouteSe
   app.get('/api/batches/:id/events', async (request, reply) => {
     await auth(request);
     const view = await mustGet((request.params as { id: string }).id);
-    serveEvents(request, reply, watch, view.id, streams);
+    // Asked again while the stream is open: a logout, a removed account or a new password ends it.
+    const stillAllowed = async () => (await resolvePrincipal(request, settings.auth)) !== null;
+    serveEvents(request, reply, watch, view.id, streams, stillAllowed);
   });
 
   app.post('/api/batches/:id/cancel', async (request) => {
@@ -289,7 +293,14 @@ function wholeNumber(field: string, value: string | undefined, fallback: number,
 }
 
 /** Server-sent events of one batch, through the shared watch, until it ends, the client leaves or the server stops. */
-function serveEvents(request: FastifyRequest, reply: FastifyReply, watch: BatchWatch, id: string, streams: Set<() => void>): void {
+function serveEvents(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  watch: BatchWatch,
+  id: string,
+  streams: Set<() => void>,
+  stillAllowed: () => Promise<boolean>,
+): void {
   // The security headers set so far (helmet's) go out with the stream's own.
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = String(value);
@@ -305,6 +316,12 @@ function serveEvents(request: FastifyRequest, reply: FastifyReply, watch: BatchW
   });
   raw.write('retry: 3000\n\n');
   const keepalive = setInterval(() => raw.write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
+  const recheck = setInterval(() => {
+    stillAllowed().then(
+      (allowed) => allowed || end(),
+      () => undefined, // the store did not answer: asked again at the next check
+    );
+  }, SSE_RECHECK_MS);
   let stop = () => {};
   let ended = false;
   const end = () => {
@@ -312,6 +329,7 @@ function serveEvents(request: FastifyRequest, reply: FastifyReply, watch: BatchW
     ended = true;
     streams.delete(end);
     clearInterval(keepalive);
+    clearInterval(recheck);
     stop();
     if (!raw.writableEnded) raw.end();
   };

@@ -15,11 +15,13 @@ export interface ConsoleSession {
   csrf: string;
   created: number;
   expires: number;
+  /** A fingerprint of the password hash it was made with: a new password ends the session. */
+  credential?: string;
 }
 
 export interface SessionStore {
   /** A new session; answers the cookie's value. */
-  create(user: string, role: WebRole, ttlMs: number): Promise<{ id: string; session: ConsoleSession }>;
+  create(user: string, role: WebRole, ttlMs: number, credential?: string): Promise<{ id: string; session: ConsoleSession }>;
   get(id: string): Promise<ConsoleSession | null>;
   destroy(id: string): Promise<void>;
   close(): Promise<void>;
@@ -29,12 +31,17 @@ function digest(id: string): string {
   return createHash('sha256').update(id).digest('hex');
 }
 
-function newSession(user: string, role: WebRole, ttlMs: number): { id: string; session: ConsoleSession } {
+function newSession(user: string, role: WebRole, ttlMs: number, credential?: string): { id: string; session: ConsoleSession } {
   const now = Date.now();
   return {
     id: randomBytes(32).toString('base64url'),
-    session: { user, role, csrf: randomBytes(24).toString('base64url'), created: now, expires: now + ttlMs },
+    session: { user, role, csrf: randomBytes(24).toString('base64url'), created: now, expires: now + ttlMs, ...(credential ? { credential } : {}) },
   };
+}
+
+/** The fingerprint of a password hash a session keeps (never the hash itself). */
+export function credentialOf(hash: string): string {
+  return createHash('sha256').update(hash).digest('hex').slice(0, 16);
 }
 
 export class MemorySessionStore implements SessionStore {
@@ -44,8 +51,8 @@ export class MemorySessionStore implements SessionStore {
     for (const [key, session] of this.sessions) if (session.expires <= now) this.sessions.delete(key);
   }, 60_000).unref();
 
-  async create(user: string, role: WebRole, ttlMs: number) {
-    const made = newSession(user, role, ttlMs);
+  async create(user: string, role: WebRole, ttlMs: number, credential?: string) {
+    const made = newSession(user, role, ttlMs, credential);
     this.sessions.set(digest(made.id), made.session);
     return made;
   }
@@ -74,8 +81,8 @@ export class RedisSessionStore implements SessionStore {
     return `${this.prefix}:web:session:${digest(id)}`;
   }
 
-  async create(user: string, role: WebRole, ttlMs: number) {
-    const made = newSession(user, role, ttlMs);
+  async create(user: string, role: WebRole, ttlMs: number, credential?: string) {
+    const made = newSession(user, role, ttlMs, credential);
     await this.redis.set(this.key(made.id), JSON.stringify(made.session), 'PX', ttlMs);
     return made;
   }

@@ -23,6 +23,11 @@ export const ACCOUNTS: Array<{ name: string; role: WebRole }> = [
   { name: 'ada', role: 'admin' },
 ];
 
+let hashes: Promise<string[]> | null = null;
+function accountHashes(): Promise<string[]> {
+  return (hashes ??= Promise.all(ACCOUNTS.map(() => hashPassword(PASSWORD, 10))));
+}
+
 export interface TestConsole {
   emulator: RunningEmulator;
   engine: ConsoleEngine;
@@ -62,7 +67,9 @@ export async function startTestConsole(settings: TestConsoleSettings = {}): Prom
   options.web = {
     ...options.web,
     ...settings.web,
-    users: await Promise.all(ACCOUNTS.map(async (account) => ({ ...account, hash: await hashPassword(PASSWORD, 10) }))),
+    // The same hashes for every console of the run, as one config file would give them
+    // (a session is bound to the hash it was made with).
+    users: (await accountHashes()).map((hash, i) => ({ ...ACCOUNTS[i]!, hash })),
     tokens: ACCOUNTS.map((account) => {
       tokens[account.role] = newToken();
       return { name: `${account.name}-system`, role: account.role, sha256: tokenDigest(tokens[account.role]) };

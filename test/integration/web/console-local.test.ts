@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { hashPassword } from '../../../src/web/passwords.js';
 import { runCli } from '../../support/capture-io.js';
 import { login, multipart, startTestConsole, waitForResult } from '../../support/console.js';
 
@@ -97,6 +98,43 @@ describe('stopping the console', () => {
     await running.close();
     await streamEnded;
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('sessions end where they are used', () => {
+  it('an open event stream ends after logout, and a new password ends the sessions made with the old one', async () => {
+    const running = await startTestConsole({ env: { RISKSCREEN_RATES: 'status=5' } });
+    try {
+      const operator = await login(running.app, 'otto');
+      const other = await login(running.app, 'otto');
+      const { id } = (await operator.request({ method: 'POST', url: '/api/batches', ...multipart({ name: 'watched.csv', body: SAMPLE }, { profile: 'status' }) })).json();
+      await running.app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = running.app.server.address() as { port: number };
+      let text = '';
+      const ended = new Promise<void>((resolve) => {
+        get({ host: '127.0.0.1', port, path: `/api/batches/${id}/events`, headers: { cookie: operator.cookie } }, (response) => {
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('close', resolve);
+        });
+      });
+      while (!text.includes('event: batch')) await new Promise((resolve) => setTimeout(resolve, 50));
+      const loggedOutAt = Date.now();
+      expect((await operator.request({ method: 'POST', url: '/api/logout' })).statusCode).toBe(204);
+      await ended;
+      expect(Date.now() - loggedOutAt).toBeLessThan(8_000);
+      expect(text).not.toContain('event: end'); // ended for the session, not because the batch did
+
+      // A new password for otto: the other session, made with the old one, ends.
+      expect((await other.request({ url: '/api/session' })).statusCode).toBe(200);
+      // (As a config file read again would; this console's accounts are the options' own.)
+      const otto = running.options.web.users.find((user) => user.name === 'otto')!;
+      otto.hash = await hashPassword('a brand new password', 10);
+      expect((await other.request({ url: '/api/session' })).statusCode).toBe(401);
+      await running.app.inject({ method: 'POST', url: `/api/batches/${id}/cancel`, headers: { authorization: `Bearer ${running.tokens.operator}` } });
+    } finally {
+      await running.close();
+    }
   });
 });
 
