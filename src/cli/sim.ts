@@ -147,9 +147,11 @@ export async function runSimCommand(argv: string[], io: SimIo, control: SimContr
   } catch (err) {
     return reportStartFailure(err, io, options.port ?? EMULATOR_DEFAULTS.port, options.host ?? EMULATOR_DEFAULTS.host);
   }
+  // Listening before the banner that says it is up: a SIGTERM sent on reading it must find a handler.
+  const stopped = waitForStop(control.stop);
   io.stdout.write(banner(emulator));
 
-  const reason = await waitForStop(control.stop);
+  const reason = await stopped;
   await emulator.close();
   const stats = emulator.ledger.stats();
   io.stdout.write(

@@ -101,15 +101,17 @@ export async function runWebCommand(argv: string[], io: CommandIo): Promise<numb
   });
   if (values['no-worker'] && !options.engine.redisUrl) throw new UsageError('--no-worker: only with the queue engine (REDIS_URL); the local engine works in this process');
   const running = await startConsole(options, { work: !values['no-worker'], ...(values.config ? { configFile: values.config } : {}) });
+  // Listening before the line that says it is up (a SIGTERM sent on reading it must find a handler).
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   const engineWords = options.engine.redisUrl ? `queue engine${values['no-worker'] ? ', no worker in this process' : ''}` : 'local engine, in this process';
   io.stderr.write(`riskscreen web: the console is at ${running.url} (${engineWords})\n`);
   if (options.web.users.length === 0 && options.web.tokens.length === 0) {
     io.stderr.write('riskscreen web: warning: no accounts yet, nobody can log in: riskscreen user add NAME --role operator\n');
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopped;
   io.stderr.write('riskscreen web: stopping\n');
   await running.close();
   return EXIT.ok;

@@ -66,14 +66,16 @@ export async function runWorkerCommand(argv: string[], io: CommandIo, control: {
   });
   await workers.ready;
   logger.info({ queues: queues ?? ALL_QUEUES, concurrency: options.engine.concurrency }, 'worker started');
-  io.stderr.write(`riskscreen: worker ${process.pid} on ${(queues ?? ALL_QUEUES).join(', ')}; SIGTERM or Ctrl-C to stop\n`);
-
-  await new Promise<void>((resolve) => {
+  // Listening before the line that says so: a SIGTERM sent as soon as it is read (the
+  // process preempted between the two) would otherwise find no handler and kill it.
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     control.stop?.addEventListener('abort', stop, { once: true });
   });
+  io.stderr.write(`riskscreen: worker ${process.pid} on ${(queues ?? ALL_QUEUES).join(', ')}; SIGTERM or Ctrl-C to stop\n`);
+  await stopped;
   io.stderr.write('riskscreen: worker stopping: finishing calls in flight\n');
   const { interrupted } = await workers.close(options.engine.shutdownTimeoutMs);
   await session.close();
