@@ -110,6 +110,8 @@ export async function runReportJob(ctx: EngineContext, data: ReportJobData): Pro
   }
   const after = await batches.status(data.batchId);
   if (after && FINAL_STATUSES.has(after)) await batches.dropResults(data.batchId);
+  // Last: a report delivered again after a crash here tells it again (listeners are idempotent).
+  await ctx.events?.ended(data.batchId);
   return { path: target };
 }
 

@@ -4,12 +4,14 @@
  * Calls per second are kept per API in Redis (`<prefix>:rates`) for the rate gate,
  * which paces the calls themselves in every worker on every machine.
  */
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue, type Job, type JobSchedulerJson, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { MAX_JOB_ATTEMPTS } from '../jobs/api-call.js';
 import { API_IDS, type ApiId } from '../src/juhe/catalogue.js';
 import { apiJobId, reportJobId, type ApiJobData, type IngestJobData, type JobScheduler, type ReportJobData } from '../src/engine/context.js';
-import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './queue-names.js';
+import type { BatchEndJobData, NightlyScheduler, TickJobData, WebhookJobData } from '../jobs/nightly-context.js';
+import type { ScheduleSpec } from '../src/nightly/schedule.js';
+import { INGEST_QUEUE, NIGHTLY_QUEUE, REPORT_QUEUE, WEBHOOK_QUEUE, apiQueueName } from './queue-names.js';
 
 /** The custom backoff type: the delay is the one job code chose (RetryLater.delayMs). */
 export const BACKOFF_TYPE = 'riskscreen';
@@ -32,6 +34,28 @@ const STEP_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: WEEK_SECONDS },
 };
 
+/** Ticks and batch ends: a few quick retries (a file system or Redis hiccup), then the failed set. */
+const NIGHTLY_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: { age: WEEK_SECONDS },
+  removeOnFail: { age: WEEK_SECONDS },
+};
+
+/**
+ * Webhooks: job code gives up when the give-up time has passed (the attempts cap is only
+ * a backstop); the wait between attempts is job code's (RetryLater, the custom backoff).
+ */
+const WEBHOOK_JOB_OPTIONS: JobsOptions = {
+  attempts: 1_000,
+  backoff: { type: BACKOFF_TYPE },
+  removeOnComplete: { age: WEEK_SECONDS },
+  removeOnFail: { age: WEEK_SECONDS },
+};
+
+/** What a schedule's ticks carry: the whole checked schedule. */
+type NightlyJobData = TickJobData | BatchEndJobData;
+
 /**
  * The API queues' BullMQ limiter: so high it never holds a job back. Calls are paced by
  * the rate gate (src/engine/rate-window.ts) when they leave, so jobs that make no call (an
@@ -43,9 +67,11 @@ const STEP_JOB_OPTIONS: JobsOptions = {
  */
 export const NO_START_LIMIT = { max: 1_000_000, duration: 1_000 } as const;
 
-export class BullmqQueues implements JobScheduler {
+export class BullmqQueues implements JobScheduler, NightlyScheduler {
   readonly ingest: Queue<IngestJobData>;
   readonly report: Queue<ReportJobData>;
+  readonly nightly: Queue<NightlyJobData>;
+  readonly webhook: Queue<WebhookJobData>;
   readonly api: Record<ApiId, Queue<ApiJobData>>;
 
   constructor(
@@ -55,12 +81,61 @@ export class BullmqQueues implements JobScheduler {
     const opts = { connection, prefix };
     this.ingest = new Queue<IngestJobData>(INGEST_QUEUE, opts);
     this.report = new Queue<ReportJobData>(REPORT_QUEUE, opts);
+    this.nightly = new Queue<NightlyJobData>(NIGHTLY_QUEUE, opts);
+    this.webhook = new Queue<WebhookJobData>(WEBHOOK_QUEUE, opts);
     this.api = Object.fromEntries(API_IDS.map((api) => [api, new Queue<ApiJobData>(apiQueueName(api), opts)])) as Record<ApiId, Queue<ApiJobData>>;
     for (const queue of this.all()) queue.on('error', () => {});
   }
 
   all(): Queue[] {
-    return [this.ingest, this.report, ...Object.values(this.api)] as Queue[];
+    return [this.ingest, this.report, ...Object.values(this.api), this.nightly, this.webhook] as Queue[];
+  }
+
+  /**
+   * Adds or replaces a schedule: a BullMQ job scheduler whose every tick is one `tick`
+   * job carrying the schedule. Called from one place only (`riskscreen schedule add`):
+   * concurrent upserts of one scheduler have raced in BullMQ releases.
+   */
+  async upsertSchedule(spec: ScheduleSpec): Promise<Job> {
+    return this.nightly.upsertJobScheduler(
+      spec.name,
+      { pattern: spec.cron, tz: spec.tz },
+      { name: 'tick', data: { schedule: spec }, opts: { ...NIGHTLY_JOB_OPTIONS, attempts: 3 } },
+    );
+  }
+
+  async schedule(name: string): Promise<JobSchedulerJson<NightlyJobData> | undefined> {
+    return this.nightly.getJobScheduler(name);
+  }
+
+  async schedules(): Promise<JobSchedulerJson<NightlyJobData>[]> {
+    return this.nightly.getJobSchedulers(0, -1, true);
+  }
+
+  async scheduleExists(name: string): Promise<boolean> {
+    return (await this.nightly.getJobScheduler(name)) !== undefined;
+  }
+
+  async removeSchedule(name: string): Promise<boolean> {
+    return this.nightly.removeJobScheduler(name);
+  }
+
+  /** A tick now (`riskscreen schedule run`), beside the scheduled ones. */
+  async runScheduleNow(spec: ScheduleSpec): Promise<Job> {
+    return this.nightly.add('tick', { schedule: spec }, { ...NIGHTLY_JOB_OPTIONS, jobId: `run.${spec.name}.${Date.now()}` });
+  }
+
+  async addFollowUpTick(data: TickJobData, atMs: number): Promise<void> {
+    await this.nightly.add('tick', data, { ...NIGHTLY_JOB_OPTIONS, jobId: `follow.${data.schedule.name}.${atMs}`, delay: Math.max(0, atMs - Date.now()) });
+  }
+
+  /** A batch ended: its outbox files and webhook (one job per batch, however often told). */
+  async addBatchEnd(batchId: string): Promise<void> {
+    await this.nightly.add('batch-end', { batchId }, { ...NIGHTLY_JOB_OPTIONS, jobId: `${batchId}.end` });
+  }
+
+  async addWebhook(data: WebhookJobData): Promise<void> {
+    await this.webhook.add('deliver', data, { ...WEBHOOK_JOB_OPTIONS, jobId: `wh.${data.deliveryId}` });
   }
 
   async addIngestJob(batchId: string): Promise<void> {

@@ -13,13 +13,20 @@ import type { Logger } from 'pino';
 import { runApiCallJob } from '../jobs/api-call.js';
 import { runIngestJob } from '../jobs/ingest.js';
 import { runReportJob } from '../jobs/report.js';
+import { runBatchEndJob } from '../jobs/batch-end.js';
+import type { BatchEndJobData, NightlyContext, TickJobData, WebhookJobData } from '../jobs/nightly-context.js';
+import { runScheduleTick } from '../jobs/schedule-tick.js';
+import { runWebhookDelivery } from '../jobs/webhook-delivery.js';
+import { NightlyStore } from '../src/nightly/nightly-store.js';
+import { NIGHTLY_DEFAULTS, type NightlyOptions } from '../src/nightly/options.js';
+import { createWebhookAgent } from '../src/nightly/webhook-send.js';
 import { API_IDS } from '../src/juhe/catalogue.js';
 import { GiveUp, RetryLater } from '../src/engine/control.js';
 import { jobSlots, type ApiJobData, type EngineContext, type IngestJobData, type ReportJobData } from '../src/engine/context.js';
 import type { BullmqQueues } from './bullmq-queues.js';
 import { onJobError } from './job-errors.js';
 import { startHeartbeat } from './heartbeats.js';
-import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './queue-names.js';
+import { INGEST_QUEUE, NIGHTLY_QUEUE, REPORT_QUEUE, WEBHOOK_QUEUE, apiQueueName } from './queue-names.js';
 import { failedJobSweeper, settleFailedJob } from './unrecorded-failures.js';
 
 export interface WorkerSettings {
@@ -32,6 +39,10 @@ export interface WorkerSettings {
   /** API calls in flight per API queue in this process. */
   concurrency: number;
   logger: Logger;
+  /** Webhook timeouts and retries; the defaults when unset. */
+  nightly?: NightlyOptions;
+  /** Tests only: crash points of a tick (jobs/nightly-context.ts). */
+  nightlyFaults?: NightlyContext['faults'];
 }
 
 export interface RunningWorkers {
@@ -46,11 +57,21 @@ export interface RunningWorkers {
 const SWEEP_EVERY_MS = 60_000;
 
 export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
-  const context: EngineContext = { ...settings.context, scheduler: settings.queues };
+  const nightlyStore = new NightlyStore(settings.queues.connection, settings.queues.prefix);
+  const context: EngineContext = {
+    ...settings.context,
+    scheduler: settings.queues,
+    // A batch that a schedule made, or one submitted with a webhook, is handed on when it ends.
+    events: {
+      async ended(batchId) {
+        if (await nightlyStore.run(batchId)) await settings.queues.addBatchEnd(batchId);
+      },
+    },
+  };
   const abort = new AbortController();
   // Every call in flight listens on it: more than the default ten is expected.
   setMaxListeners(0, abort.signal);
-  const wanted = new Set(settings.only ?? [INGEST_QUEUE, REPORT_QUEUE, ...API_IDS.map(apiQueueName)]);
+  const wanted = new Set(settings.only ?? [INGEST_QUEUE, REPORT_QUEUE, ...API_IDS.map(apiQueueName), NIGHTLY_QUEUE, WEBHOOK_QUEUE]);
   const { stallCheckMs, maxStalls } = context.options;
   const common = {
     prefix: settings.queues.prefix,
@@ -120,6 +141,70 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
     watch(worker, REPORT_QUEUE, settings.queues.report);
   }
 
+  const nightlyOptions = settings.nightly ?? NIGHTLY_DEFAULTS;
+  const nightly: NightlyContext = {
+    batches: context.stores.batches,
+    nightly: nightlyStore,
+    scheduler: settings.queues,
+    dataDir: context.dataDir,
+    options: nightlyOptions,
+    logger: settings.logger,
+    joinKey: () => context.keys.joinKey,
+    dispatcher: createWebhookAgent({ timeoutMs: nightlyOptions.webhookTimeoutMs }),
+    ...(settings.nightlyFaults ? { faults: settings.nightlyFaults } : {}),
+  };
+  /** Queues besides the engine's own (not swept for unrecorded failures: their jobs answer no question). */
+  const nightlyQueues: string[] = [];
+  const watchNightly = (worker: Worker, name: string) => {
+    worker.on('error', (err) => settings.logger.error({ err: { message: err.message }, queue: name }, 'worker error'));
+    worker.on('failed', (job, err) => {
+      if (err instanceof RetryLater) return;
+      settings.logger.warn({ queue: name, job: job?.id, err: { message: err.message } }, 'job failed');
+    });
+    workers.push(worker);
+    nightlyQueues.push(name);
+  };
+  if (wanted.has(NIGHTLY_QUEUE)) {
+    const worker = new Worker<TickJobData | BatchEndJobData>(
+      NIGHTLY_QUEUE,
+      async (job, token) => {
+        try {
+          if (job.name === 'tick') return await runScheduleTick(nightly, job.data as TickJobData, job.id!);
+          if (job.name === 'batch-end') return await runBatchEndJob(nightly, job.data as BatchEndJobData);
+          throw new UnrecoverableError(`unknown job ${job.name}`);
+        } catch (err) {
+          throw await onJobError<Promise<Error>>(err, {
+            retry: async (_ms, error) => error,
+            holdQueue: async (_api, _ms, error) => error,
+            holdJob: async (ms) => {
+              await job.moveToDelayed(Date.now() + ms, token);
+              return new DelayedError();
+            },
+            giveUp: async (error) => new UnrecoverableError(error.message),
+            unexpected: async (error) => error as Error,
+          });
+        }
+      },
+      { ...common, connection: connect(NIGHTLY_QUEUE), concurrency: 2 },
+    );
+    watchNightly(worker, NIGHTLY_QUEUE);
+  }
+  if (wanted.has(WEBHOOK_QUEUE)) {
+    const worker = new Worker<WebhookJobData>(
+      WEBHOOK_QUEUE,
+      async (job) => {
+        try {
+          return await runWebhookDelivery(nightly, job.data, { attempt: job.attemptsMade + 1, firstAt: job.timestamp });
+        } catch (err) {
+          if (err instanceof GiveUp) throw new UnrecoverableError(err.message);
+          throw err;
+        }
+      },
+      { ...common, connection: connect(WEBHOOK_QUEUE), concurrency: 8 },
+    );
+    watchNightly(worker, WEBHOOK_QUEUE);
+  }
+
   const sweepOnce = failedJobSweeper(context, queuesWorked);
   const sweep = () =>
     sweepOnce().then(
@@ -129,7 +214,7 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
   void sweep();
   const sweeper = setInterval(() => void sweep(), SWEEP_EVERY_MS);
   sweeper.unref();
-  const heartbeat = startHeartbeat(connect('heartbeat'), settings.queues.prefix, { queues: [...queuesWorked.keys()], concurrency: settings.concurrency }, (error) =>
+  const heartbeat = startHeartbeat(connect('heartbeat'), settings.queues.prefix, { queues: [...queuesWorked.keys(), ...nightlyQueues], concurrency: settings.concurrency }, (error) =>
     settings.logger.warn({ err: { message: error.message } }, 'heartbeat not written; retrying'),
   );
 
@@ -152,6 +237,7 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
       }
       // Only now: while calls finish, the worker is still alive for status and submit.
       await heartbeat.stop();
+      await nightly.dispatcher.close().catch(() => undefined);
       await Promise.all(connections.map((connection) => connection.quit().catch(() => connection.disconnect())));
       return { interrupted: timedOut };
     },
@@ -196,6 +282,7 @@ async function stepJob<T>(context: EngineContext, job: Job, run: () => Promise<T
       const reason = `${step} failed: ${(err as Error).message}`;
       // Failed even if it was cancelled or blocked before: no result file will come.
       await context.stores.batches.setStatus(batchId, 'failed', reason, { times: { finished: new Date().toISOString() }, evenIfStopped: true });
+      await context.events?.ended(batchId);
       throw new UnrecoverableError(reason);
     }
     throw err;

@@ -44,6 +44,7 @@ export async function settleFailedJob(context: EngineContext, queueName: string,
     const view = await context.stores.batches.get(batchId);
     if (!view || view.resultPath !== null) return;
     await context.stores.batches.setStatus(batchId, 'failed', `${queueName} failed: ${why}`, { times: { finished: new Date().toISOString() }, evenIfStopped: true });
+    await context.events?.ended(batchId);
     return;
   }
   await settleUnrecordedJob(context, job.data as ApiJobData, why);

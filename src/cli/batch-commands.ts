@@ -7,7 +7,10 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadOptions } from '../config/load.js';
-import { FINAL_STATUSES, isBatchId, type BatchView } from '../engine/batch.js';
+import { FINAL_STATUSES, isBatchId, newBatchId, type BatchView } from '../engine/batch.js';
+import { NightlyStore } from '../nightly/nightly-store.js';
+import { checkWebhookUrl } from '../nightly/webhook-send.js';
+import { webhookSecretFrom } from './webhook-secret.js';
 import { diagnoseBatch, durationWords } from '../engine/batch-health.js';
 import { submitBatch } from '../engine/submit.js';
 import { gatherBatchFacts, gatherLocalBatchFacts, noWorkerWarning } from '../../workers/batch-facts.js';
@@ -36,6 +39,8 @@ Options:
   --rate API=N,...       calls per second for these APIs (shared by every batch)
   --max-calls N          never more than N billable calls for this batch
   --rubric FILE          risk rubric JSON (default: the shipped one); stored with the batch
+  --webhook URL          POST a signed JSON event when the batch ends (docs/webhooks.md)
+  --webhook-secret S     its signing secret, 16 characters or more (or RISKSCREEN_WEBHOOK_SECRET)
   --json                 print the batch record as JSON
 ${INPUT_FLAGS_HELP}
   -h, --help             show this help
@@ -132,7 +137,14 @@ export async function runSubmitCommand(argv: string[], io: CommandIo): Promise<n
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...INPUT_FLAGS, ...ENGINE_FLAGS, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      ...INPUT_FLAGS,
+      ...ENGINE_FLAGS,
+      webhook: { type: 'string' },
+      'webhook-secret': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
   });
   if (values.help) {
     io.stdout.write(SUBMIT_HELP);
@@ -141,8 +153,25 @@ export async function runSubmitCommand(argv: string[], io: CommandIo): Promise<n
   if (positionals.length !== 1) throw new UsageError('submit needs exactly one <file> (see riskscreen submit --help)');
   const options = loadEngineOptions(values);
   const request = engineRequestFrom(values, options);
+  const webhook = values.webhook !== undefined ? checkWebhookUrl('--webhook', values.webhook) : null;
+  const secret = webhookSecretFrom(values['webhook-secret'], process.env, webhook !== null);
   return withQueueSession(options, async (session) => {
-    const { meta } = await submitBatch(session.stores.batches, session.dataDir, { file: positionals[0]!, input: inputOptionsFrom(values), ...request });
+    const id = newBatchId();
+    if (webhook && secret) {
+      // Before the batch exists: it cannot end before whom to tell is known.
+      const store = new NightlyStore(session.redis, session.queues.prefix);
+      await store.putSecret(`batch:${id}`, secret);
+      await store.putRun({ batchId: id, schedule: null, webhook: { url: webhook, secretOwner: `batch:${id}` } });
+    }
+    const { meta } = await submitBatch(session.stores.batches, session.dataDir, { id, file: positionals[0]!, input: inputOptionsFrom(values), ...request }).catch(
+      async (err: unknown) => {
+        // Nothing was queued: nothing to tell anyone about.
+        const store = new NightlyStore(session.redis, session.queues.prefix);
+        await store.dropRun(id);
+        await store.dropSecret(`batch:${id}`);
+        throw err;
+      },
+    );
     if (Object.keys(request.rates).length > 0) await session.queues.setRates(request.rates);
     await session.queues.addIngestJob(meta.id);
     io.stdout.write(values.json ? `${JSON.stringify(await session.stores.batches.get(meta.id), null, 2)}\n` : `${meta.id}\n`);

@@ -52,6 +52,14 @@ export const COMMANDS: Record<string, Command> = {
     summary: "remove the local engine's old batches and expired answers from the data dir",
     load: async () => import('./gc.js').then((m) => ({ help: m.GC_HELP, run: m.runGcCommand })),
   },
+  schedule: {
+    summary: 'nightly runs: add, list, remove or run a schedule that screens an inbox folder',
+    load: async () => import('./schedule-command.js').then((m) => ({ help: m.SCHEDULE_HELP, run: (argv: string[], io: CommandIo) => m.runScheduleCommand(argv, io) })),
+  },
+  webhook: {
+    summary: 'send a signed test event to a receiver, or show delivery attempts',
+    load: async () => import('./webhook-command.js').then((m) => ({ help: m.WEBHOOK_HELP, run: (argv: string[], io: CommandIo) => m.runWebhookCommand(argv, io) })),
+  },
   web: {
     summary: 'serve the ops console (web page and JSON API)',
     load: async () => import('./web.js').then((m) => ({ help: m.WEB_HELP, run: m.runWebCommand })),

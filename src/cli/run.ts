@@ -20,6 +20,7 @@ import type { Exported } from '../report/export.js';
 import { loadRubric, type Rubric } from '../risk/index.js';
 import { gatherBatchFacts, noWorkerWarning } from '../../workers/batch-facts.js';
 import { startBullmqRunner } from '../../workers/bullmq-runner.js';
+import { ENGINE_QUEUES } from '../../workers/queue-names.js';
 import { connectRedis } from '../../workers/connection.js';
 import { openLocalSession, openQueueSession, type LocalSession } from '../../workers/sessions.js';
 import { EXIT } from './exit-codes.js';
@@ -294,6 +295,8 @@ async function runOnQueue(
         context: session.parts.context,
         queues: session.queues,
         connect: (name) => connectRedis(url, logger, name),
+        // Not schedules' ticks nor webhooks: this process ends with its batch.
+        only: ENGINE_QUEUES,
         concurrency: options.engine.concurrency,
         logger,
       });

@@ -20,7 +20,8 @@ Work on the queue engine's queues (REDIS_URL) until SIGTERM or SIGINT, then stop
 jobs, let calls in flight finish (RISKSCREEN_SHUTDOWN_TIMEOUT_MS, 30 s) and exit.
 
 Options:
-  --queues Q,...     which queues: ingest, report, or API ids (${ALL_QUEUES.join(', ')}); default all
+  --queues Q,...     which queues: ingest, report, API ids, nightly (schedules' ticks, batch ends)
+                     or webhook (${ALL_QUEUES.join(', ')}); default all
   --concurrency N    calls in flight per API queue in this process (default RISKSCREEN_CONCURRENCY, 32)
   --config FILE      config file
   -h, --help         show this help
@@ -63,6 +64,7 @@ export async function runWorkerCommand(argv: string[], io: CommandIo, control: {
     only: queues ?? ALL_QUEUES,
     concurrency: options.engine.concurrency,
     logger,
+    nightly: options.nightly,
   });
   await workers.ready;
   logger.info({ queues: queues ?? ALL_QUEUES, concurrency: options.engine.concurrency }, 'worker started');

@@ -44,6 +44,9 @@ export const ENV_NAMES: Readonly<Partial<Record<OptionPath, string>>> = {
   'web.rubrics': 'RISKSCREEN_WEB_RUBRICS',
   'web.tlsCert': 'RISKSCREEN_WEB_TLS_CERT',
   'web.tlsKey': 'RISKSCREEN_WEB_TLS_KEY',
+  'nightly.webhookTimeoutMs': 'RISKSCREEN_WEBHOOK_TIMEOUT_MS',
+  'nightly.webhookRetryMs': 'RISKSCREEN_WEBHOOK_RETRY_MS',
+  'nightly.webhookGiveUpMs': 'RISKSCREEN_WEBHOOK_GIVE_UP_MS',
   'log.level': 'LOG_LEVEL',
 };
 

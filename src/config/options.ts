@@ -8,9 +8,10 @@
  */
 import { ENGINE_DEFAULTS, type EngineOptions } from '../engine/options.js';
 import { JUHE_DEFAULTS, type JuheOptions } from '../juhe/options.js';
+import { NIGHTLY_DEFAULTS, type NightlyOptions } from '../nightly/options.js';
 import type { OutputEncoding } from '../report/output-encoding.js';
 
-export type { EngineOptions, JuheOptions };
+export type { EngineOptions, JuheOptions, NightlyOptions };
 
 export interface ReportOptions {
   /** A risk rubric JSON file (see rubrics/default.json); unset: the shipped default. Env `RISKSCREEN_RUBRIC`. */
@@ -80,6 +81,7 @@ export interface Options {
   engine: EngineOptions;
   report: ReportOptions;
   web: WebOptions;
+  nightly: NightlyOptions;
   log: {
     /** pino level: fatal, error, warn, info, debug, trace, silent. Env `LOG_LEVEL`. */
     level: string;
@@ -91,6 +93,7 @@ export const DEFAULT_OPTIONS: Options = {
   engine: ENGINE_DEFAULTS,
   report: { rubric: undefined, encoding: 'utf8-bom' },
   web: WEB_DEFAULTS,
+  nightly: NIGHTLY_DEFAULTS,
   log: { level: 'info' },
 };
 
@@ -100,5 +103,6 @@ export interface PartialOptions {
   engine?: Partial<EngineOptions>;
   report?: Partial<ReportOptions>;
   web?: Partial<WebOptions>;
+  nightly?: Partial<NightlyOptions>;
   log?: Partial<Options['log']>;
 }

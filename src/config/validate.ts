@@ -44,6 +44,9 @@ export const OPTION_PATHS = [
   'web.rubrics',
   'web.tlsCert',
   'web.tlsKey',
+  'nightly.webhookTimeoutMs',
+  'nightly.webhookRetryMs',
+  'nightly.webhookGiveUpMs',
   'log.level',
 ] as const;
 export type OptionPath = (typeof OPTION_PATHS)[number];
@@ -136,7 +139,13 @@ export function validateOptions(raw: RawOptions): Options {
   if (rubric) report.rubric = nonEmptyString(rubric.source, rubric.value);
   const encoding = raw['report.encoding'];
   if (encoding) report.encoding = outputEncoding(encoding.source, encoding.value);
-  return { juhe, engine, report, web: validateWeb(raw), log };
+  const nightly = {
+    ...DEFAULT_OPTIONS.nightly,
+    webhookTimeoutMs: intOption('nightly.webhookTimeoutMs', 100, 120_000) ?? DEFAULT_OPTIONS.nightly.webhookTimeoutMs,
+    webhookRetryMs: intOption('nightly.webhookRetryMs', 10, 3_600_000) ?? DEFAULT_OPTIONS.nightly.webhookRetryMs,
+    webhookGiveUpMs: intOption('nightly.webhookGiveUpMs', 1_000, 7 * 86_400_000) ?? DEFAULT_OPTIONS.nightly.webhookGiveUpMs,
+  };
+  return { juhe, engine, report, web: validateWeb(raw), nightly, log };
 }
 
 function validateWeb(raw: RawOptions): WebOptions {

@@ -43,6 +43,15 @@ export interface JobScheduler {
   addReportJob(batchId: string): Promise<void>;
 }
 
+/**
+ * Told when a batch ends (done, failed, cancelled or blocked, its record final): the
+ * runner may hand the batch on (a nightly run's outbox and webhook). Called at least
+ * once per end, so what it starts must be idempotent.
+ */
+export interface BatchEvents {
+  ended(batchId: string): Promise<void>;
+}
+
 /** Runs `call` when one of the API's call slots is free (calls in flight per API per process). */
 export type CallSlots = <T>(api: ApiId, call: () => Promise<T>) => Promise<T>;
 
@@ -62,6 +71,8 @@ export interface EngineContext {
   lockTtlMs: number;
   /** Where batch files live (inputs, results). */
   dataDir: string;
+  /** Told when a batch ends; unset: nobody listens (the local engine). */
+  events?: BatchEvents;
 }
 
 /** Jobs run at once per call slot: the extra ones do their store work while calls run. */

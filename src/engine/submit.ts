@@ -27,6 +27,11 @@ export interface SubmitRequest {
   name?: string;
   /** Who queued it from the console (kept with the batch, shown in the batch list). */
   submittedBy?: string;
+  /**
+   * The batch id, chosen beforehand by a caller that must make the same batch again
+   * after a crash (a schedule's tick records it before creating the batch); new if unset.
+   */
+  id?: string;
 }
 
 export interface Submitted {
@@ -37,7 +42,7 @@ export interface Submitted {
 export async function submitBatch(store: BatchStore, dataDir: string, request: SubmitRequest): Promise<Submitted> {
   const profile = resolveProfile(request.profile);
   const scan = await scanPhoneList(request.file, request.input, { keepInvalid: 10 });
-  const id = newBatchId();
+  const id = request.id ?? newBatchId();
   const dir = join(dataDir, 'batches', id);
   await mkdir(dir, { recursive: true });
   const stored = join(dir, `input${extname(request.name ?? request.file).toLowerCase() || '.csv'}`);

@@ -48,6 +48,10 @@ export interface ExportRequest {
   output: OutputOptions;
   /** Key of `mobile_hash`; asked for only when masking or comparing with a masked file. */
   joinKey: () => Buffer;
+  /** Where the per-level and changes files go (`high`, `changes`...); beside `out` by default (siblingPath). */
+  siblingOf?: (suffix: string) => string;
+  /** Recorded in the manifest when a schedule writes to its outbox. */
+  schedule?: ResultManifest['schedule'];
 }
 
 export interface Exported {
@@ -145,6 +149,8 @@ export function siblingPath(out: string, suffix: string): string {
 
 export async function exportResult(request: ExportRequest): Promise<Exported> {
   const { source, out, output } = request;
+  const sibling = request.siblingOf ?? ((suffix: string) => siblingPath(out, suffix));
+  const stamp = request.schedule ? { schedule: request.schedule } : {};
   let key: Buffer | undefined;
   const joinKey = () => (key ??= request.joinKey());
   checkExportTarget(out, output, { source });
@@ -156,7 +162,7 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
   const manifestPath = manifestPathOf(out);
   await removeManifest(manifestPath);
   if (!earlier && !output.mask && !output.split && output.encoding === base.result.encoding) {
-    return copyResult(source, out, base, output, manifestPath);
+    return copyResult(source, out, { ...base, ...stamp }, output, manifestPath);
   }
 
   const columns = base.input.columns;
@@ -209,9 +215,9 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
         if (earlier) header.push('change');
         main = await open(out, header);
         if (output.split) {
-          for (const level of LEVELS_AND_UNSCORED) levelFiles.set(level, await open(siblingPath(out, level), header));
+          for (const level of LEVELS_AND_UNSCORED) levelFiles.set(level, await open(sibling(level), header));
         }
-        if (earlier) changesFile = await open(siblingPath(out, 'changes'), header);
+        if (earlier) changesFile = await open(sibling('changes'), header);
         continue;
       }
       rows++;
@@ -270,6 +276,7 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
       result: { ...manifestFile(result!), encoding: output.encoding, masked: output.mask },
       files: { ...(output.split ? { levels } : {}), ...(changes ? { changes } : {}) },
       ...(earlier ? { changes: { ...changeCounts, compared_with: { name: earlier.name, sha256: earlier.sha256 } } } : {}),
+      ...stamp,
       options: { ...base.options, output },
       times: { ...base.times, files_written: new Date().toISOString() },
     };

@@ -80,6 +80,8 @@ export interface ResultManifest {
   /** With --compare: rows by change (`gone` counts rows of the earlier file only). */
   changes?: Record<Change, number> & { compared_with: { name: string; sha256: string } };
   rubric: { name: string; digest: string };
+  /** Files a schedule wrote to its outbox (docs/nightly.md): which schedule, which run, which input stem. */
+  schedule?: { name: string; run_date: string; stem: string; inbox_file: string };
   options: { rates: Partial<Record<ApiId, number>>; input: unknown; output: OutputOptions };
   times: {
     created: string;

@@ -12,16 +12,28 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sanitizeForLog } from '../log/logger.js';
+import { safeWebhookUrl } from '../nightly/webhook-send.js';
 import type { BullmqQueues } from '../../workers/bullmq-queues.js';
 import { errorAnswer } from './web-error.js';
 
 export const ADMIN_PREFIX = '/admin/queues';
 
-/** What the board shows of a job's data: the batch, the API and the hash's head; never the sealed number. */
+/**
+ * What the board shows of a job's data: the batch, the API and the hash's head; never the
+ * sealed number. A webhook's URL (its own, or a schedule's) shows origin and path only: a
+ * receiver's query string may carry a token.
+ */
 export function boardJobData(data: unknown): unknown {
   if (typeof data !== 'object' || data === null) return sanitizeForLog(data);
-  const { sealed, hash, ...rest } = data as Record<string, unknown>;
-  return sanitizeForLog({ ...rest, ...(typeof hash === 'string' ? { hash: `${hash.slice(0, 12)}…` } : {}), ...(sealed !== undefined ? { sealed: '[sealed]' } : {}) });
+  const { sealed, hash, url, schedule, ...rest } = data as Record<string, unknown>;
+  const webhook = (schedule as { webhook?: unknown } | undefined)?.webhook;
+  return sanitizeForLog({
+    ...rest,
+    ...(typeof hash === 'string' ? { hash: `${hash.slice(0, 12)}…` } : {}),
+    ...(sealed !== undefined ? { sealed: '[sealed]' } : {}),
+    ...(typeof url === 'string' ? { url: safeWebhookUrl(url) } : {}),
+    ...(typeof schedule === 'object' && schedule !== null ? { schedule: { ...schedule, ...(typeof webhook === 'string' ? { webhook: safeWebhookUrl(webhook) } : {}) } } : {}),
+  });
 }
 
 export async function mountAdminBoard(

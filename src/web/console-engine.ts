@@ -71,6 +71,7 @@ async function openQueueConsole(options: Options, logger: Logger, work: boolean)
         connect: (name) => connectRedis(session.redisUrl, logger, name),
         concurrency: options.engine.concurrency,
         logger,
+        nightly: options.nightly,
       });
     }
   } catch (err) {

@@ -4,7 +4,7 @@
  * itself back through others. Read with TypeScript's own import scanner, so type-only
  * imports count too (they are dependencies of the design, if not of the running code).
  *
- *   cli -> web -> runners (workers/) -> jobs/ -> engine/report/risk -> juhe/input -> phone -> shared
+ *   cli -> web -> runners (workers/) -> jobs/ -> nightly -> engine/report/risk -> juhe/input -> phone -> shared
  *
  * config composes every layer's options and is read only by the command line, the
  * console (web/) and the runners; log sits just above phone (it masks numbers); the emulator stands beside the
@@ -32,11 +32,12 @@ const LAYERS: Record<string, number> = {
   'src/risk': 4,
   'src/engine': 5,
   'src/report': 6,
-  'src/config': 7,
-  jobs: 8,
-  workers: 9,
-  'src/web': 10,
-  'src/cli': 11,
+  'src/nightly': 7,
+  'src/config': 8,
+  jobs: 9,
+  workers: 10,
+  'src/web': 11,
+  'src/cli': 12,
 };
 
 function sourceFiles(): string[] {

@@ -1,0 +1,95 @@
+/**
+ * A batch has ended: hand it on. A scheduled batch that is done gets its files in the
+ * schedule's outbox, whole or not at all with the manifest last (the export's own
+ * rule), named `<stem>.<yyyymmdd>.result.csv`, with the changes against the schedule's
+ * earlier run of the same list (`<stem>.<yyyymmdd>.changes.csv`: the morning view);
+ * old runs past the schedule's `keep` are removed. Then the webhook, if any, is queued
+ * with everything a receiver needs. Run again (a crash, a re-delivered event), it
+ * writes the same files under the same names and queues the same delivery (one job id).
+ *
+ * A cancelled, blocked or failed batch writes nothing to the outbox (a partial result
+ * there would be compared with tomorrow's as if it were whole); the webhook says how it
+ * ended, and `riskscreen result` still exports what it has.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { BatchView } from '../src/engine/batch.js';
+import { GiveUp } from '../src/engine/control.js';
+import { applyRetention, earlierRun, outboxNamesFor } from '../src/nightly/outbox.js';
+import type { NightlyRun } from '../src/nightly/nightly-store.js';
+import { batchEndedPayload, manifestFiles, type WebhookFile } from '../src/nightly/webhook-event.js';
+import { readEarlierResult, type EarlierResult } from '../src/report/earlier-result.js';
+import { exportResult } from '../src/report/export.js';
+import { manifestPathOf, readManifest, type ResultManifest } from '../src/report/manifest.js';
+import type { BatchEndJobData, NightlyContext } from './nightly-context.js';
+
+export interface BatchEndOutcome {
+  outbox: string[];
+  webhook: string | null;
+}
+
+export async function runBatchEndJob(ctx: NightlyContext, data: BatchEndJobData): Promise<BatchEndOutcome> {
+  const run = await ctx.nightly.run(data.batchId);
+  if (!run) return { outbox: [], webhook: null };
+  const view = await ctx.batches.get(data.batchId);
+  if (!view) throw new GiveUp(`batch ${data.batchId} does not exist`);
+  const log = ctx.logger.child({ batch: data.batchId, job: 'batch-end', ...(run.schedule ? { schedule: run.schedule.name } : {}) });
+
+  const notes: string[] = [];
+  let manifest: ResultManifest | null = null;
+  let files: WebhookFile[] = [];
+  if (run.schedule && view.status === 'done' && view.resultPath) {
+    ({ manifest, files } = await writeOutbox(ctx, run, view, notes));
+    log.info({ files: files.length }, 'result written to the outbox');
+  } else if (view.resultPath) {
+    // Not for the outbox (a plain submit with a webhook, or a batch that did not finish):
+    // the batch's own manifest still says what its rows and calls were.
+    manifest = await readManifest(manifestPathOf(view.resultPath)).catch(() => null);
+    if (run.schedule) notes.push(`the batch ended ${view.status}: nothing was written to the outbox (riskscreen result ${view.id} --out FILE exports what it has)`);
+  }
+
+  let delivery: string | null = null;
+  if (run.webhook) {
+    const payload = batchEndedPayload({ view, schedule: run.schedule?.name ?? null, manifest, files, notes });
+    delivery = payload.delivery_id;
+    await ctx.scheduler.addWebhook({ deliveryId: delivery, event: payload.event, url: run.webhook.url, secretOwner: run.webhook.secretOwner, body: JSON.stringify(payload) });
+  }
+  // Done with: a later "ended" for it (a report delivered again) finds nothing to do.
+  await ctx.nightly.dropRun(data.batchId);
+  return { outbox: files.map((file) => file.path), webhook: delivery };
+}
+
+async function writeOutbox(ctx: NightlyContext, run: NightlyRun, view: BatchView, notes: string[]): Promise<{ manifest: ResultManifest; files: WebhookFile[] }> {
+  const target = run.schedule!;
+  const names = await outboxNamesFor(target.outbox, target.stem, target.runDate, view.id);
+  const before = await earlierRun(target.outbox, target.name, target.stem, view.id);
+  let earlier: EarlierResult | null = null;
+  if (before) {
+    try {
+      earlier = await readEarlierResult(before.resultPath);
+    } catch (err) {
+      notes.push(`no changes file: the earlier run's result ${before.resultPath} cannot be read (${(err as Error).message})`);
+    }
+  } else {
+    notes.push('no changes file: this is the first run of this list in the outbox');
+  }
+  const exported = await exportResult({
+    source: view.resultPath!,
+    out: names.result,
+    output: { ...target.output, compare: earlier ? before!.resultPath : null },
+    earlier,
+    joinKey: ctx.joinKey,
+    siblingOf: names.sibling,
+    schedule: { name: target.name, run_date: target.runDate, stem: target.stem, inbox_file: target.file },
+  });
+  notes.push(...exported.warnings);
+  const removed = await applyRetention(target.outbox, target.name, target.stem, target.keep).catch((err: unknown) => {
+    notes.push(`old runs could not all be removed from the outbox: ${(err as Error).message}`);
+    return [] as string[];
+  });
+  if (removed.length > 0) notes.push(`${removed.length} files of runs older than the newest ${target.keep} removed from the outbox`);
+  const raw = await readFile(exported.manifestPath);
+  const files = manifestFiles(exported.manifest, dirname(exported.manifestPath), exported.manifestPath, raw.length, createHash('sha256').update(raw).digest('hex'));
+  return { manifest: exported.manifest, files };
+}

@@ -1,0 +1,53 @@
+/** What the nightly jobs (a schedule's tick, a batch's end, a webhook delivery) are given to work with. */
+import type { Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import type { BatchStore } from '../src/engine/store.js';
+import type { NightlyStore } from '../src/nightly/nightly-store.js';
+import type { NightlyOptions } from '../src/nightly/options.js';
+import type { ScheduleSpec } from '../src/nightly/schedule.js';
+import type { WebhookEventName } from '../src/nightly/webhook-event.js';
+
+export interface TickJobData {
+  schedule: ScheduleSpec;
+  /** A follow-up look for files that were still being written: the first tick's start (ISO). */
+  followUpOf?: string;
+}
+
+export interface BatchEndJobData {
+  batchId: string;
+}
+
+export interface WebhookJobData {
+  deliveryId: string;
+  event: WebhookEventName;
+  url: string;
+  /** Whose secret signs it (`schedule:<name>`, `batch:<id>`): the secret is never in job data. */
+  secretOwner: string;
+  /** The JSON body, fixed when the event happened: every attempt sends the same bytes. */
+  body: string;
+}
+
+/** How nightly job code adds work; idempotent by job id. */
+export interface NightlyScheduler {
+  addIngestJob(batchId: string): Promise<void>;
+  addFollowUpTick(data: TickJobData, atMs: number): Promise<void>;
+  addWebhook(data: WebhookJobData): Promise<void>;
+  /** Whether the schedule still exists (a follow-up of a removed schedule does nothing). */
+  scheduleExists(name: string): Promise<boolean>;
+}
+
+export interface NightlyContext {
+  batches: BatchStore;
+  nightly: NightlyStore;
+  scheduler: NightlyScheduler;
+  /** Where batch files live: a tick copies each inbox file there, as `submit` does. */
+  dataDir: string;
+  options: NightlyOptions;
+  logger: Logger;
+  /** Key of `mobile_hash` (a masked outbox, or comparing with one). */
+  joinKey: () => Buffer;
+  /** Webhooks leave through it (timeouts set, see src/nightly/webhook-send.ts). */
+  dispatcher: Dispatcher;
+  /** For tests that prove what a crash at a given point leaves behind. */
+  faults?: { afterBatchCreated?: (batchId: string) => Promise<void> };
+}

@@ -1,0 +1,179 @@
+/**
+ * What a webhook says (docs/webhooks.md, "The payload"): the event, the batch and how
+ * it ended, rows by status and level, billable calls and cache hits by API, and every
+ * file with its sha256. Built once when the event happens, so every retry sends the
+ * same body (receivers de-duplicate by `delivery_id`). Never a phone number: counts,
+ * names and digests only, and a rejected file's problem has any number in it masked.
+ */
+import { API_IDS, type ApiId } from '../juhe/catalogue.js';
+import type { BatchView } from '../engine/batch.js';
+import type { Change, ManifestFile, ResultManifest, RowCounts } from '../report/manifest.js';
+import { maskNumbersIn } from '../report/masking.js';
+
+export const WEBHOOK_EVENTS = ['batch.done', 'batch.limited', 'batch.failed', 'batch.cancelled', 'batch.blocked', 'file.rejected', 'webhook.test'] as const;
+export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
+
+/** The payload's version: a receiver can tell a later, extended payload apart. */
+export const WEBHOOK_PAYLOAD_VERSION = 1;
+
+export interface WebhookFile {
+  /** `result`, `manifest`, `changes`, or a level (`high`, `medium`, `low`, `unscored`). */
+  role: string;
+  name: string;
+  /** Absolute path on the machines that share the outbox. */
+  path: string;
+  bytes: number | null;
+  sha256: string | null;
+  rows: number | null;
+}
+
+export interface WebhookPayload {
+  version: typeof WEBHOOK_PAYLOAD_VERSION;
+  event: WebhookEventName;
+  /** The same on every retry of this event: de-duplicate by it. */
+  delivery_id: string;
+  /** When the event happened (each attempt's own time is in the signature header). */
+  created: string;
+  schedule: string | null;
+  batch: {
+    id: string;
+    status: string;
+    reason: string | null;
+    profile: string;
+    max_calls: number | null;
+    created: string;
+    finished: string | null;
+  } | null;
+  input: { name: string; sha256: string; bytes: number } | null;
+  rows: Pick<RowCounts, 'total' | 'by_status' | 'by_level' | 'by_status_and_level'> | null;
+  calls: {
+    billable_total: number;
+    billable_by_api: Record<ApiId, number>;
+    cache_hits_total: number;
+    cache_hits_by_api: Record<ApiId, number>;
+    maybe_billed_total: number;
+  } | null;
+  /** With a changes file: rows by change against the earlier run. */
+  changes: (Record<Change, number> & { compared_with: { name: string; sha256: string } }) | null;
+  files: WebhookFile[];
+  /** Plain words on anything worth a look (no earlier result to compare with, a retention problem). */
+  notes: string[];
+  rejected: { file: string; problem: string; moved_to: string; error_file: string } | null;
+}
+
+/** The event a batch's end is: `batch.limited` for a done batch stopped by --max-calls or a spent quota. */
+export function batchEventName(view: Pick<BatchView, 'status' | 'counts' | 'exhausted'>): WebhookEventName {
+  if (view.status === 'done') {
+    const limited = view.counts.skippedMaxCalls > 0 || Object.keys(view.exhausted).length > 0;
+    return limited ? 'batch.limited' : 'batch.done';
+  }
+  if (view.status === 'failed' || view.status === 'cancelled' || view.status === 'blocked') return `batch.${view.status}`;
+  throw new Error(`batch ${(view as BatchView).id} has not ended (${view.status})`);
+}
+
+export interface BatchEndFacts {
+  view: BatchView;
+  schedule: string | null;
+  /** The manifest of the files written (the outbox's), or the batch's own; null when the batch has no result. */
+  manifest: ResultManifest | null;
+  /** Files written, with where they are. */
+  files: WebhookFile[];
+  notes: string[];
+  now?: Date;
+}
+
+export function batchEndedPayload(facts: BatchEndFacts): WebhookPayload {
+  const { view, manifest } = facts;
+  const perApi = (prefix: 'billed' | 'cacheHits') => Object.fromEntries(API_IDS.map((api) => [api, view.counts[`${prefix}.${api}`]])) as Record<ApiId, number>;
+  return {
+    version: WEBHOOK_PAYLOAD_VERSION,
+    event: batchEventName(view),
+    delivery_id: `${view.id}.ended`,
+    created: (facts.now ?? new Date()).toISOString(),
+    schedule: facts.schedule,
+    batch: {
+      id: view.id,
+      status: view.status,
+      reason: view.reason === null ? null : maskNumbersIn(view.reason),
+      profile: view.options.profile,
+      max_calls: view.options.maxCalls,
+      created: view.times.created,
+      finished: view.times.finished ?? null,
+    },
+    input: { name: view.input.name, sha256: view.input.sha256, bytes: view.input.bytes },
+    rows: manifest
+      ? { total: manifest.rows.total, by_status: manifest.rows.by_status, by_level: manifest.rows.by_level, by_status_and_level: manifest.rows.by_status_and_level }
+      : null,
+    calls: {
+      billable_total: view.counts.billed,
+      billable_by_api: perApi('billed'),
+      cache_hits_total: view.counts.cacheHits,
+      cache_hits_by_api: perApi('cacheHits'),
+      maybe_billed_total: view.counts.maybeBilled,
+    },
+    changes: manifest?.changes ?? null,
+    files: facts.files,
+    notes: facts.notes,
+    rejected: null,
+  };
+}
+
+/** The files a manifest lists, in the manifest's folder, and the manifest itself. */
+export function manifestFiles(manifest: ResultManifest, folder: string, manifestPath: string, manifestBytes: number | null, manifestSha256: string | null): WebhookFile[] {
+  const entry = (role: string, file: ManifestFile): WebhookFile => ({ role, name: file.file, path: `${folder}/${file.file}`, bytes: file.bytes, sha256: file.sha256, rows: file.rows });
+  const files: WebhookFile[] = [entry('result', manifest.result)];
+  if (manifest.files.changes) files.push(entry('changes', manifest.files.changes));
+  for (const [level, file] of Object.entries(manifest.files.levels ?? {})) if (file) files.push(entry(level, file));
+  const name = manifestPath.slice(manifestPath.lastIndexOf('/') + 1);
+  files.push({ role: 'manifest', name, path: manifestPath, bytes: manifestBytes, sha256: manifestSha256, rows: null });
+  return files;
+}
+
+export interface RejectedFacts {
+  schedule: string;
+  file: string;
+  sha256: string | null;
+  bytes: number;
+  problem: string;
+  movedTo: string;
+  errorFile: string;
+  /** The same for a retry of the same rejection: `<schedule>.<file identity>.rejected`. */
+  deliveryId: string;
+  now?: Date;
+}
+
+export function rejectedPayload(facts: RejectedFacts): WebhookPayload {
+  return {
+    version: WEBHOOK_PAYLOAD_VERSION,
+    event: 'file.rejected',
+    delivery_id: facts.deliveryId,
+    created: (facts.now ?? new Date()).toISOString(),
+    schedule: facts.schedule,
+    batch: null,
+    input: facts.sha256 ? { name: facts.file, sha256: facts.sha256, bytes: facts.bytes } : null,
+    rows: null,
+    calls: null,
+    changes: null,
+    files: [],
+    notes: ['nothing was screened and nothing was billed; fix the file and drop it into the inbox again'],
+    rejected: { file: facts.file, problem: maskNumbersIn(facts.problem), moved_to: facts.movedTo, error_file: facts.errorFile },
+  };
+}
+
+export function testPayload(deliveryId: string, now = new Date()): WebhookPayload {
+  return {
+    version: WEBHOOK_PAYLOAD_VERSION,
+    event: 'webhook.test',
+    delivery_id: deliveryId,
+    created: now.toISOString(),
+    schedule: null,
+    batch: null,
+    input: null,
+    rows: null,
+    calls: null,
+    changes: null,
+    files: [],
+    notes: ['a test event sent by riskscreen webhook test: if its signature verifies, the receiver is set up'],
+    rejected: null,
+  };
+}

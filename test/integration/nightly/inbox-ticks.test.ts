@@ -1,0 +1,203 @@
+/**
+ * Schedules on a real Redis: ticks run once each however many workers run, an inbox
+ * file is taken once (with or without markers; half-written and temporary files are
+ * left alone), a crash between making a file's batch and moving the file makes no
+ * second batch, and a worker killed during a tick leaves every file screened once.
+ */
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EXIT } from '../../../src/cli/exit-codes.js';
+import type { TickRecord } from '../../../src/nightly/nightly-store.js';
+import { writeNumberList } from '../engine/harness.js';
+import { filesIn, startNightly, waitUntil, type NightlyHarness } from './support.js';
+
+let nightly: NightlyHarness | null = null;
+
+afterEach(async () => {
+  await nightly?.close();
+  nightly = null;
+});
+
+/** Gives a file an old mtime, as a copy that keeps the original's time does (its ctime is now all the same). */
+function aged(path: string): void {
+  const old = new Date(Date.now() - 120_000);
+  utimesSync(path, old, old);
+}
+
+async function addSchedule(h: NightlyHarness, name: string, extra: string[] = []): Promise<void> {
+  const added = await h.cli(['schedule', 'add', name, '--cron', '0 2 * * *', '--inbox', h.inbox, '--outbox', h.outbox, '--profile', 'status', ...extra]);
+  expect(added.err).toBe('');
+  expect(added.code).toBe(EXIT.ok);
+}
+
+async function tickNow(h: NightlyHarness, name: string): Promise<string> {
+  const run = await h.cli(['schedule', 'run', name, '--wait']);
+  expect(run.code, run.err).toBe(EXIT.ok);
+  return run.out;
+}
+
+async function batchIds(h: NightlyHarness): Promise<string[]> {
+  return (await h.redis.client.zrange(`${h.options.engine.prefix}:batches`, 0, -1)).sort();
+}
+
+describe('schedules and the inbox (queue engine)', () => {
+  it('runs each tick once with two workers, and takes a file once', async () => {
+    nightly = await startNightly();
+    const h = nightly;
+    await h.startWorker();
+    await h.startWorker();
+    writeNumberList(h.inbox, 'list.csv', 20);
+    const added = await h.cli(['schedule', 'add', 'every2s', '--cron', '*/2 * * * * *', '--tz', 'UTC', '--inbox', h.inbox, '--outbox', h.outbox, '--settle', '0', '--profile', 'status']);
+    expect(added.code, added.err).toBe(EXIT.ok);
+    expect(added.out).toMatch(/schedule every2s added: \*\/2 \* \* \* \* \* \(UTC\)/);
+    // Five ticks or more.
+    const ticks = await waitUntil('five ticks', async () => {
+      const list = await h.store.ticks('every2s');
+      return list.length >= 5 ? list : null;
+    }, 30_000);
+    expect((await h.cli(['schedule', 'remove', 'every2s'])).code).toBe(EXIT.ok);
+
+    // Once per tick: each scheduled time (the job id holds it) has one record, and each is its own job.
+    const jobs = ticks.map((tick) => tick.job);
+    expect(new Set(jobs).size).toBe(jobs.length);
+    const times = jobs.map((job) => Number(job.split(':').at(-1)));
+    expect(times.every((ms) => Number.isFinite(ms) && ms % 2_000 === 0)).toBe(true);
+    expect(new Set(times).size).toBe(times.length);
+    // The file became one batch, taken by one tick.
+    const taken = ticks.flatMap((tick) => tick.taken);
+    expect(taken).toHaveLength(1);
+    expect(await batchIds(h)).toEqual([taken[0]!.batchId]);
+    expect(filesIn(join(h.inbox, 'taken'))).toEqual([`list.${taken[0]!.batchId}.csv`]);
+    expect(filesIn(h.inbox)).toEqual(['rejected', 'taken']);
+    const view = await h.waitFor(taken[0]!.batchId, 60_000);
+    expect(view.status).toBe('done');
+    expect(view.submittedBy).toBe('schedule every2s');
+  }, 90_000);
+
+  it('takes complete files only: settled or marked, never temporary names or files still being written', async () => {
+    nightly = await startNightly();
+    const h = nightly;
+    h.startRunner();
+    await addSchedule(h, 'settle', ['--settle', '3']);
+    writeNumberList(h.inbox, 'settled.csv', 5);
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    // Written just now: not settled yet; nor a copy that set an old mtime just now (its ctime is now).
+    const fresh = writeNumberList(h.inbox, 'fresh.csv', 5).path;
+    const copied = writeNumberList(h.inbox, 'copied-keeping-time.csv', 5).path;
+    aged(copied);
+    // Marked: complete at once, however fresh.
+    writeNumberList(h.inbox, 'marked.csv', 5);
+    writeFileSync(join(h.inbox, 'marked.csv.ready'), '');
+    for (const temp of ['upload.csv.part', 'upload.csv.tmp', '~$book.xlsx', '.hidden.csv', 'big.csv.filepart']) {
+      writeFileSync(join(h.inbox, temp), 'mobile\n13800138000\n');
+      aged(join(h.inbox, temp));
+    }
+
+    const out = await tickNow(h, 'settle');
+    expect(out).toMatch(/taken {5}marked\.csv -> batch b/);
+    expect(out).toMatch(/taken {5}settled\.csv -> batch b/);
+    expect(out).toMatch(/waiting {3}copied-keeping-time\.csv/);
+    expect(out).toMatch(/waiting {3}fresh\.csv/);
+    expect(out).not.toMatch(/part|tmp|\$book|hidden|filepart/);
+    const [tick] = await h.store.ticks('settle', 1);
+    expect(tick!.followUp).not.toBeNull(); // a look again once the waiting files would have settled
+    expect(filesIn(h.inbox)).toEqual(['.hidden.csv', 'big.csv.filepart', 'copied-keeping-time.csv', 'fresh.csv', 'rejected', 'taken', 'upload.csv.part', 'upload.csv.tmp', '~$book.xlsx']);
+    expect(existsSync(fresh)).toBe(true);
+    expect(filesIn(join(h.inbox, 'taken'))).toHaveLength(2);
+    expect(await batchIds(h)).toHaveLength(2);
+  }, 60_000);
+
+  it('with --markers takes only marked files, and removes the marker with the file', async () => {
+    nightly = await startNightly();
+    const h = nightly;
+    h.startRunner();
+    await addSchedule(h, 'marked', ['--markers', '--settle', '0']);
+    writeNumberList(h.inbox, 'a.csv', 5);
+    writeNumberList(h.inbox, 'b.csv', 5);
+    writeFileSync(join(h.inbox, 'b.csv.ready'), '');
+    const out = await tickNow(h, 'marked');
+    expect(out).toMatch(/taken {5}b\.csv/);
+    expect(out).toMatch(/waiting {3}a\.csv/);
+    expect(filesIn(h.inbox)).toEqual(['a.csv', 'rejected', 'taken']);
+    const [tick] = await h.store.ticks('marked', 1);
+    expect(tick!.followUp).toBeNull(); // only a marker completes a file: nothing to look at again by time
+  }, 60_000);
+
+  it('makes no second batch when a tick dies between making a batch and moving its file', async () => {
+    nightly = await startNightly();
+    const h = nightly;
+    // The first runner "dies" right after the batch is made: its tick never goes on.
+    let died = false;
+    const victim = h.startRunner({
+      only: ['nightly'],
+      faults: {
+        afterBatchCreated: async () => {
+          died = true;
+          await new Promise(() => {});
+        },
+      },
+    });
+    await addSchedule(h, 'crash', ['--settle', '0']);
+    writeNumberList(h.inbox, 'list.csv', 10);
+    const queued = await h.cli(['schedule', 'run', 'crash']);
+    expect(queued.code).toBe(EXIT.ok);
+    await waitUntil('the crash point', () => died, 20_000);
+    const [first] = await batchIds(h);
+    expect(first).toBeDefined();
+    expect(existsSync(join(h.inbox, 'list.csv'))).toBe(true); // not moved yet
+    // Gone without a word: no lock renewal, no job completion.
+    victim.kill();
+    // Another worker takes the tick back once its lock lapses, and finishes it.
+    h.startRunner();
+    await waitUntil('the file moved', () => filesIn(join(h.inbox, 'taken')).length === 1, 30_000);
+    expect(await batchIds(h)).toEqual([first]);
+    expect(filesIn(join(h.inbox, 'taken'))).toEqual([`list.${first}.csv`]);
+    const view = await h.waitFor(first!, 60_000);
+    expect(view.status).toBe('done');
+    expect(view.counts.rows).toBe(10);
+  }, 90_000);
+
+  it('screens every file of a tick once when a worker is killed during it', async () => {
+    nightly = await startNightly();
+    const h = nightly;
+    const files = 16;
+    for (let i = 0; i < files; i++) writeNumberList(h.inbox, `list-${String(i).padStart(2, '0')}.csv`, 2_000, { seed: i + 1 });
+    await addSchedule(h, 'kill', ['--settle', '0']);
+    const victim = await h.startWorker(['--queues', 'nightly']);
+    expect((await h.cli(['schedule', 'run', 'kill'])).code).toBe(EXIT.ok);
+    await waitUntil('the tick under way', () => filesIn(join(h.inbox, 'taken')).length >= 2, 30_000);
+    victim.kill('SIGKILL');
+    await new Promise((resolve) => victim.once('exit', resolve));
+    const takenAtKill = filesIn(join(h.inbox, 'taken')).length;
+    expect(takenAtKill).toBeLessThan(files); // killed mid-tick, not after it
+
+    await h.startWorker();
+    await waitUntil('every file taken', () => filesIn(join(h.inbox, 'taken')).length === files, 60_000);
+    const ids = await batchIds(h);
+    expect(ids).toHaveLength(files);
+    const taken = filesIn(join(h.inbox, 'taken'));
+    expect(new Set(taken.map((name) => name.split('.')[1])).size).toBe(files);
+    expect(taken.map((name) => name.split('.')[1]).sort()).toEqual(ids);
+    for (const id of ids) expect((await h.waitFor(id, 120_000)).status).toBe('done');
+    const ticks: TickRecord[] = await h.store.ticks('kill');
+    expect(ticks.flatMap((tick) => tick.taken).length).toBeLessThanOrEqual(files);
+  }, 240_000);
+
+  it('moves a file the input layer refuses to rejected/ with a note, and calls nothing', async () => {
+    nightly = await startNightly();
+    const h = nightly;
+    h.startRunner();
+    await addSchedule(h, 'reject', ['--settle', '0']);
+    writeFileSync(join(h.inbox, 'broken.csv'), 'mobile,name\n13800138000,"unclosed\n13900139000,ok\n');
+    const out = await tickNow(h, 'reject');
+    expect(out).toMatch(/rejected {2}broken\.csv: .*broken\.csv:2/);
+    expect(filesIn(join(h.inbox, 'rejected'))).toEqual(['broken.csv', 'broken.csv.error.txt']);
+    const note = readFileSync(join(h.inbox, 'rejected', 'broken.csv.error.txt'), 'utf8');
+    expect(note).toMatch(/^File: broken\.csv\r\n/);
+    expect(note).toMatch(/Problem: .*broken\.csv:2: /);
+    expect(note).toMatch(/nothing was screened and nothing was billed/);
+    expect(await batchIds(h)).toEqual([]);
+    expect(h.emulator.ledger.stats().calls).toBe(0);
+  }, 60_000);
+});
