@@ -20,7 +20,7 @@ export interface DeliveryFacts {
 export async function runWebhookDelivery(ctx: NightlyContext, data: WebhookJobData, facts: DeliveryFacts): Promise<{ status: number | null; attempt: number }> {
   const url = safeWebhookUrl(data.url);
   const log = ctx.logger.child({ delivery: data.deliveryId, event: data.event, url });
-  const record = async (outcome: { ok: boolean; status: number | null; error: string | null; ms: number }, nextAttempt: number | null, gaveUp: boolean) =>
+  const record = async (outcome: { ok: boolean; status: number | null; error: string | null; ms: number; responseExcerpt: string }, nextAttempt: number | null, gaveUp: boolean) =>
     ctx.nightly.recordAttempt({
       at: new Date().toISOString(),
       delivery: data.deliveryId,
@@ -31,6 +31,7 @@ export async function runWebhookDelivery(ctx: NightlyContext, data: WebhookJobDa
       status: outcome.status,
       error: outcome.error,
       ms: outcome.ms,
+      response: outcome.responseExcerpt,
       nextAttempt: nextAttempt === null ? null : new Date(nextAttempt).toISOString(),
       gaveUp,
     });
@@ -38,7 +39,7 @@ export async function runWebhookDelivery(ctx: NightlyContext, data: WebhookJobDa
   const secret = await ctx.nightly.secret(data.secretOwner);
   if (secret === null) {
     const error = `no webhook secret is kept for ${data.secretOwner} (the schedule was removed?): not sent unsigned`;
-    await record({ ok: false, status: null, error, ms: 0 }, null, true);
+    await record({ ok: false, status: null, error, ms: 0, responseExcerpt: '' }, null, true);
     log.error({ error }, 'webhook given up');
     throw new GiveUp(error);
   }

@@ -125,10 +125,15 @@ export async function runScheduleCommand(argv: string[], io: CommandIo, env: Nod
     case 'list':
       if (rest.length > 0) throw new UsageError('schedule list takes no NAME');
       return withSession(options, (session) => listSchedules(session, values.json, io));
-    case 'remove':
-      return withSession(options, (session) => removeSchedule(session, nameArg(rest, 'remove'), io));
-    case 'run':
-      return withSession(options, (session) => runNow(session, nameArg(rest, 'run'), values.wait, io));
+    case 'remove': {
+      // The NAME is checked before a session is opened, as every option of add is.
+      const name = nameArg(rest, 'remove');
+      return withSession(options, (session) => removeSchedule(session, name, io));
+    }
+    case 'run': {
+      const name = nameArg(rest, 'run');
+      return withSession(options, (session) => runNow(session, name, values.wait, io));
+    }
     default:
       throw new UsageError(`unknown schedule subcommand "${sub}"; use add, list, remove or run (see riskscreen schedule --help)`);
   }
@@ -264,7 +269,7 @@ async function removeSchedule(session: QueueSession, name: string, io: CommandIo
   const removed = await session.queues.removeSchedule(name);
   if (!removed) throw new UsageError(`no schedule ${name} (riskscreen schedule list shows them)`);
   await new NightlyStore(session.redis, session.queues.prefix).dropSchedule(name);
-  io.stdout.write(`schedule ${name} removed; batches it started go on, and their results still go to its outbox\n`);
+  io.stdout.write(`schedule ${name} removed; batches it started go on and their results still go to its outbox (its webhook secret is gone, so they are not reported)\n`);
   return EXIT.ok;
 }
 

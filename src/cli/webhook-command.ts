@@ -102,7 +102,8 @@ export async function runWebhookCommand(argv: string[], io: CommandIo, env: Node
       if (attempts.length === 0) io.stdout.write('no webhook attempts recorded\n');
       for (const a of attempts) {
         const outcome = a.ok ? `delivered (HTTP ${a.status})` : `${a.error}${a.gaveUp ? '; given up' : a.nextAttempt ? `; next attempt ${a.nextAttempt}` : ''}`;
-        io.stdout.write(`${a.at}  ${a.event}  ${a.delivery}  attempt ${a.attempt}  ${a.url}  ${outcome}  ${a.ms} ms\n`);
+        const answered = !a.ok && a.response ? `  answered: ${a.response}` : '';
+        io.stdout.write(`${a.at}  ${a.event}  ${a.delivery}  attempt ${a.attempt}  ${a.url}  ${outcome}  ${a.ms} ms${answered}\n`);
       }
       return EXIT.ok;
     } finally {

@@ -63,6 +63,8 @@ export interface WebhookAttemptRecord {
   status: number | null;
   error: string | null;
   ms: number;
+  /** The start of the receiver's answer (200 characters at most), for telling why it refused. */
+  response: string;
   /** ISO time of the next attempt; null when delivered or given up. */
   nextAttempt: string | null;
   gaveUp: boolean;

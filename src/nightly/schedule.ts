@@ -118,6 +118,9 @@ export function checkInteger(option: string, value: string | number, min: number
 export async function checkScheduleFolders(inbox: string, outbox: string): Promise<{ inbox: string; outbox: string }> {
   const inboxPath = absolute('--inbox', inbox);
   const outboxPath = absolute('--outbox', outbox);
+  // Before anything is made: a refused outbox must not be left behind inside the inbox.
+  if (inboxPath === outboxPath) throw new ScheduleError('--outbox', 'must not be the inbox: results would be taken as new lists');
+  if (outboxPath.startsWith(`${inboxPath}/`)) throw new ScheduleError('--outbox', 'must not be inside the inbox');
   const inboxStat = await stat(inboxPath).catch((err: unknown) => {
     throw new ScheduleError('--inbox', `${inboxPath} cannot be used: ${errnoWords(err)}`);
   });
@@ -136,8 +139,6 @@ export async function checkScheduleFolders(inbox: string, outbox: string): Promi
   await access(outboxPath, constants.W_OK | constants.X_OK).catch((err: unknown) => {
     throw new ScheduleError('--outbox', `files cannot be written in ${outboxPath}: ${errnoWords(err)}`);
   });
-  if (inboxPath === outboxPath) throw new ScheduleError('--outbox', 'must not be the inbox: results would be taken as new lists');
-  if (outboxPath.startsWith(`${inboxPath}/`)) throw new ScheduleError('--outbox', 'must not be inside the inbox');
   return { inbox: inboxPath, outbox: outboxPath };
 }
 

@@ -108,6 +108,38 @@ describe('schedules and the inbox (queue engine)', () => {
     expect(await batchIds(h)).toHaveLength(2);
   }, 60_000);
 
+  it('lists, refuses to overwrite, replaces and removes schedules; the time zone defaults to Asia/Shanghai', async () => {
+    nightly = await startNightly();
+    const h = nightly;
+    await addSchedule(h, 'nightly-loans', ['--webhook', 'https://hooks.example.com/riskscreen?token=secret-token']);
+    const again = await h.cli(['schedule', 'add', 'nightly-loans', '--cron', '0 3 * * *', '--inbox', h.inbox, '--outbox', h.outbox]);
+    expect(again.code).toBe(EXIT.usage);
+    expect(again.err).toMatch(/schedule nightly-loans exists; give --replace/);
+    const listed = await h.cli(['schedule', 'list', '--json']);
+    const [shown] = JSON.parse(listed.out);
+    expect(shown).toMatchObject({ name: 'nightly-loans', cron: '0 2 * * *', tz: 'Asia/Shanghai', inbox: h.inbox, outbox: h.outbox, webhook: 'https://hooks.example.com/riskscreen', lastTick: null });
+    // 02:00 in Shanghai is 18:00 UTC.
+    expect(new Date(shown.next).getUTCHours()).toBe(18);
+    expect(listed.out).not.toContain('secret-token');
+    expect(await h.store.secret('schedule:nightly-loans')).toBe(h.env.RISKSCREEN_WEBHOOK_SECRET);
+
+    const replaced = await h.cli(['schedule', 'add', 'nightly-loans', '--cron', '30 1 * * 1-5', '--tz', 'UTC', '--inbox', h.inbox, '--outbox', h.outbox, '--replace']);
+    expect(replaced.code, replaced.err).toBe(EXIT.ok);
+    expect(replaced.out).toMatch(/schedule nightly-loans replaced: 30 1 \* \* 1-5 \(UTC\)/);
+    expect(await h.store.secret('schedule:nightly-loans')).toBeNull(); // no webhook any more
+    const text = await h.cli(['schedule', 'list']);
+    expect(text.out).toMatch(/nightly-loans: 30 1 \* \* 1-5 \(UTC\); next \d{4}-\d\d-\d\d 01:30:00/);
+    expect(text.out).toMatch(/last tick none yet/);
+    expect(await h.queues.nightly.getJobSchedulersCount()).toBe(1);
+
+    expect((await h.cli(['schedule', 'remove', 'nightly-loans'])).code).toBe(EXIT.ok);
+    expect(await h.queues.nightly.getJobSchedulersCount()).toBe(0);
+    const gone = await h.cli(['schedule', 'remove', 'nightly-loans']);
+    expect(gone.code).toBe(EXIT.usage);
+    expect(gone.err).toMatch(/no schedule nightly-loans/);
+    expect((await h.cli(['schedule', 'run', 'nightly-loans'])).code).toBe(EXIT.usage);
+  }, 60_000);
+
   it('with --markers takes only marked files, and removes the marker with the file', async () => {
     nightly = await startNightly();
     const h = nightly;
