@@ -32,8 +32,8 @@ export interface NightlyScheduler {
   addIngestJob(batchId: string): Promise<void>;
   addFollowUpTick(data: TickJobData, atMs: number): Promise<void>;
   addWebhook(data: WebhookJobData): Promise<void>;
-  /** Whether the schedule still exists (a follow-up of a removed schedule does nothing). */
-  scheduleExists(name: string): Promise<boolean>;
+  /** The schedule as it is now (a follow-up look uses a replaced schedule's new options); null once removed. */
+  currentSchedule(name: string): Promise<ScheduleSpec | null>;
 }
 
 export interface NightlyContext {

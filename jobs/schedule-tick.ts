@@ -35,14 +35,18 @@ export const FOLLOW_UP_HOURS = 6;
 /** Another tick of the schedule holds the lock: look again after this long. */
 const BUSY_WAIT_MS = 5_000;
 
-export async function runScheduleTick(ctx: NightlyContext, data: TickJobData, jobId: string): Promise<TickRecord> {
-  const spec = data.schedule;
-  const log = ctx.logger.child({ schedule: spec.name, job: jobId });
+export async function runScheduleTick(ctx: NightlyContext, queued: TickJobData, jobId: string): Promise<TickRecord> {
+  const log = ctx.logger.child({ schedule: queued.schedule.name, job: jobId });
   const started = new Date();
-  if (data.followUpOf && !(await ctx.scheduler.scheduleExists(spec.name))) {
-    log.info('schedule removed since: follow-up look skipped');
-    return emptyRecord(spec.name, jobId, started);
+  // A scheduled tick carries the schedule as it is; a follow-up look or a `schedule run`
+  // was queued earlier, and the schedule may have been replaced or removed since.
+  const current = await ctx.scheduler.currentSchedule(queued.schedule.name);
+  if (!current) {
+    log.info('the schedule was removed: nothing done');
+    return emptyRecord(queued.schedule.name, jobId, started);
   }
+  const data: TickJobData = { ...queued, schedule: current };
+  const spec = current;
   if (!(await ctx.nightly.lock(spec.name, jobId, TICK_LOCK_MS))) {
     throw new HoldJob(BUSY_WAIT_MS, `another tick of schedule ${spec.name} is running`);
   }

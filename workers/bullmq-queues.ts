@@ -112,8 +112,9 @@ export class BullmqQueues implements JobScheduler, NightlyScheduler {
     return this.nightly.getJobSchedulers(0, -1, true);
   }
 
-  async scheduleExists(name: string): Promise<boolean> {
-    return (await this.nightly.getJobScheduler(name)) !== undefined;
+  async currentSchedule(name: string): Promise<ScheduleSpec | null> {
+    const scheduler = await this.nightly.getJobScheduler(name);
+    return (scheduler?.template?.data as TickJobData | undefined)?.schedule ?? null;
   }
 
   async removeSchedule(name: string): Promise<boolean> {

@@ -160,7 +160,6 @@ export async function scheduleFrom(name: string, values: Values, options: Option
   if (!values.outbox) throw new ScheduleError('--outbox', 'is required: the folder results are written to');
   const tz = checkTimeZone(values.tz ?? DEFAULT_TIME_ZONE);
   const cron = checkCron(values.cron, tz);
-  const folders = await checkScheduleFolders(values.inbox, values.outbox);
   const profile = resolveProfile(values.profile).name;
   const maxCalls = values['max-calls'] !== undefined ? checkInteger('--max-calls', values['max-calls'], 1, 1_000_000_000) : null;
   const rubric = values.rubric !== undefined ? loadRubric(values.rubric) : null;
@@ -173,6 +172,10 @@ export async function scheduleFrom(name: string, values: Values, options: Option
   }
   const webhook = values.webhook !== undefined ? checkWebhookUrl('--webhook', values.webhook) : null;
   const secret = webhookSecretFrom(values['webhook-secret'], env, webhook !== null);
+  const keep = values.keep !== undefined ? checkInteger('--keep', values.keep, 1, 10_000) : DEFAULT_KEEP_RUNS;
+  const settleSeconds = values.settle !== undefined ? checkInteger('--settle', values.settle, 0, 86_400) : DEFAULT_SETTLE_SECONDS;
+  // Last: it makes folders (inbox/taken, inbox/rejected, the outbox), so only once every other option is good.
+  const folders = await checkScheduleFolders(values.inbox, values.outbox);
   return {
     spec: {
       name,
@@ -186,8 +189,8 @@ export async function scheduleFrom(name: string, values: Values, options: Option
       rubricFile: values.rubric ?? null,
       input,
       output: { mask: values.mask, split: values.split, encoding },
-      keep: values.keep !== undefined ? checkInteger('--keep', values.keep, 1, 10_000) : DEFAULT_KEEP_RUNS,
-      settleSeconds: values.settle !== undefined ? checkInteger('--settle', values.settle, 0, 86_400) : DEFAULT_SETTLE_SECONDS,
+      keep,
+      settleSeconds,
       markers: values.markers,
       webhook,
       added: new Date().toISOString(),

@@ -193,8 +193,11 @@ describe('schedules and the inbox (queue engine)', () => {
   it('screens every file of a tick once when a worker is killed during it', async () => {
     nightly = await startNightly();
     const h = nightly;
+    // Big enough files that reading them keeps the tick busy, few numbers so screening them is quick.
     const files = 16;
-    for (let i = 0; i < files; i++) writeNumberList(h.inbox, `list-${String(i).padStart(2, '0')}.csv`, 2_000, { seed: i + 1 });
+    const { numbers } = writeNumberList(h.dir, 'numbers.csv', 100);
+    const rows = Array.from({ length: 5_000 }, (_, i) => numbers[i % numbers.length]!);
+    for (let i = 0; i < files; i++) writeFileSync(join(h.inbox, `list-${String(i).padStart(2, '0')}.csv`), `mobile\n${rows.join('\n')}\n`);
     await addSchedule(h, 'kill', ['--settle', '0']);
     const victim = await h.startWorker(['--queues', 'nightly']);
     expect((await h.cli(['schedule', 'run', 'kill'])).code).toBe(EXIT.ok);

@@ -163,6 +163,14 @@ describe('scheduleFrom: screening and output options', () => {
     }
   });
 
+  it('makes no folder when any option is refused (the folders are checked, and made, last)', async () => {
+    for (const given of [{ profile: 'nope' }, { keep: '0' }, { settle: 'x' }, { webhook: 'https://hooks.example.com/in' }, { rubric: join(dir, 'none.json') }, { mask: true }]) {
+      await refusal(scheduleFrom('nightly', required(given as Partial<Values>), options(), {}));
+      expect(await readdir(inbox), JSON.stringify(given)).toEqual([]);
+      expect(await readdir(dir), JSON.stringify(given)).toEqual(['inbox']);
+    }
+  });
+
   it('refuses an input flag that cannot be read', async () => {
     const error = await refusal(scheduleFrom('nightly', required({ encoding: 'no-such-encoding' }), options(), {}));
     expect(error.message).toMatch(/unknown encoding "no-such-encoding"/);
