@@ -15,12 +15,13 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { BatchView } from '../src/engine/batch.js';
-import { GiveUp } from '../src/engine/control.js';
+import { GiveUp, HoldJob } from '../src/engine/control.js';
 import { applyRetention, earlierRun, outboxNamesFor } from '../src/nightly/outbox.js';
 import type { NightlyRun } from '../src/nightly/nightly-store.js';
 import { batchEndedPayload, manifestFiles, type WebhookFile } from '../src/nightly/webhook-event.js';
 import { readEarlierResult, type EarlierResult } from '../src/report/earlier-result.js';
 import { exportResult } from '../src/report/export.js';
+import { maskNumbersIn } from '../src/report/masking.js';
 import { manifestPathOf, readManifest, type ResultManifest } from '../src/report/manifest.js';
 import type { BatchEndJobData, NightlyContext } from './nightly-context.js';
 
@@ -29,7 +30,10 @@ export interface BatchEndOutcome {
   webhook: string | null;
 }
 
-export async function runBatchEndJob(ctx: NightlyContext, data: BatchEndJobData): Promise<BatchEndOutcome> {
+/** The outbox lock lives this long unless renewed (every third of it while the export runs). */
+const OUTBOX_LOCK_MS = 60_000;
+
+export async function runBatchEndJob(ctx: NightlyContext, data: BatchEndJobData, jobId: string): Promise<BatchEndOutcome> {
   const run = await ctx.nightly.run(data.batchId);
   if (!run) return { outbox: [], webhook: null };
   const view = await ctx.batches.get(data.batchId);
@@ -40,7 +44,18 @@ export async function runBatchEndJob(ctx: NightlyContext, data: BatchEndJobData)
   let manifest: ResultManifest | null = null;
   let files: WebhookFile[] = [];
   if (run.schedule && view.status === 'done' && view.resultPath) {
-    ({ manifest, files } = await writeOutbox(ctx, run, view, notes));
+    // One batch at a time per schedule: two lists with one stem ending together would
+    // otherwise both take the day's first name, and retention would race the export.
+    const lock = `${run.schedule.name}:outbox`;
+    if (!(await ctx.nightly.lock(lock, jobId, OUTBOX_LOCK_MS))) throw new HoldJob(2_000, `another batch of schedule ${run.schedule.name} is writing to its outbox`);
+    const renew = setInterval(() => void ctx.nightly.lock(lock, jobId, OUTBOX_LOCK_MS).catch(() => undefined), OUTBOX_LOCK_MS / 3);
+    renew.unref();
+    try {
+      ({ manifest, files } = await writeOutbox(ctx, run, view, notes));
+    } finally {
+      clearInterval(renew);
+      await ctx.nightly.unlock(lock, jobId).catch(() => undefined);
+    }
     log.info({ files: files.length }, 'result written to the outbox');
   } else if (view.resultPath) {
     // Not for the outbox (a plain submit with a webhook, or a batch that did not finish):
@@ -81,7 +96,7 @@ async function writeOutbox(ctx: NightlyContext, run: NightlyRun, view: BatchView
     earlier,
     joinKey: ctx.joinKey,
     siblingOf: names.sibling,
-    schedule: { name: target.name, run_date: target.runDate, stem: target.stem, inbox_file: target.file },
+    schedule: { name: target.name, run_date: target.runDate, stem: target.stem, inbox_file: maskNumbersIn(target.file) },
   });
   notes.push(...exported.warnings);
   const removed = await applyRetention(target.outbox, target.name, target.stem, target.keep).catch((err: unknown) => {

@@ -21,9 +21,9 @@ import { newBatchId } from '../src/engine/batch.js';
 import { HoldJob } from '../src/engine/control.js';
 import { InputChangedError, submitBatch } from '../src/engine/submit.js';
 import { errorKindOf } from '../src/shared/error-kind.js';
-import { fileIdentity, moveToRejected, moveToTaken, scanInbox, stemOf, unchangedSince, type InboxFile } from '../src/nightly/inbox.js';
+import { fileIdentity, moveToRejected, moveToTaken, scanInbox, unchangedSince, type InboxFile } from '../src/nightly/inbox.js';
 import type { TickRecord } from '../src/nightly/nightly-store.js';
-import { runDateOf } from '../src/nightly/outbox.js';
+import { outboxStem, runDateOf } from '../src/nightly/outbox.js';
 import { rejectedPayload } from '../src/nightly/webhook-event.js';
 import { maskNumbersIn } from '../src/report/masking.js';
 import type { NightlyContext, TickJobData } from './nightly-context.js';
@@ -107,7 +107,7 @@ async function tick(ctx: NightlyContext, data: TickJobData, jobId: string, start
     const runDate = runDateOf(started.toISOString(), spec.tz);
     const run = {
       batchId,
-      schedule: { name: spec.name, file: file.name, stem: stemOf(file.name), runDate, outbox: spec.outbox, output: spec.output, keep: spec.keep, taken: null },
+      schedule: { name: spec.name, file: file.name, stem: outboxStem(file.name), runDate, outbox: spec.outbox, output: spec.output, keep: spec.keep, taken: null },
       webhook: spec.webhook ? { url: spec.webhook, secretOwner: `schedule:${spec.name}` } : null,
     };
     await ctx.nightly.putRun(run);

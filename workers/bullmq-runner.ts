@@ -170,7 +170,7 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
       async (job, token) => {
         try {
           if (job.name === 'tick') return await runScheduleTick(nightly, job.data as TickJobData, job.id!);
-          if (job.name === 'batch-end') return await runBatchEndJob(nightly, job.data as BatchEndJobData);
+          if (job.name === 'batch-end') return await runBatchEndJob(nightly, job.data as BatchEndJobData, job.id!);
           throw new UnrecoverableError(`unknown job ${job.name}`);
         } catch (err) {
           throw await onJobError<Promise<Error>>(err, {

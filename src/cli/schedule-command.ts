@@ -5,6 +5,7 @@
  * write results to an outbox folder (docs/nightly.md). Every option is checked here,
  * when the schedule is added, not at 2 a.m.
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deriveEngineKeys } from '../engine/keys.js';
 import { resolveProfile } from '../engine/profiles.js';
@@ -186,7 +187,7 @@ export async function scheduleFrom(name: string, values: Values, options: Option
       profile,
       maxCalls,
       rubric,
-      rubricFile: values.rubric ?? null,
+      rubricFile: values.rubric !== undefined ? resolve(values.rubric) : null,
       input,
       output: { mask: values.mask, split: values.split, encoding },
       keep,

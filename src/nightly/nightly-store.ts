@@ -9,7 +9,8 @@
  * - `nightly:secrets`: webhook secrets, by owner (`schedule:<name>`, `batch:<id>`). An
  *   HMAC needs the secret itself, so it is kept as given; it never travels in job
  *   data, which bull-board and `schedule list` show.
- * - `nightly:lock:<schedule>`: one tick of a schedule at a time.
+ * - `nightly:lock:<schedule>`, `nightly:lock:<schedule>:outbox`: one tick, and one
+ *   outbox export, of a schedule at a time.
  * - `nightly:ticks:<schedule>`: the last ticks, what each took and left.
  * - `webhook:attempts`: every webhook attempt (the newest 2,000).
  */
@@ -128,13 +129,17 @@ export class NightlyStore {
     await this.redis.hdel(this.key('claims', schedule), identity);
   }
 
-  /** One tick of a schedule at a time; the same owner (a job delivered again after its worker died) takes it back at once. */
-  async lock(schedule: string, owner: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.eval(TAKE_LOCK, 1, this.key('lock', schedule), owner, String(ttlMs))) === 1;
+  /**
+   * One tick of a schedule at a time (`what` is its name), one outbox export of a
+   * schedule at a time (`<name>:outbox`); the same owner (a job delivered again after its
+   * worker died) takes it back at once.
+   */
+  async lock(what: string, owner: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.eval(TAKE_LOCK, 1, this.key('lock', what), owner, String(ttlMs))) === 1;
   }
 
-  async unlock(schedule: string, owner: string): Promise<void> {
-    await this.redis.eval(RELEASE_LOCK, 1, this.key('lock', schedule), owner);
+  async unlock(what: string, owner: string): Promise<void> {
+    await this.redis.eval(RELEASE_LOCK, 1, this.key('lock', what), owner);
   }
 
   async recordTick(record: TickRecord): Promise<void> {

@@ -12,6 +12,8 @@
 import { readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { manifestPathOf, readManifest, type ResultManifest } from '../report/manifest.js';
+import { maskNumbersIn } from '../report/masking.js';
+import { stemOf } from './inbox.js';
 
 const RESULT = '.result.csv';
 /** What manifestPathOf makes of `<base>.result.csv`. */
@@ -30,6 +32,15 @@ export interface ManifestSchedule {
  * The day an instant falls on where the schedule runs, as yyyymmdd: the 02:00 run in
  * Shanghai is that day's run, though it is still the day before in UTC.
  */
+/**
+ * The stem outbox names start with: the inbox file's, with any mobile number in it
+ * masked (`客户13800138000.csv` -> `客户138xxxx8000`), so no outbox name, manifest or
+ * webhook ever carries one. `x`, not `*`: a `*` in a name breaks Windows shares.
+ */
+export function outboxStem(fileName: string): string {
+  return maskNumbersIn(stemOf(fileName)).replace(/\*/g, 'x');
+}
+
 export function runDateOf(iso: string, timeZone: string): string {
   const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(iso));
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';

@@ -3,7 +3,8 @@
  * it ended, rows by status and level, billable calls and cache hits by API, and every
  * file with its sha256. Built once when the event happens, so every retry sends the
  * same body (receivers de-duplicate by `delivery_id`). Never a phone number: counts,
- * names and digests only, and a rejected file's problem has any number in it masked.
+ * names and digests only; a number in a file's name or a rejected file's problem is
+ * masked (outbox names never hold one: see outboxStem).
  */
 import { API_IDS, type ApiId } from '../juhe/catalogue.js';
 import type { BatchView } from '../engine/batch.js';
@@ -100,7 +101,7 @@ export function batchEndedPayload(facts: BatchEndFacts): WebhookPayload {
       created: view.times.created,
       finished: view.times.finished ?? null,
     },
-    input: { name: view.input.name, sha256: view.input.sha256, bytes: view.input.bytes },
+    input: { name: maskNumbersIn(view.input.name), sha256: view.input.sha256, bytes: view.input.bytes },
     rows: manifest
       ? { total: manifest.rows.total, by_status: manifest.rows.by_status, by_level: manifest.rows.by_level, by_status_and_level: manifest.rows.by_status_and_level }
       : null,
@@ -150,13 +151,13 @@ export function rejectedPayload(facts: RejectedFacts): WebhookPayload {
     created: (facts.now ?? new Date()).toISOString(),
     schedule: facts.schedule,
     batch: null,
-    input: facts.sha256 ? { name: facts.file, sha256: facts.sha256, bytes: facts.bytes } : null,
+    input: facts.sha256 ? { name: maskNumbersIn(facts.file), sha256: facts.sha256, bytes: facts.bytes } : null,
     rows: null,
     calls: null,
     changes: null,
     files: [],
     notes: ['nothing was screened and nothing was billed; fix the file and drop it into the inbox again'],
-    rejected: { file: facts.file, problem: maskNumbersIn(facts.problem), moved_to: facts.movedTo, error_file: facts.errorFile },
+    rejected: { file: maskNumbersIn(facts.file), problem: maskNumbersIn(facts.problem), moved_to: maskNumbersIn(facts.movedTo), error_file: maskNumbersIn(facts.errorFile) },
   };
 }
 

@@ -111,10 +111,10 @@ describe('riskscreen webhook test', () => {
 
   it('without a secret: exit 2, naming --secret, nothing sent', async () => {
     const server = await receiver((_req, res) => res.writeHead(204).end());
-    await expect(runWebhookCommand(['test', server.url], captureIo(), {})).rejects.toThrow(/^--secret: is required/);
+    await expect(runWebhookCommand(['test', server.url], captureIo(), {})).rejects.toThrow(/^--secret: give the secret the receiver checks signatures with/);
     const io = captureIo();
     expect(await main(['webhook', 'test', server.url], io)).toBe(EXIT.usage);
-    expect(io.err()).toMatch(/^riskscreen: --secret: is required .*RISKSCREEN_WEBHOOK_SECRET/);
+    expect(io.err()).toMatch(/^riskscreen: --secret: give the secret .*RISKSCREEN_WEBHOOK_SECRET/);
     expect(io.err().split('\n')).toHaveLength(2);
     expect(server.received).toHaveLength(0);
   });

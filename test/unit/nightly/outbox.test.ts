@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyRetention, earlierRun, listRuns, outboxNamesFor, runDateOf } from '../../../src/nightly/outbox.js';
+import { applyRetention, earlierRun, listRuns, outboxNamesFor, outboxStem, runDateOf } from '../../../src/nightly/outbox.js';
 import { manifestPathOf } from '../../../src/report/manifest.js';
 
 let dir: string;
@@ -233,5 +233,14 @@ describe('applyRetention', () => {
   it('refuses to keep fewer than one run', async () => {
     await expect(applyRetention(dir, 'nightly', 'list', 0)).rejects.toThrow(RangeError);
     await expect(applyRetention(dir, 'nightly', 'list', 1.5)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('outboxStem', () => {
+  it('is the inbox file stem, with any mobile number in it masked by x (never a full number in an outbox name)', () => {
+    expect(outboxStem('applicants.csv')).toBe('applicants');
+    expect(outboxStem('客户13800138000.csv')).toBe('客户138xxxx8000');
+    expect(outboxStem('list.final.xlsx')).toBe('list.final');
+    expect(outboxStem('2026-12-06 loans.csv')).toBe('2026-12-06 loans');
   });
 });

@@ -179,9 +179,11 @@ describe('batchEndedPayload', () => {
     expect(JSON.stringify(batchEndedPayload(facts))).toBe(JSON.stringify(batchEndedPayload(facts)));
   });
 
-  it('never carries a phone number, even when the reason quotes one', () => {
+  it('never carries a phone number, even when the reason or the input file name quotes one', () => {
+    const named = view({ status: 'cancelled', reason: 'cancelled after row 2 (13800138000) and +86 139-0013-9000' }, calls);
+    named.input.name = '客户13900139000.csv';
     const payload = batchEndedPayload({
-      view: view({ status: 'cancelled', reason: 'cancelled after row 2 (13800138000) and +86 139-0013-9000' }, calls),
+      view: named,
       schedule: 'nightly',
       manifest: manifest({ changes: true, levels: true }),
       files: manifestFiles(manifest({ changes: true, levels: true }), '/srv/outbox', '/srv/outbox/customers.20261207.result.manifest.json', 900, SHA('d')),
@@ -189,6 +191,7 @@ describe('batchEndedPayload', () => {
       now: NOW,
     });
     expect(payload.batch?.reason).toBe('cancelled after row 2 (138****8000) and +86 139-****-9000');
+    expect(payload.input?.name).toBe('客户139****9000.csv');
     const text = JSON.stringify(payload);
     expect(text).not.toMatch(ELEVEN_DIGITS);
     expect(text).not.toContain('13800138000');
