@@ -16,24 +16,21 @@ import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { BatchView } from '../src/engine/batch.js';
 import { GiveUp, HoldJob } from '../src/engine/control.js';
-import { applyRetention, earlierRun, outboxNamesFor } from '../src/nightly/outbox.js';
+import { applyRetention, listRuns, outboxNamesFor } from '../src/nightly/outbox.js';
 import type { NightlyRun } from '../src/nightly/nightly-store.js';
 import { batchEndedPayload, manifestFiles, type WebhookFile } from '../src/nightly/webhook-event.js';
 import { readEarlierResult, type EarlierResult } from '../src/report/earlier-result.js';
 import { exportResult } from '../src/report/export.js';
 import { maskNumbersIn } from '../src/report/masking.js';
 import { manifestPathOf, readManifest, type ResultManifest } from '../src/report/manifest.js';
-import type { BatchEndJobData, NightlyContext } from './nightly-context.js';
+import type { BatchEndJobData, JobAttempt, NightlyContext } from './nightly-context.js';
 
 export interface BatchEndOutcome {
   outbox: string[];
   webhook: string | null;
 }
 
-/** The outbox lock lives this long unless renewed (every third of it while the export runs). */
-const OUTBOX_LOCK_MS = 60_000;
-
-export async function runBatchEndJob(ctx: NightlyContext, data: BatchEndJobData, jobId: string): Promise<BatchEndOutcome> {
+export async function runBatchEndJob(ctx: NightlyContext, data: BatchEndJobData, owner: string, attempt: JobAttempt): Promise<BatchEndOutcome> {
   const run = await ctx.nightly.run(data.batchId);
   if (!run) return { outbox: [], webhook: null };
   const view = await ctx.batches.get(data.batchId);
@@ -47,21 +44,35 @@ export async function runBatchEndJob(ctx: NightlyContext, data: BatchEndJobData,
     // One batch at a time per schedule: two lists with one stem ending together would
     // otherwise both take the day's first name, and retention would race the export.
     const lock = `${run.schedule.name}:outbox`;
-    if (!(await ctx.nightly.lock(lock, jobId, OUTBOX_LOCK_MS))) throw new HoldJob(2_000, `another batch of schedule ${run.schedule.name} is writing to its outbox`);
-    const renew = setInterval(() => void ctx.nightly.lock(lock, jobId, OUTBOX_LOCK_MS).catch(() => undefined), OUTBOX_LOCK_MS / 3);
+    if (!(await ctx.nightly.lock(lock, owner, ctx.lockMs))) throw new HoldJob(2_000, `another batch of schedule ${run.schedule.name} is writing to its outbox`);
+    const renew = setInterval(() => void ctx.nightly.lock(lock, owner, ctx.lockMs).catch(() => undefined), ctx.lockMs / 3);
     renew.unref();
     try {
       ({ manifest, files } = await writeOutbox(ctx, run, view, notes));
+      log.info({ files: files.length }, 'result written to the outbox');
+    } catch (err) {
+      // Retried (a share that is away for a while); on the last attempt the webhook still
+      // goes, saying the outbox was not written, so nobody waits for files that never come.
+      if (!attempt.last) throw err;
+      const problem = maskNumbersIn((err as Error).message);
+      notes.push(`the result could not be written to the outbox ${run.schedule.outbox}: ${problem}; riskscreen result ${view.id} --out FILE writes it`);
+      log.error({ err: { message: problem } }, 'result not written to the outbox');
+      manifest = await readManifest(manifestPathOf(view.resultPath)).catch(() => null);
     } finally {
       clearInterval(renew);
-      await ctx.nightly.unlock(lock, jobId).catch(() => undefined);
+      await ctx.nightly.unlock(lock, owner).catch(() => undefined);
     }
-    log.info({ files: files.length }, 'result written to the outbox');
-  } else if (view.resultPath) {
+  } else {
     // Not for the outbox (a plain submit with a webhook, or a batch that did not finish):
-    // the batch's own manifest still says what its rows and calls were.
-    manifest = await readManifest(manifestPathOf(view.resultPath)).catch(() => null);
-    if (run.schedule) notes.push(`the batch ended ${view.status}: nothing was written to the outbox (riskscreen result ${view.id} --out FILE exports what it has)`);
+    // the batch's own manifest, if any, still says what its rows and calls were.
+    if (view.resultPath) manifest = await readManifest(manifestPathOf(view.resultPath)).catch(() => null);
+    if (run.schedule) {
+      notes.push(
+        view.resultPath
+          ? `the batch ended ${view.status}: nothing was written to the outbox (riskscreen result ${view.id} --out FILE exports what it has)`
+          : `the batch ended ${view.status} without a result: nothing was written to the outbox`,
+      );
+    }
   }
 
   let delivery: string | null = null;
@@ -78,7 +89,9 @@ export async function runBatchEndJob(ctx: NightlyContext, data: BatchEndJobData,
 async function writeOutbox(ctx: NightlyContext, run: NightlyRun, view: BatchView, notes: string[]): Promise<{ manifest: ResultManifest; files: WebhookFile[] }> {
   const target = run.schedule!;
   const names = await outboxNamesFor(target.outbox, target.stem, target.runDate, view.id);
-  const before = await earlierRun(target.outbox, target.name, target.stem, view.id);
+  // The newest run made before this batch: a later list that happened to finish first is not "before".
+  const before =
+    (await listRuns(target.outbox, target.name, target.stem)).filter((run) => run.batchId !== view.id && run.created < view.times.created).at(-1) ?? null;
   let earlier: EarlierResult | null = null;
   if (before) {
     try {
@@ -99,7 +112,7 @@ async function writeOutbox(ctx: NightlyContext, run: NightlyRun, view: BatchView
     schedule: { name: target.name, run_date: target.runDate, stem: target.stem, inbox_file: maskNumbersIn(target.file) },
   });
   notes.push(...exported.warnings);
-  const removed = await applyRetention(target.outbox, target.name, target.stem, target.keep).catch((err: unknown) => {
+  const removed = await applyRetention(target.outbox, target.name, target.stem, target.keep, view.id).catch((err: unknown) => {
     notes.push(`old runs could not all be removed from the outbox: ${(err as Error).message}`);
     return [] as string[];
   });

@@ -48,6 +48,17 @@ export interface NightlyContext {
   joinKey: () => Buffer;
   /** Webhooks leave through it (timeouts set, see src/nightly/webhook-send.ts). */
   dispatcher: Dispatcher;
+  /**
+   * How long a tick's (or an outbox export's) lock lives unless renewed: twice the
+   * stalled-job check, so a live worker renews it in time and a dead one's lapses about
+   * when BullMQ hands its job to another worker.
+   */
+  lockMs: number;
   /** For tests that prove what a crash at a given point leaves behind. */
-  faults?: { afterBatchCreated?: (batchId: string) => Promise<void> };
+  faults?: { at?: (point: 'batch-created' | 'file-moved', batchId: string) => Promise<void> };
+}
+
+/** Which attempt of its job this is: the last one reports a failure (a webhook) before BullMQ fails the job. */
+export interface JobAttempt {
+  last: boolean;
 }

@@ -121,9 +121,9 @@ export class BullmqQueues implements JobScheduler, NightlyScheduler {
     return this.nightly.removeJobScheduler(name);
   }
 
-  /** A tick now (`riskscreen schedule run`), beside the scheduled ones. */
+  /** A tick now (`riskscreen schedule run`), beside the scheduled ones: one attempt, its failure reported at once (someone is there). */
   async runScheduleNow(spec: ScheduleSpec): Promise<Job> {
-    return this.nightly.add('tick', { schedule: spec }, { ...NIGHTLY_JOB_OPTIONS, jobId: `run.${spec.name}.${Date.now()}` });
+    return this.nightly.add('tick', { schedule: spec }, { ...NIGHTLY_JOB_OPTIONS, attempts: 1, jobId: `run.${spec.name}.${Date.now()}` });
   }
 
   async addFollowUpTick(data: TickJobData, atMs: number): Promise<void> {
@@ -132,7 +132,9 @@ export class BullmqQueues implements JobScheduler, NightlyScheduler {
 
   /** A batch ended: its outbox files and webhook (one job per batch, however often told). */
   async addBatchEnd(batchId: string): Promise<void> {
-    await this.nightly.add('batch-end', { batchId }, { ...NIGHTLY_JOB_OPTIONS, jobId: `${batchId}.end` });
+    // Ten attempts, waits doubling from 5 s: an outbox share away for most of an hour is
+    // waited for; after the last, the webhook still goes, saying the outbox was not written.
+    await this.nightly.add('batch-end', { batchId }, { ...NIGHTLY_JOB_OPTIONS, attempts: 10, jobId: `${batchId}.end` });
   }
 
   async addWebhook(data: WebhookJobData): Promise<void> {

@@ -57,7 +57,6 @@ export interface RunningWorkers {
 const SWEEP_EVERY_MS = 60_000;
 
 export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
-  const nightlyStore = new NightlyStore(settings.queues.connection, settings.queues.prefix);
   const context: EngineContext = {
     ...settings.context,
     scheduler: settings.queues,
@@ -92,6 +91,8 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
     connections.push(connection);
     return connection;
   };
+  // Its own connection: the tick and outbox locks it renews stop with this process.
+  const nightlyStore = new NightlyStore(connect('nightly-store'), settings.queues.prefix);
 
   /** Each queue this process works, for the sweep of failed jobs. */
   const queuesWorked = new Map<string, Queue>();
@@ -151,6 +152,7 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
     logger: settings.logger,
     joinKey: () => context.keys.joinKey,
     dispatcher: createWebhookAgent({ timeoutMs: nightlyOptions.webhookTimeoutMs }),
+    lockMs: 2 * stallCheckMs,
     ...(settings.nightlyFaults ? { faults: settings.nightlyFaults } : {}),
   };
   /** Queues besides the engine's own (not swept for unrecorded failures: their jobs answer no question). */
@@ -169,8 +171,11 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
       NIGHTLY_QUEUE,
       async (job, token) => {
         try {
-          if (job.name === 'tick') return await runScheduleTick(nightly, job.data as TickJobData, job.id!);
-          if (job.name === 'batch-end') return await runBatchEndJob(nightly, job.data as BatchEndJobData, job.id!);
+          const attempt = { last: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) };
+          // The token is this delivery's: a second delivery of a job whose worker only stalled waits for it.
+          const owner = token ?? `${job.id}.${job.attemptsStarted}`;
+          if (job.name === 'tick') return await runScheduleTick(nightly, job.data as TickJobData, job.id!, owner, attempt);
+          if (job.name === 'batch-end') return await runBatchEndJob(nightly, job.data as BatchEndJobData, owner, attempt);
           throw new UnrecoverableError(`unknown job ${job.name}`);
         } catch (err) {
           throw await onJobError<Promise<Error>>(err, {
@@ -193,10 +198,19 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
     const worker = new Worker<WebhookJobData>(
       WEBHOOK_QUEUE,
       async (job) => {
+        // A one-off batch's secret (submit --webhook) is needed only until its one delivery ends.
+        const done = async () => {
+          if (job.data.secretOwner.startsWith('batch:')) await nightlyStore.dropSecret(job.data.secretOwner).catch(() => undefined);
+        };
         try {
-          return await runWebhookDelivery(nightly, job.data, { attempt: job.attemptsMade + 1, firstAt: job.timestamp });
+          const delivered = await runWebhookDelivery(nightly, job.data, { attempt: job.attemptsMade + 1, firstAt: job.timestamp });
+          await done();
+          return delivered;
         } catch (err) {
-          if (err instanceof GiveUp) throw new UnrecoverableError(err.message);
+          if (err instanceof GiveUp) {
+            await done();
+            throw new UnrecoverableError(err.message);
+          }
           throw err;
         }
       },

@@ -6,6 +6,7 @@
 // See docs/webhooks.md for what is sent and when.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
 
 /** True when `header` (X-Riskscreen-Signature) signs `rawBody` (a Buffer or string) with `secret`, within the tolerance. */
 export function verifyRiskscreenSignature(header, rawBody, secret, { toleranceSeconds = 300, now = Date.now() / 1000 } = {}) {
@@ -61,7 +62,7 @@ function serve(secret, port) {
   server.listen(port, () => console.log(`listening on ${server.address().port}`));
 }
 
-if (process.argv[1] === import.meta.filename) {
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const secret = process.env.RISKSCREEN_WEBHOOK_SECRET;
   if (!secret) {
     console.error('set RISKSCREEN_WEBHOOK_SECRET to the secret given to riskscreen');

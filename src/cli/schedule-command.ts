@@ -205,6 +205,7 @@ async function addSchedule(name: string, values: Values, options: Options, io: C
   return withSession(options, async (session) => {
     const existing = await session.queues.schedule(name);
     if (existing && !values.replace) throw new UsageError(`schedule ${name} exists; give --replace to change it (riskscreen schedule list shows it)`);
+    checkFoldersFree(spec, await session.queues.schedules());
     const store = new NightlyStore(session.redis, session.queues.prefix);
     // The secret first: a tick that comes right after the upsert must find it.
     if (secret !== null) await store.putSecret(`schedule:${name}`, secret);
@@ -223,6 +224,22 @@ async function addSchedule(name: string, values: Values, options: Options, io: C
     );
     return EXIT.ok;
   });
+}
+
+/**
+ * One schedule per inbox (two would race for its files) and per outbox (their runs of a
+ * list with one name would be compared with each other and overwrite each other's
+ * names), and no schedule's outbox is another's inbox.
+ */
+function checkFoldersFree(spec: ScheduleSpec, schedulers: Awaited<ReturnType<QueueSession['queues']['schedules']>>): void {
+  for (const scheduler of schedulers) {
+    const other = (scheduler.template?.data as { schedule?: ScheduleSpec } | undefined)?.schedule;
+    if (!other || other.name === spec.name) continue;
+    if (other.inbox === spec.inbox) throw new ScheduleError('--inbox', `schedule ${other.name} already takes files from ${spec.inbox}; give each schedule its own inbox`);
+    if (other.outbox === spec.outbox) throw new ScheduleError('--outbox', `schedule ${other.name} already writes to ${spec.outbox}; give each schedule its own outbox`);
+    if (other.outbox === spec.inbox) throw new ScheduleError('--inbox', `${spec.inbox} is the outbox of schedule ${other.name}: its results would be taken as lists`);
+    if (other.inbox === spec.outbox) throw new ScheduleError('--outbox', `${spec.outbox} is the inbox of schedule ${other.name}: these results would be taken as lists`);
+  }
 }
 
 async function listSchedules(session: QueueSession, json: boolean, io: CommandIo): Promise<number> {
@@ -264,7 +281,9 @@ async function listSchedules(session: QueueSession, json: boolean, io: CommandIo
 }
 
 function tickWords(tick: TickRecord, tz: string): string {
+  if (tick.error) return `${localTime(new Date(tick.started), tz)}: failed: ${tick.error}`;
   const parts = [`${localTime(new Date(tick.started), tz)}: ${tick.taken.length} taken, ${tick.rejected.length} rejected`];
+  if (tick.failed.length > 0) parts.push(`${tick.failed.length} not taken for now (${tick.failed[0]!.file}: ${tick.failed[0]!.problem})`);
   if (tick.waiting.length > 0) parts.push(`${tick.waiting.length} still being written${tick.followUp ? `, looked at again at ${localTime(new Date(tick.followUp), tz)}` : ''}`);
   return parts.join('; ');
 }
@@ -306,6 +325,7 @@ async function runNow(session: QueueSession, name: string, wait: boolean, io: Co
   for (const taken of record.taken) io.stdout.write(`taken     ${taken.file} -> batch ${taken.batchId}\n`);
   for (const rejected of record.rejected) io.stdout.write(`rejected  ${rejected.file}: ${rejected.problem}\n`);
   for (const waiting of record.waiting) io.stdout.write(`waiting   ${waiting} (still being written, or no marker yet)\n`);
-  if (record.taken.length + record.rejected.length + record.waiting.length === 0) io.stdout.write('the inbox had no files\n');
+  for (const failed of record.failed) io.stdout.write(`not taken ${failed.file}: ${failed.problem} (looked at again at the next look)\n`);
+  if (record.taken.length + record.rejected.length + record.waiting.length + record.failed.length === 0) io.stdout.write('the inbox had no files\n');
   return EXIT.ok;
 }

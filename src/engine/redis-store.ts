@@ -213,6 +213,14 @@ function valueArgs(values: Partial<Record<CounterName, number>>): (string | numb
   return Object.entries(values).flatMap(([name, n]) => [`c.${name}`, n]);
 }
 
+/** KEYS: batch hash, batches index. ARGV: meta, status, reason, times, resultPath, progressAt, created ms, id. */
+const CREATE_BATCH = `
+if redis.call('HSETNX', KEYS[1], 'meta', ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'reason', ARGV[3], 'times', ARGV[4], 'resultPath', ARGV[5], 'progressAt', ARGV[6])
+redis.call('ZADD', KEYS[2], ARGV[7], ARGV[8])
+return 1
+`;
+
 export class RedisBatchStore implements BatchStore {
   private readonly redis: Scripted;
 
@@ -233,14 +241,24 @@ export class RedisBatchStore implements BatchStore {
 
   async create(meta: BatchMeta): Promise<void> {
     const { status, reason, times, resultPath, ...fixed } = meta;
-    const created = await this.redis.hsetnx(this.key(meta.id), 'meta', JSON.stringify(fixed));
-    if (!created) throw new Error(`batch ${meta.id} exists`);
     const now = await this.now();
-    await this.redis
-      .multi()
-      .hset(this.key(meta.id), 'status', status, 'reason', reason ?? '', 'times', JSON.stringify(times), 'resultPath', resultPath ?? '', 'progressAt', now)
-      .zadd(`${this.prefix}:batches`, Date.parse(times.created), meta.id)
-      .exec();
+    // One script: a batch is there whole (with its status) or not at all, even if the
+    // process dies half-way (a schedule's tick makes a batch again only when it is not there).
+    const created = await this.redis.eval(
+      CREATE_BATCH,
+      2,
+      this.key(meta.id),
+      `${this.prefix}:batches`,
+      JSON.stringify(fixed),
+      status,
+      reason ?? '',
+      JSON.stringify(times),
+      resultPath ?? '',
+      String(now),
+      String(Date.parse(times.created)),
+      meta.id,
+    );
+    if (created !== 1) throw new Error(`batch ${meta.id} exists`);
   }
 
   async get(id: string): Promise<BatchView | undefined> {

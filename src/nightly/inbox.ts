@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { openAtomicFile } from '../shared/atomic-file.js';
 import { errnoWords } from '../shared/errno-words.js';
 
@@ -204,14 +204,20 @@ export async function moveToTaken(inbox: string, file: InboxFile, batchId: strin
  * A file that cannot be screened (not a list, no phone column, …) goes to `rejected/`,
  * never overwriting an earlier rejected file, with a note beside it that says what is
  * wrong and what to do. Left in the inbox it would be refused again at every look.
+ *
+ * The note is written first, then the file moved: a crash between the two leaves the
+ * file in the inbox, and the tick that comes back writes the same note again under the
+ * same `target` (the caller records it, see rejectedPathFor) and moves the file.
  */
-export async function moveToRejected(inbox: string, file: InboxFile, problem: string, at: Date): Promise<{ path: string; errorFile: string }> {
-  const dir = join(inbox, REJECTED_DIR);
-  await mkdir(dir, { recursive: true });
-  const path = await freeRejectedName(dir, file.name, at);
-  await rename(file.path, path);
-  await removeMarker(inbox, file);
-
+export async function moveToRejected(
+  inbox: string,
+  file: InboxFile,
+  problem: string,
+  at: Date,
+  target?: string,
+): Promise<{ path: string; errorFile: string }> {
+  const path = target ?? (await rejectedPathFor(inbox, file.name, at));
+  await mkdir(dirname(path), { recursive: true });
   const errorFile = `${path}${ERROR_NOTE_SUFFIX}`;
   const note = await openAtomicFile(errorFile);
   try {
@@ -221,7 +227,20 @@ export async function moveToRejected(inbox: string, file: InboxFile, problem: st
     await note.abort();
     throw err;
   }
+  try {
+    await rename(file.path, path);
+  } catch (err) {
+    // Moved already, by the run that died after the move.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !(await exists(path))) throw err;
+  }
+  await removeMarker(inbox, file);
   return { path, errorFile };
+}
+
+/** Where a rejected file goes: `rejected/<name>`, or a name with the time when that one is taken. */
+export async function rejectedPathFor(inbox: string, name: string, at: Date): Promise<string> {
+  const dir = join(inbox, REJECTED_DIR);
+  return freeRejectedName(dir, name, at);
 }
 
 /** The note beside a rejected file, for the person who dropped it (CRLF: it is often opened on Windows). */

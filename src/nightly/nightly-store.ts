@@ -2,7 +2,8 @@
  * What nightly runs keep in Redis beside BullMQ's own job schedulers, all under the
  * engine's prefix (one hash tag, so a Redis Cluster keeps it in one slot):
  *
- * - `nightly:claims:<schedule>`: inbox file identity -> the batch id it became. Written
+ * - `nightly:claims:<schedule>`: inbox file identity -> the batch id it became (and,
+ *   for a refused file, `<identity>:rejected` -> where it goes). Written
  *   *before* the batch is created, so a tick that dies anywhere between claiming a
  *   file and moving it to `taken/` makes the same batch again, never a second one.
  * - `nightly:runs`: batch id -> what to do when it ends (outbox, webhook).
@@ -45,12 +46,17 @@ export interface TickRecord {
   job: string;
   started: string;
   finished: string;
+  /** File names have any mobile number in them masked. */
   taken: { file: string; batchId: string }[];
   rejected: { file: string; problem: string }[];
+  /** Files that could not be taken for a reason not theirs (a read error of the share, Redis gone): left for the next look. */
+  failed: { file: string; problem: string }[];
   /** Files seen but not complete yet (being written, waiting for a marker). */
   waiting: string[];
   /** When the tick will look again for the waiting files (ISO), if it will. */
   followUp: string | null;
+  /** Why the whole tick failed (the inbox cannot be read, say); null when it ran. */
+  error: string | null;
 }
 
 export interface WebhookAttemptRecord {
@@ -124,9 +130,16 @@ export class NightlyStore {
     return { batchId: isNew ? proposed : ((await this.redis.hget(key, identity)) ?? proposed), isNew };
   }
 
+  /** Where a refused inbox file goes: recorded before anything is written, so a tick that dies half-way finishes the same way. */
+  async rejectTarget(schedule: string, identity: string, proposed: string): Promise<string> {
+    const key = this.key('claims', schedule);
+    await this.redis.hsetnx(key, `${identity}:rejected`, proposed);
+    return (await this.redis.hget(key, `${identity}:rejected`)) ?? proposed;
+  }
+
   /** The file has moved out of the inbox (or was rejected): nothing to remember. */
   async releaseClaim(schedule: string, identity: string): Promise<void> {
-    await this.redis.hdel(this.key('claims', schedule), identity);
+    await this.redis.hdel(this.key('claims', schedule), identity, `${identity}:rejected`);
   }
 
   /**
@@ -164,9 +177,12 @@ export class NightlyStore {
     return raw.map((line) => JSON.parse(line) as WebhookAttemptRecord);
   }
 
-  /** A removed schedule: its secret, claims, lock and tick log (its batches' runs stay until they end). */
+  /**
+   * A removed schedule: its secret and tick log. Its claims and locks stay: a tick still
+   * running (or one that died half-way) must find them if the name is added again.
+   */
   async dropSchedule(schedule: string): Promise<void> {
-    await this.redis.del(this.key('claims', schedule), this.key('ticks', schedule), this.key('lock', schedule));
+    await this.redis.del(this.key('ticks', schedule));
     await this.dropSecret(`schedule:${schedule}`);
   }
 }

@@ -117,13 +117,15 @@ export async function earlierRun(outbox: string, schedule: string, stem: string,
 /**
  * Keeps the newest `keep` runs of one schedule's list and removes the rest: each run's
  * manifest first (from then on no reader trusts its files), then its files. A file also
- * listed by a run that stays (of any schedule) is left alone. Returns what was removed.
+ * listed by a run that stays (of any schedule) is left alone, and so is the run of batch
+ * `protect`. Returns what was removed.
  */
-export async function applyRetention(outbox: string, schedule: string, stem: string, keep: number): Promise<string[]> {
+export async function applyRetention(outbox: string, schedule: string, stem: string, keep: number, protect?: string): Promise<string[]> {
   if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`keep must be a whole number of runs, at least 1 (got ${keep})`);
   const all = await allRuns(outbox);
   const mine = all.filter((run) => run.schedule.name === schedule && run.schedule.stem === stem);
-  const old = new Set(mine.slice(0, Math.max(0, mine.length - keep)));
+  // `protect`: the run just written (a webhook is about to name its files), even if newer runs finished first.
+  const old = new Set(mine.slice(0, Math.max(0, mine.length - keep)).filter((run) => run.batchId !== protect));
   const staying = new Set(all.filter((run) => !old.has(run)).flatMap((run) => run.files));
 
   const removed: string[] = [];

@@ -11,7 +11,7 @@ import type { BatchView } from '../engine/batch.js';
 import type { Change, ManifestFile, ResultManifest, RowCounts } from '../report/manifest.js';
 import { maskNumbersIn } from '../report/masking.js';
 
-export const WEBHOOK_EVENTS = ['batch.done', 'batch.limited', 'batch.failed', 'batch.cancelled', 'batch.blocked', 'file.rejected', 'webhook.test'] as const;
+export const WEBHOOK_EVENTS = ['batch.done', 'batch.limited', 'batch.failed', 'batch.cancelled', 'batch.blocked', 'file.rejected', 'tick.failed', 'webhook.test'] as const;
 export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
 
 /** The payload's version: a receiver can tell a later, extended payload apart. */
@@ -60,6 +60,8 @@ export interface WebhookPayload {
   /** Plain words on anything worth a look (no earlier result to compare with, a retention problem). */
   notes: string[];
   rejected: { file: string; problem: string; moved_to: string; error_file: string } | null;
+  /** For `tick.failed`: why the schedule's tick could not run (after its retries). */
+  tick: { job: string; error: string } | null;
 }
 
 /** The event a batch's end is: `batch.limited` for a done batch stopped by --max-calls or a spent quota. */
@@ -116,6 +118,7 @@ export function batchEndedPayload(facts: BatchEndFacts): WebhookPayload {
     files: facts.files,
     notes: facts.notes,
     rejected: null,
+    tick: null,
   };
 }
 
@@ -158,6 +161,7 @@ export function rejectedPayload(facts: RejectedFacts): WebhookPayload {
     files: [],
     notes: ['nothing was screened and nothing was billed; fix the file and drop it into the inbox again'],
     rejected: { file: maskNumbersIn(facts.file), problem: maskNumbersIn(facts.problem), moved_to: maskNumbersIn(facts.movedTo), error_file: maskNumbersIn(facts.errorFile) },
+    tick: null,
   };
 }
 
@@ -176,5 +180,26 @@ export function testPayload(deliveryId: string, now = new Date()): WebhookPayloa
     files: [],
     notes: ['a test event sent by riskscreen webhook test: if its signature verifies, the receiver is set up'],
     rejected: null,
+    tick: null,
+  };
+}
+
+/** A schedule's tick failed after its retries (the inbox cannot be read, say): nothing was taken. */
+export function tickFailedPayload(schedule: string, job: string, error: string, now = new Date()): WebhookPayload {
+  return {
+    version: WEBHOOK_PAYLOAD_VERSION,
+    event: 'tick.failed',
+    delivery_id: `${schedule}.${job.replace(/:/g, '.')}.failed`,
+    created: now.toISOString(),
+    schedule,
+    batch: null,
+    input: null,
+    rows: null,
+    calls: null,
+    changes: null,
+    files: [],
+    notes: ['the files in the inbox stay there and are looked at again at the next tick'],
+    rejected: null,
+    tick: { job, error: maskNumbersIn(error) },
   };
 }

@@ -36,6 +36,22 @@ export function boardJobData(data: unknown): unknown {
   });
 }
 
+/**
+ * Every `webhook` or `url` string anywhere in an answer, shown as origin and path: the
+ * board's job-schedulers route shows a schedule's template data as it is, which no
+ * formatter reaches.
+ */
+export function maskWebhookUrls(value: unknown, depth = 0): unknown {
+  if (depth > 20 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => maskWebhookUrls(item, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([key, item]) => [
+      key,
+      (key === 'webhook' || key === 'url') && typeof item === 'string' ? safeWebhookUrl(item) : maskWebhookUrls(item, depth + 1),
+    ]),
+  );
+}
+
 export async function mountAdminBoard(
   app: FastifyInstance,
   queues: BullmqQueues,
@@ -61,7 +77,7 @@ export async function mountAdminBoard(
           if (String(method).toLowerCase() !== 'get') return { allow: false, status: 403, message: 'the queue dashboard is read-only' };
           if (String(route).endsWith('/logs')) return { allow: false, status: 403, message: 'job logs are not shown' };
         },
-        after: (_context, result) => sanitizeForLog(result) as typeof result,
+        after: (_context, result) => sanitizeForLog(maskWebhookUrls(result)) as typeof result,
       },
     },
   });

@@ -4,7 +4,7 @@
  * left alone), a crash between making a file's batch and moving the file makes no
  * second batch, and a worker killed during a tick leaves every file screened once.
  */
-import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../../src/cli/exit-codes.js';
@@ -115,6 +115,14 @@ describe('schedules and the inbox (queue engine)', () => {
     const again = await h.cli(['schedule', 'add', 'nightly-loans', '--cron', '0 3 * * *', '--inbox', h.inbox, '--outbox', h.outbox]);
     expect(again.code).toBe(EXIT.usage);
     expect(again.err).toMatch(/schedule nightly-loans exists; give --replace/);
+    // One schedule per folder.
+    const sameInbox = await h.cli(['schedule', 'add', 'other', '--cron', '0 3 * * *', '--inbox', h.inbox, '--outbox', join(h.dir, 'other-out')]);
+    expect(sameInbox.code).toBe(EXIT.usage);
+    expect(sameInbox.err).toMatch(/--inbox: schedule nightly-loans already takes files from/);
+    mkdirSync(join(h.dir, 'other-in'));
+    const sameOutbox = await h.cli(['schedule', 'add', 'other', '--cron', '0 3 * * *', '--inbox', join(h.dir, 'other-in'), '--outbox', h.outbox]);
+    expect(sameOutbox.code).toBe(EXIT.usage);
+    expect(sameOutbox.err).toMatch(/--outbox: schedule nightly-loans already writes to/);
     const listed = await h.cli(['schedule', 'list', '--json']);
     const [shown] = JSON.parse(listed.out);
     expect(shown).toMatchObject({ name: 'nightly-loans', cron: '0 2 * * *', tz: 'Asia/Shanghai', inbox: h.inbox, outbox: h.outbox, webhook: 'https://hooks.example.com/riskscreen', lastTick: null });
@@ -153,42 +161,48 @@ describe('schedules and the inbox (queue engine)', () => {
     expect(out).toMatch(/waiting {3}a\.csv/);
     expect(filesIn(h.inbox)).toEqual(['a.csv', 'rejected', 'taken']);
     const [tick] = await h.store.ticks('marked', 1);
-    expect(tick!.followUp).toBeNull(); // only a marker completes a file: nothing to look at again by time
+    // Only a marker completes a file: the tick looks again every few minutes while one is awaited.
+    expect(Date.parse(tick!.followUp!) - Date.parse(tick!.finished)).toBeGreaterThan(4 * 60_000);
   }, 60_000);
 
-  it('makes no second batch when a tick dies between making a batch and moving its file', async () => {
-    nightly = await startNightly();
-    const h = nightly;
-    // The first runner "dies" right after the batch is made: its tick never goes on.
-    let died = false;
-    const victim = h.startRunner({
-      only: ['nightly'],
-      faults: {
-        afterBatchCreated: async () => {
-          died = true;
-          await new Promise(() => {});
+  for (const point of ['batch-created', 'file-moved'] as const) {
+    it(`makes no second batch when a tick dies at ${point} (between claiming a file and being done with it)`, async () => {
+      nightly = await startNightly();
+      const h = nightly;
+      // The first runner "dies" at the point: its tick never goes on, its locks are never renewed.
+      let died = false;
+      const victim = h.startRunner({
+        only: ['nightly'],
+        faults: {
+          at: async (at) => {
+            if (at !== point) return;
+            died = true;
+            await new Promise(() => {});
+          },
         },
-      },
-    });
-    await addSchedule(h, 'crash', ['--settle', '0']);
-    writeNumberList(h.inbox, 'list.csv', 10);
-    const queued = await h.cli(['schedule', 'run', 'crash']);
-    expect(queued.code).toBe(EXIT.ok);
-    await waitUntil('the crash point', () => died, 20_000);
-    const [first] = await batchIds(h);
-    expect(first).toBeDefined();
-    expect(existsSync(join(h.inbox, 'list.csv'))).toBe(true); // not moved yet
-    // Gone without a word: no lock renewal, no job completion.
-    victim.kill();
-    // Another worker takes the tick back once its lock lapses, and finishes it.
-    h.startRunner();
-    await waitUntil('the file moved', () => filesIn(join(h.inbox, 'taken')).length === 1, 30_000);
-    expect(await batchIds(h)).toEqual([first]);
-    expect(filesIn(join(h.inbox, 'taken'))).toEqual([`list.${first}.csv`]);
-    const view = await h.waitFor(first!, 60_000);
-    expect(view.status).toBe('done');
-    expect(view.counts.rows).toBe(10);
-  }, 90_000);
+      });
+      await addSchedule(h, 'crash', ['--settle', '0']);
+      writeNumberList(h.inbox, 'list.csv', 10);
+      const queued = await h.cli(['schedule', 'run', 'crash']);
+      expect(queued.code).toBe(EXIT.ok);
+      await waitUntil('the crash point', () => died, 20_000);
+      const [first] = await batchIds(h);
+      expect(first).toBeDefined();
+      expect(existsSync(join(h.inbox, 'list.csv'))).toBe(point === 'batch-created'); // moved only at the later point
+      // Gone without a word: every connection of its workers cut.
+      victim.kill();
+      // Another worker takes the tick back once the dead one's locks lapse, and finishes it.
+      h.startRunner();
+      await waitUntil('the tick finished', async () => (await h.store.ticks('crash', 1)).length === 1, 30_000);
+      expect(await batchIds(h)).toEqual([first]);
+      expect(filesIn(join(h.inbox, 'taken'))).toEqual([`list.${first}.csv`]);
+      expect(filesIn(h.inbox)).toEqual(['rejected', 'taken']);
+      const view = await h.waitFor(first!, 60_000);
+      expect(view.status).toBe('done');
+      expect(view.counts.rows).toBe(10);
+      expect(h.emulator.ledger.stats().billed).toBe(10); // each number billed once
+    }, 90_000);
+  }
 
   it('screens every file of a tick once when a worker is killed during it', async () => {
     nightly = await startNightly();

@@ -6,7 +6,7 @@
  * every attempt recorded; a rejected file reported; `submit --webhook`.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../../src/cli/exit-codes.js';
@@ -208,6 +208,53 @@ describe('the outbox and webhooks (queue engine)', () => {
     expect(event!.body).not.toContain('13800138000');
     expect(filesIn(h.outbox)).toEqual([]);
     expect(h.emulator.ledger.stats().calls).toBe(0);
+  }, 60_000);
+
+  it('tells how a scheduled batch ended when it did not finish: cancelled, blocked or failed, and writes nothing to the outbox', async () => {
+    nightly = await startNightly({ JUHE_KEY: 'not-the-emulators-key' });
+    receiver = await startReceiver();
+    const h = nightly;
+    // Ticks only, at first: the batches wait, queued, for what the test does to them.
+    h.startRunner({ only: ['nightly', 'webhook'] });
+    expect((await h.cli(['schedule', 'add', 'ends', '--cron', '0 2 * * *', '--inbox', h.inbox, '--outbox', h.outbox, '--settle', '0', '--profile', 'status', '--webhook', receiver.url])).code).toBe(EXIT.ok);
+    writeNumberList(h.inbox, 'a-cancelled.csv', 5, { seed: 1 });
+    writeNumberList(h.inbox, 'b-blocked.csv', 5, { seed: 2 });
+    writeNumberList(h.inbox, 'c-failed.csv', 5, { seed: 3 });
+    const out = await tickNow(h, 'ends');
+    const [cancelled, blocked, failed] = [...out.matchAll(/-> batch (b\S+)/g)].map((m) => m[1]!);
+
+    // Cancelled while still queued.
+    expect((await h.cli(['cancel', cancelled!])).code).toBe(EXIT.ok);
+    // Failed for good (as stepJob and the failed-job sweep leave it), then told.
+    await h.stores.batches.setStatus(failed!, 'failed', 'ingest failed: the stored list is gone', { evenIfStopped: true });
+    await h.queues.addBatchEnd(failed!);
+    // Blocked: the workers now run with a key the service refuses.
+    h.startRunner();
+    await waitUntil('three webhooks', () => receiver!.deliveries.length >= 3, 60_000);
+    const byBatch = new Map(receiver.deliveries.map((d) => [d.payload.batch!.id, d]));
+    expect(byBatch.get(cancelled!)!.payload).toMatchObject({ event: 'batch.cancelled', batch: { status: 'cancelled' }, files: [] });
+    expect(byBatch.get(blocked!)!.payload).toMatchObject({ event: 'batch.blocked', batch: { status: 'blocked' }, files: [] });
+    expect(byBatch.get(blocked!)!.payload.batch!.reason).toMatch(/refused/);
+    expect(byBatch.get(failed!)!.payload).toMatchObject({ event: 'batch.failed', batch: { status: 'failed', reason: 'ingest failed: the stored list is gone' }, rows: null, files: [] });
+    expect(byBatch.get(failed!)!.payload.notes).toEqual(['the batch ended failed without a result: nothing was written to the outbox']);
+    for (const d of receiver.deliveries) expect(d.verified).toBe(true);
+    expect(filesIn(h.outbox)).toEqual([]);
+  }, 90_000);
+
+  it('tells the webhook when a tick fails (the inbox is gone), and lists the failure', async () => {
+    nightly = await startNightly();
+    receiver = await startReceiver();
+    const h = nightly;
+    h.startRunner();
+    expect((await h.cli(['schedule', 'add', 'gone', '--cron', '0 2 * * *', '--inbox', h.inbox, '--outbox', h.outbox, '--webhook', receiver.url])).code).toBe(EXIT.ok);
+    rmSync(h.inbox, { recursive: true });
+    const run = await h.cli(['schedule', 'run', 'gone', '--wait']);
+    expect(run.code).toBe(EXIT.internal);
+    expect(run.err).toMatch(/the tick failed: inbox .*: /);
+    await waitUntil('the webhook', () => receiver!.deliveries.length > 0, 30_000);
+    expect(receiver.deliveries[0]!.payload).toMatchObject({ event: 'tick.failed', schedule: 'gone', tick: { error: expect.stringMatching(/^inbox /) } });
+    const listed = await h.cli(['schedule', 'list']);
+    expect(listed.out).toMatch(/last tick .*failed: inbox /);
   }, 60_000);
 
   it('tells a submit --webhook receiver when the batch ends, without writing to any outbox', async () => {

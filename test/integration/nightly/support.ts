@@ -43,9 +43,9 @@ export interface TestRunner {
   kill(): void;
 }
 
-export async function startNightly(env: Record<string, string> = {}): Promise<NightlyHarness> {
+export async function startNightly(env: Record<string, string> = {}, emulator: Parameters<typeof startHarness>[0] = {}): Promise<NightlyHarness> {
   const harness = await startHarness(
-    {},
+    emulator,
     { RISKSCREEN_STALL_CHECK_MS: '2000', RISKSCREEN_WEBHOOK_RETRY_MS: '200', RISKSCREEN_WEBHOOK_TIMEOUT_MS: '1000', RISKSCREEN_WEBHOOK_SECRET: SECRET, ...env },
   );
   const inbox = join(harness.dir, 'inbox');

@@ -3,7 +3,7 @@
  * head of the keyed hash, and every mobile number in any string masked.
  */
 import { describe, expect, it } from 'vitest';
-import { boardJobData } from '../../../src/web/admin-board.js';
+import { boardJobData, maskWebhookUrls } from '../../../src/web/admin-board.js';
 
 const HASH = '3f9a1c2b7d4e5f60718293a4b5c6d7e8f9012345678901234567890abcdef0123';
 const SEALED = 'v1.QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo.c2VhbGVkLW51bWJlcg';
@@ -64,5 +64,20 @@ describe('boardJobData', () => {
     expect(text).not.toContain('rs_secret');
     expect(text).not.toContain('JHsecret');
     expect(text).not.toContain('"pw"');
+  });
+});
+
+describe('webhook URLs on the board', () => {
+  it('shows a webhook delivery\'s URL and a schedule\'s webhook without the query (it may hold a token)', () => {
+    const delivery = boardJobData({ deliveryId: 'b1.ended', url: 'https://hooks.example.com/r?token=s3cret', body: '{}' }) as Record<string, unknown>;
+    expect(delivery.url).toBe('https://hooks.example.com/r');
+    const tick = boardJobData({ schedule: { name: 'n', webhook: 'https://user:pw@hooks.example.com/r?token=s3cret', inbox: '/in' } }) as { schedule: Record<string, unknown> };
+    expect(tick.schedule).toMatchObject({ name: 'n', webhook: 'https://hooks.example.com/r', inbox: '/in' });
+  });
+
+  it('masks them anywhere in an answer, as the job-schedulers route returns template data untouched', () => {
+    const answer = { jobSchedulers: [{ id: 'n', template: { data: { schedule: { webhook: 'https://hooks.example.com/r?token=s3cret' } } } }] };
+    expect(JSON.stringify(maskWebhookUrls(answer))).not.toContain('s3cret');
+    expect(maskWebhookUrls({ a: [1, 'x', null] })).toEqual({ a: [1, 'x', null] });
   });
 });
