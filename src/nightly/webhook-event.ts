@@ -148,48 +148,35 @@ export interface RejectedFacts {
 
 export function rejectedPayload(facts: RejectedFacts): WebhookPayload {
   return {
-    version: WEBHOOK_PAYLOAD_VERSION,
-    event: 'file.rejected',
-    delivery_id: facts.deliveryId,
-    created: (facts.now ?? new Date()).toISOString(),
-    schedule: facts.schedule,
-    batch: null,
+    ...blankPayload('file.rejected', facts.deliveryId, facts.schedule, facts.now),
     input: facts.sha256 ? { name: maskNumbersIn(facts.file), sha256: facts.sha256, bytes: facts.bytes } : null,
-    rows: null,
-    calls: null,
-    changes: null,
-    files: [],
     notes: ['nothing was screened and nothing was billed; fix the file and drop it into the inbox again'],
     rejected: { file: maskNumbersIn(facts.file), problem: maskNumbersIn(facts.problem), moved_to: maskNumbersIn(facts.movedTo), error_file: maskNumbersIn(facts.errorFile) },
-    tick: null,
   };
 }
 
 export function testPayload(deliveryId: string, now = new Date()): WebhookPayload {
   return {
-    version: WEBHOOK_PAYLOAD_VERSION,
-    event: 'webhook.test',
-    delivery_id: deliveryId,
-    created: now.toISOString(),
-    schedule: null,
-    batch: null,
-    input: null,
-    rows: null,
-    calls: null,
-    changes: null,
-    files: [],
+    ...blankPayload('webhook.test', deliveryId, null, now),
     notes: ['a test event sent by riskscreen webhook test: if its signature verifies, the receiver is set up'],
-    rejected: null,
-    tick: null,
   };
 }
 
 /** A schedule's tick failed after its retries (the inbox cannot be read, say): nothing was taken. */
 export function tickFailedPayload(schedule: string, job: string, error: string, now = new Date()): WebhookPayload {
   return {
+    ...blankPayload('tick.failed', `${schedule}.${job.replace(/:/g, '.')}.failed`, schedule, now),
+    notes: ['the files in the inbox stay there and are looked at again at the next tick'],
+    tick: { job, error: maskNumbersIn(error) },
+  };
+}
+
+/** Every field, empty: an event fills in what it has (receivers never meet a missing field). */
+function blankPayload(event: WebhookEventName, deliveryId: string, schedule: string | null, now = new Date()): WebhookPayload {
+  return {
     version: WEBHOOK_PAYLOAD_VERSION,
-    event: 'tick.failed',
-    delivery_id: `${schedule}.${job.replace(/:/g, '.')}.failed`,
+    event,
+    delivery_id: deliveryId,
     created: now.toISOString(),
     schedule,
     batch: null,
@@ -198,8 +185,8 @@ export function tickFailedPayload(schedule: string, job: string, error: string, 
     calls: null,
     changes: null,
     files: [],
-    notes: ['the files in the inbox stay there and are looked at again at the next tick'],
+    notes: [],
     rejected: null,
-    tick: { job, error: maskNumbersIn(error) },
+    tick: null,
   };
 }

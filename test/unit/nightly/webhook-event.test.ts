@@ -162,6 +162,7 @@ describe('batchEndedPayload', () => {
       files,
       notes: ['a note'],
       rejected: null,
+      tick: null,
     });
     expect(Object.keys(payload.calls!.billable_by_api)).toEqual([...API_IDS]);
     expect(payload.files).toBe(files);
@@ -254,6 +255,7 @@ describe('rejectedPayload', () => {
         moved_to: '/srv/inbox/rejected/broken.csv',
         error_file: '/srv/inbox/rejected/broken.csv.error.txt',
       },
+      tick: null,
     });
     expect(JSON.stringify(payload)).not.toMatch(ELEVEN_DIGITS);
   });
@@ -279,6 +281,7 @@ describe('testPayload', () => {
       files: [],
       notes: [expect.stringMatching(/riskscreen webhook test/)],
       rejected: null,
+      tick: null,
     });
     expect(Math.abs(Date.parse(testPayload('x').created) - Date.now())).toBeLessThan(5_000);
   });
