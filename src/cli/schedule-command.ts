@@ -64,7 +64,7 @@ add NAME (letters, digits, - and _):
   --rubric FILE          risk rubric JSON, read now and kept with the schedule
   --mask                 numbers masked in the outbox (138****1234, plus mobile_hash)
   --split                also one file per level (<stem>.<yyyymmdd>.high.csv, ...)
-  --out-encoding ENC     utf8-bom (default), utf8 or gb18030
+  --out-encoding ENC     utf8-bom, utf8 or gb18030 (default RISKSCREEN_OUTPUT_ENCODING, else utf8-bom)
   --keep N               runs kept in the outbox per list (default ${DEFAULT_KEEP_RUNS})
   --webhook URL          POST a signed JSON event when a batch ends or a file is rejected
   --webhook-secret S     the signing secret, 16 characters or more (or ${WEBHOOK_SECRET_ENV})

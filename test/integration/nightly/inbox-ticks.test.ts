@@ -48,31 +48,36 @@ describe('schedules and the inbox (queue engine)', () => {
     await h.startWorker();
     await h.startWorker();
     writeNumberList(h.inbox, 'list.csv', 20);
-    const added = await h.cli(['schedule', 'add', 'every2s', '--cron', '*/2 * * * * *', '--tz', 'UTC', '--inbox', h.inbox, '--outbox', h.outbox, '--settle', '0', '--profile', 'status']);
+    const added = await h.cli(['schedule', 'add', 'every1s', '--cron', '* * * * * *', '--tz', 'UTC', '--inbox', h.inbox, '--outbox', h.outbox, '--settle', '0', '--profile', 'status']);
     expect(added.code, added.err).toBe(EXIT.ok);
-    expect(added.out).toMatch(/schedule every2s added: \*\/2 \* \* \* \* \* \(UTC\)/);
+    expect(added.out).toMatch(/schedule every1s added: \* \* \* \* \* \* \(UTC\)/);
+    // A second file dropped between ticks: whichever worker's tick sees it first takes it, once.
+    await waitUntil('two ticks', async () => (await h.store.ticks('every1s')).length >= 2, 30_000);
+    writeNumberList(h.inbox, 'later.csv', 20, { seed: 9 });
     // Five ticks or more.
     const ticks = await waitUntil('five ticks', async () => {
-      const list = await h.store.ticks('every2s');
-      return list.length >= 5 ? list : null;
+      const list = await h.store.ticks('every1s');
+      return list.length >= 5 && list.slice(0, 2).every((tick) => tick.taken.length === 0) ? list : null;
     }, 30_000);
-    expect((await h.cli(['schedule', 'remove', 'every2s'])).code).toBe(EXIT.ok);
+    expect((await h.cli(['schedule', 'remove', 'every1s'])).code).toBe(EXIT.ok);
 
     // Once per tick: each scheduled time (the job id holds it) has one record, and each is its own job.
     const jobs = ticks.map((tick) => tick.job);
     expect(new Set(jobs).size).toBe(jobs.length);
     const times = jobs.map((job) => Number(job.split(':').at(-1)));
-    expect(times.every((ms) => Number.isFinite(ms) && ms % 2_000 === 0)).toBe(true);
+    expect(times.every((ms) => Number.isFinite(ms) && ms % 1_000 === 0)).toBe(true);
     expect(new Set(times).size).toBe(times.length);
-    // The file became one batch, taken by one tick.
-    const taken = ticks.flatMap((tick) => tick.taken);
-    expect(taken).toHaveLength(1);
-    expect(await batchIds(h)).toEqual([taken[0]!.batchId]);
-    expect(filesIn(join(h.inbox, 'taken'))).toEqual([`list.${taken[0]!.batchId}.csv`]);
+    // Each file became one batch, taken by one tick.
+    const taken = ticks.flatMap((tick) => tick.taken).sort((a, b) => a.file.localeCompare(b.file));
+    expect(taken.map((t) => t.file)).toEqual(['later.csv', 'list.csv']);
+    expect(await batchIds(h)).toEqual(taken.map((t) => t.batchId).sort());
+    expect(filesIn(join(h.inbox, 'taken'))).toEqual([`later.${taken[0]!.batchId}.csv`, `list.${taken[1]!.batchId}.csv`]);
     expect(filesIn(h.inbox)).toEqual(['rejected', 'taken']);
-    const view = await h.waitFor(taken[0]!.batchId, 60_000);
-    expect(view.status).toBe('done');
-    expect(view.submittedBy).toBe('schedule every2s');
+    for (const { batchId } of taken) {
+      const view = await h.waitFor(batchId, 60_000);
+      expect(view.status).toBe('done');
+      expect(view.submittedBy).toBe('schedule every1s');
+    }
   }, 90_000);
 
   it('takes complete files only: settled or marked, never temporary names or files still being written', async () => {
