@@ -45,17 +45,25 @@ export async function runBatchEndJob(ctx: NightlyContext, data: BatchEndJobData,
     // otherwise both take the day's first name, and retention would race the export.
     const lock = `${run.schedule.name}:outbox`;
     if (!(await ctx.nightly.lock(lock, owner, ctx.lockMs))) throw new HoldJob(2_000, `another batch of schedule ${run.schedule.name} is writing to its outbox`);
-    const renew = setInterval(() => void ctx.nightly.lock(lock, owner, ctx.lockMs).catch(() => undefined), ctx.lockMs / 3);
+    const held = { lost: false };
+    const renew = setInterval(
+      () =>
+        void ctx.nightly.renewLock(lock, owner, ctx.lockMs).then(
+          (ok) => (held.lost ||= !ok),
+          () => undefined,
+        ),
+      ctx.lockMs / 3,
+    );
     renew.unref();
     try {
-      ({ manifest, files } = await writeOutbox(ctx, run, view, notes));
+      ({ manifest, files } = await writeOutbox(ctx, run, view, notes, held));
       log.info({ files: files.length }, 'result written to the outbox');
     } catch (err) {
       // Retried (a share that is away for a while); on the last attempt the webhook still
-      // goes, saying the outbox was not written, so nobody waits for files that never come.
+      // goes, saying what failed, so nobody waits for files that never come.
       if (!attempt.last) throw err;
       const problem = maskNumbersIn((err as Error).message);
-      notes.push(`the result could not be written to the outbox ${run.schedule.outbox}: ${problem}; riskscreen result ${view.id} --out FILE writes it`);
+      notes.push(`writing the result to the outbox ${run.schedule.outbox} failed: ${problem}; look there, and riskscreen result ${view.id} --out FILE writes it again`);
       log.error({ err: { message: problem } }, 'result not written to the outbox');
       manifest = await readManifest(manifestPathOf(view.resultPath)).catch(() => null);
     } finally {
@@ -86,7 +94,7 @@ export async function runBatchEndJob(ctx: NightlyContext, data: BatchEndJobData,
   return { outbox: files.map((file) => file.path), webhook: delivery };
 }
 
-async function writeOutbox(ctx: NightlyContext, run: NightlyRun, view: BatchView, notes: string[]): Promise<{ manifest: ResultManifest; files: WebhookFile[] }> {
+async function writeOutbox(ctx: NightlyContext, run: NightlyRun, view: BatchView, notes: string[], held: { lost: boolean }): Promise<{ manifest: ResultManifest; files: WebhookFile[] }> {
   const target = run.schedule!;
   const names = await outboxNamesFor(target.outbox, target.stem, target.runDate, view.id);
   // The newest run made before this batch: a later list that happened to finish first is not "before".
@@ -112,6 +120,8 @@ async function writeOutbox(ctx: NightlyContext, run: NightlyRun, view: BatchView
     schedule: { name: target.name, run_date: target.runDate, stem: target.stem, inbox_file: maskNumbersIn(target.file) },
   });
   notes.push(...exported.warnings);
+  // Retention removes other runs' files: never without the lock (this worker may have stalled past it).
+  if (held.lost) throw new Error(`the outbox lock of schedule ${target.name} was lost (this worker stalled past it); another attempt goes on`);
   const removed = await applyRetention(target.outbox, target.name, target.stem, target.keep, view.id).catch((err: unknown) => {
     notes.push(`old runs could not all be removed from the outbox: ${(err as Error).message}`);
     return [] as string[];

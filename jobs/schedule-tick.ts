@@ -21,7 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { newBatchId } from '../src/engine/batch.js';
+import { FINAL_STATUSES, newBatchId } from '../src/engine/batch.js';
 import { HoldJob } from '../src/engine/control.js';
 import { InputChangedError, submitBatch } from '../src/engine/submit.js';
 import { errorKindOf } from '../src/shared/error-kind.js';
@@ -29,7 +29,7 @@ import { fileIdentity, moveToRejected, moveToTaken, rejectedPathFor, scanInbox, 
 import type { NightlyRun, TickRecord } from '../src/nightly/nightly-store.js';
 import { outboxStem, runDateOf } from '../src/nightly/outbox.js';
 import type { ScheduleSpec } from '../src/nightly/schedule.js';
-import { rejectedPayload, tickFailedPayload } from '../src/nightly/webhook-event.js';
+import { fileFailedPayload, rejectedPayload, tickFailedPayload } from '../src/nightly/webhook-event.js';
 import { maskNumbersIn } from '../src/report/masking.js';
 import type { JobAttempt, NightlyContext, TickJobData } from './nightly-context.js';
 
@@ -58,10 +58,20 @@ export async function runScheduleTick(ctx: NightlyContext, queued: TickJobData, 
   if (!(await ctx.nightly.lock(name, owner, ctx.lockMs))) {
     throw new HoldJob(BUSY_WAIT_MS, `another tick of schedule ${name} is running`);
   }
-  const renew = setInterval(() => void ctx.nightly.lock(name, owner, ctx.lockMs).catch(() => undefined), ctx.lockMs / 3);
+  // Renewed while the tick runs; a renewal that finds the lock gone (this worker stalled
+  // past it, Redis failed over) stops the tick before its next file.
+  const held = { lost: false };
+  const renew = setInterval(
+    () =>
+      void ctx.nightly.renewLock(name, owner, ctx.lockMs).then(
+        (ok) => (held.lost ||= !ok),
+        () => undefined,
+      ),
+    ctx.lockMs / 3,
+  );
   renew.unref();
   try {
-    const record = await tick(ctx, { ...queued, schedule: spec }, jobId, started, log);
+    const record = await tick(ctx, { ...queued, schedule: spec }, jobId, started, log, held);
     await ctx.nightly.recordTick(record);
     log.info({ taken: record.taken.length, rejected: record.rejected.length, waiting: record.waiting.length, failed: record.failed.length }, 'tick done');
     return record;
@@ -74,13 +84,14 @@ export async function runScheduleTick(ctx: NightlyContext, queued: TickJobData, 
   }
 }
 
-async function tick(ctx: NightlyContext, data: TickJobData, jobId: string, started: Date, log: NightlyContext['logger']): Promise<TickRecord> {
+async function tick(ctx: NightlyContext, data: TickJobData, jobId: string, started: Date, log: NightlyContext['logger'], held: { lost: boolean }): Promise<TickRecord> {
   const spec = data.schedule;
   const scan = await scanInbox(spec.inbox, { settleMs: spec.settleSeconds * 1_000, markers: spec.markers });
   const record = emptyRecord(spec.name, jobId, started);
   const waiting = new Set(scan.waiting.map((file) => file.name));
 
   for (const file of scan.complete) {
+    if (held.lost) throw new Error(`the lock of schedule ${spec.name}'s tick was lost (this worker stalled past it): another worker goes on`);
     try {
       const outcome = await takeFile(ctx, spec, file, started, log);
       if (outcome.kind === 'waiting') waiting.add(file.name);
@@ -88,10 +99,17 @@ async function tick(ctx: NightlyContext, data: TickJobData, jobId: string, start
       else if (outcome.kind === 'rejected') record.rejected.push({ file: maskNumbersIn(file.name), problem: maskNumbersIn(outcome.problem) });
     } catch (err) {
       // Not the file's fault (a read error of the share, Redis gone): the other files go
-      // on, and this one is looked at again at the next look.
+      // on, this one is looked at again at the next look, and the webhook hears of it
+      // once per file (nobody reads logs at 2 a.m.).
       const problem = maskNumbersIn((err as Error).message);
       record.failed.push({ file: maskNumbersIn(file.name), problem });
       log.error({ file: maskNumbersIn(file.name), err: { message: problem } }, 'inbox file not taken; it is looked at again');
+      if (spec.webhook) {
+        const payload = fileFailedPayload(spec.name, file.name, problem, `${spec.name}.${fileIdentity(file)}.failed`);
+        await ctx.scheduler
+          .addWebhook({ deliveryId: payload.delivery_id, event: payload.event, url: spec.webhook, secretOwner: `schedule:${spec.name}`, body: JSON.stringify(payload) })
+          .catch(() => undefined);
+      }
     }
   }
 
@@ -125,8 +143,10 @@ async function takeFile(ctx: NightlyContext, spec: ScheduleSpec, file: InboxFile
         submittedBy: `schedule ${spec.name}`,
       });
     } catch (err) {
-      if (err instanceof InputChangedError) {
-        // Written to while it was read: not complete after all. The next look takes it.
+      // Written to while it was read (the copy's digest, or the reader's own check, saw it
+      // change), or changed since the look before: not complete after all, whatever the
+      // reader made of the half-written bytes. The next look takes it.
+      if (err instanceof InputChangedError || (err as { code?: unknown }).code === 'INPUT_CHANGED' || !(await unchangedSince(file))) {
         await ctx.nightly.releaseClaim(spec.name, identity);
         return { kind: 'waiting' };
       }
@@ -141,6 +161,11 @@ async function takeFile(ctx: NightlyContext, spec: ScheduleSpec, file: InboxFile
       log.warn({ file: maskNumbersIn(file.name), problem: maskNumbersIn(problem) }, 'inbox file rejected');
       return { kind: 'rejected', problem };
     }
+  }
+  const made = await ctx.batches.get(batchId);
+  if (made && FINAL_STATUSES.has(made.status) && !(await ctx.nightly.run(batchId))) {
+    // Made by a tick that died after queueing it, and ended (and handed on) since: only the file is left to move.
+    return moveTaken(ctx, spec, file, identity, batchId, log);
   }
   // Recorded before the ingest is queued: the batch cannot end before its run is known.
   const run: NightlyRun = {
@@ -160,10 +185,23 @@ async function takeFile(ctx: NightlyContext, spec: ScheduleSpec, file: InboxFile
   await ctx.nightly.putRun(run);
   await ctx.faults?.at?.('batch-created', batchId);
   await ctx.scheduler.addIngestJob(batchId);
-  const taken = await moveToTaken(spec.inbox, file, batchId);
+  return moveTaken(ctx, spec, file, identity, batchId, log);
+}
+
+/**
+ * The file out of the inbox, named after its batch. A file replaced under the same name
+ * since it was read is not the file the batch screened: it stays, and the next look
+ * takes it as the new file it is.
+ */
+async function moveTaken(ctx: NightlyContext, spec: ScheduleSpec, file: InboxFile, identity: string, batchId: string, log: NightlyContext['logger']): Promise<TakeOutcome> {
+  if (await unchangedSince(file)) {
+    const taken = await moveToTaken(spec.inbox, file, batchId);
+    log.info({ file: maskNumbersIn(file.name), batch: batchId, taken: maskNumbersIn(taken) }, 'inbox file taken');
+  } else {
+    log.warn({ file: maskNumbersIn(file.name), batch: batchId }, 'inbox file changed after its batch was made: the new file is left for the next look');
+  }
   await ctx.faults?.at?.('file-moved', batchId);
   await ctx.nightly.releaseClaim(spec.name, identity);
-  log.info({ file: maskNumbersIn(file.name), batch: batchId, taken: maskNumbersIn(taken) }, 'inbox file taken');
   return { kind: 'taken', batchId };
 }
 

@@ -172,7 +172,9 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
       async (job, token) => {
         try {
           const attempt = { last: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) };
-          // The token is this delivery's: a second delivery of a job whose worker only stalled waits for it.
+          // The worker's token for the job it runs (one per fetch slot of this worker, and each
+          // worker's its own): a second delivery of a job whose worker stalled holds another,
+          // and waits for the first to let its lock go or lapse.
           const owner = token ?? `${job.id}.${job.attemptsStarted}`;
           if (job.name === 'tick') return await runScheduleTick(nightly, job.data as TickJobData, job.id!, owner, attempt);
           if (job.name === 'batch-end') return await runBatchEndJob(nightly, job.data as BatchEndJobData, owner, attempt);

@@ -5,6 +5,7 @@
  * write results to an outbox folder (docs/nightly.md). Every option is checked here,
  * when the schedule is added, not at 2 a.m.
  */
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deriveEngineKeys } from '../engine/keys.js';
@@ -232,13 +233,23 @@ async function addSchedule(name: string, values: Values, options: Options, io: C
  * names), and no schedule's outbox is another's inbox.
  */
 function checkFoldersFree(spec: ScheduleSpec, schedulers: Awaited<ReturnType<QueueSession['queues']['schedules']>>): void {
+  // Compared as the folders they are (a symlink or a second path to one folder is the same folder).
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return path;
+    }
+  };
+  const mine = { inbox: real(spec.inbox), outbox: real(spec.outbox) };
   for (const scheduler of schedulers) {
-    const other = (scheduler.template?.data as { schedule?: ScheduleSpec } | undefined)?.schedule;
-    if (!other || other.name === spec.name) continue;
-    if (other.inbox === spec.inbox) throw new ScheduleError('--inbox', `schedule ${other.name} already takes files from ${spec.inbox}; give each schedule its own inbox`);
-    if (other.outbox === spec.outbox) throw new ScheduleError('--outbox', `schedule ${other.name} already writes to ${spec.outbox}; give each schedule its own outbox`);
-    if (other.outbox === spec.inbox) throw new ScheduleError('--inbox', `${spec.inbox} is the outbox of schedule ${other.name}: its results would be taken as lists`);
-    if (other.inbox === spec.outbox) throw new ScheduleError('--outbox', `${spec.outbox} is the inbox of schedule ${other.name}: these results would be taken as lists`);
+    const found = (scheduler.template?.data as { schedule?: ScheduleSpec } | undefined)?.schedule;
+    if (!found || found.name === spec.name) continue;
+    const other = { name: found.name, inbox: real(found.inbox), outbox: real(found.outbox) };
+    if (other.inbox === mine.inbox) throw new ScheduleError('--inbox', `schedule ${other.name} already takes files from ${spec.inbox}; give each schedule its own inbox`);
+    if (other.outbox === mine.outbox) throw new ScheduleError('--outbox', `schedule ${other.name} already writes to ${spec.outbox}; give each schedule its own outbox`);
+    if (other.outbox === mine.inbox) throw new ScheduleError('--inbox', `${spec.inbox} is the outbox of schedule ${other.name}: its results would be taken as lists`);
+    if (other.inbox === mine.outbox) throw new ScheduleError('--outbox', `${spec.outbox} is the inbox of schedule ${other.name}: these results would be taken as lists`);
   }
 }
 

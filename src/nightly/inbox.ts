@@ -127,8 +127,14 @@ export async function scanInbox(dir: string, options: ScanOptions): Promise<Inbo
       marker: markers.get(name) ?? null,
     };
     if (file.marker) {
-      complete.push(file);
-      continue;
+      // A marker older than its file marks an earlier file of that name (its marker left
+      // behind by a crash between moving it and removing the marker): not this one.
+      const marker = await lstat(file.marker).catch(() => null);
+      if (marker && marker.mtimeMs >= file.mtimeMs) {
+        complete.push(file);
+        continue;
+      }
+      file.marker = null;
     }
     if (options.markers) {
       waiting.push(file);

@@ -80,6 +80,8 @@ export interface WebhookAttemptRecord {
 const TICKS_KEPT = 50;
 const ATTEMPTS_KEPT = 2_000;
 
+/** Extends the key's life only while it still holds the owner's token. */
+const RENEW_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0`;
 /** Deletes the key only while it still holds the owner's token. */
 const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
 /** Takes the lock when free or already the owner's, and (re)sets its lifetime. */
@@ -144,11 +146,17 @@ export class NightlyStore {
 
   /**
    * One tick of a schedule at a time (`what` is its name), one outbox export of a
-   * schedule at a time (`<name>:outbox`); the same owner (a job delivered again after its
-   * worker died) takes it back at once.
+   * schedule at a time (`<name>:outbox`). The owner is the BullMQ worker's token for the
+   * job it runs: a second delivery of the job (its first worker stalled or died) has
+   * another token and waits until the first one's lock is released or lapses.
    */
   async lock(what: string, owner: string, ttlMs: number): Promise<boolean> {
     return (await this.redis.eval(TAKE_LOCK, 1, this.key('lock', what), owner, String(ttlMs))) === 1;
+  }
+
+  /** Extends the lock only while it is still the owner's: false when it lapsed or another took it. */
+  async renewLock(what: string, owner: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.eval(RENEW_LOCK, 1, this.key('lock', what), owner, String(ttlMs))) === 1;
   }
 
   async unlock(what: string, owner: string): Promise<void> {

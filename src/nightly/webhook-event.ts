@@ -11,7 +11,7 @@ import type { BatchView } from '../engine/batch.js';
 import type { Change, ManifestFile, ResultManifest, RowCounts } from '../report/manifest.js';
 import { maskNumbersIn } from '../report/masking.js';
 
-export const WEBHOOK_EVENTS = ['batch.done', 'batch.limited', 'batch.failed', 'batch.cancelled', 'batch.blocked', 'file.rejected', 'tick.failed', 'webhook.test'] as const;
+export const WEBHOOK_EVENTS = ['batch.done', 'batch.limited', 'batch.failed', 'batch.cancelled', 'batch.blocked', 'file.rejected', 'file.failed', 'tick.failed', 'webhook.test'] as const;
 export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
 
 /** The payload's version: a receiver can tell a later, extended payload apart. */
@@ -166,8 +166,16 @@ export function testPayload(deliveryId: string, now = new Date()): WebhookPayloa
 export function tickFailedPayload(schedule: string, job: string, error: string, now = new Date()): WebhookPayload {
   return {
     ...blankPayload('tick.failed', `${schedule}.${job.replace(/:/g, '.')}.failed`, schedule, now),
-    notes: ['the files in the inbox stay there and are looked at again at the next tick'],
+    notes: ['files not taken before the failure stay in the inbox and are looked at again at the next tick (schedule list shows the last tick)'],
     tick: { job, error: maskNumbersIn(error) },
+  };
+}
+
+/** An inbox file could not be taken for a reason not its own (the share, Redis): it stays, and is looked at again. */
+export function fileFailedPayload(schedule: string, file: string, problem: string, deliveryId: string, now = new Date()): WebhookPayload {
+  return {
+    ...blankPayload('file.failed', deliveryId, schedule, now),
+    notes: [`${maskNumbersIn(file)} could not be taken: ${maskNumbersIn(problem)}; it stays in the inbox and is looked at again every 5 minutes, then at each tick`],
   };
 }
 

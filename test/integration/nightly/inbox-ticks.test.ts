@@ -209,6 +209,31 @@ describe('schedules and the inbox (queue engine)', () => {
     }, 90_000);
   }
 
+  it('leaves a file replaced after its batch was made in the inbox: the new file is the next batch', async () => {
+    nightly = await startNightly();
+    const h = nightly;
+    const path = join(h.inbox, 'list.csv');
+    h.startRunner({
+      faults: {
+        // The sender replaces the file (same name, new content) just after the tick read it.
+        at: async (point) => {
+          if (point === 'batch-created' && (await h.store.ticks('replace', 1)).length === 0) writeNumberList(h.inbox, 'list.csv', 7, { seed: 5 });
+        },
+      },
+    });
+    await addSchedule(h, 'replace', ['--settle', '0']);
+    writeNumberList(h.inbox, 'list.csv', 3, { seed: 4 });
+    await tickNow(h, 'replace');
+    const [first] = await batchIds(h);
+    expect(existsSync(path)).toBe(true); // the new file stays
+    expect(filesIn(join(h.inbox, 'taken'))).toEqual([]);
+    await tickNow(h, 'replace');
+    const second = (await batchIds(h)).find((id) => id !== first)!;
+    expect(filesIn(join(h.inbox, 'taken'))).toEqual([`list.${second}.csv`]);
+    expect((await h.waitFor(first!, 60_000)).counts.rows).toBe(3);
+    expect((await h.waitFor(second, 60_000)).counts.rows).toBe(7);
+  }, 60_000);
+
   it('screens every file of a tick once when a worker is killed during it', async () => {
     nightly = await startNightly();
     const h = nightly;

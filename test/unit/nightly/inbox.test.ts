@@ -129,6 +129,15 @@ describe('scanInbox', () => {
     expect(scan.waiting.map((f) => [f.name, f.marker])).toEqual([['other.csv', null]]);
   });
 
+  it('a marker older than its file marks an earlier file of that name, not this one', async () => {
+    // Left behind by a crash between moving the earlier file and removing its marker.
+    await drop('list.csv.ready', 60_000, '');
+    await drop('list.csv');
+    const scan = await scanInbox(dir, { settleMs: SETTLE, markers: true });
+    expect(scan.complete).toEqual([]);
+    expect(scan.waiting.map((f) => [f.name, f.marker])).toEqual([['list.csv', null]]);
+  });
+
   it('in markers mode only a marker completes a file, however old it is', async () => {
     await drop('list.csv');
     await drop('list.csv.ready', 0, '');
