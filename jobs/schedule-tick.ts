@@ -41,8 +41,8 @@ export const MARKER_POLL_MS = 5 * 60_000;
 const BUSY_WAIT_MS = 2_000;
 
 /**
- * `owner` is this delivery of the job (BullMQ's token): a second delivery of the same
- * job while the first still runs (its worker stalled, not dead) waits for it.
+ * `owner` is the worker's token for this job (BullMQ's): a second delivery of the same
+ * job while the first still runs (its worker stalled, not dead) holds another, and waits.
  */
 export async function runScheduleTick(ctx: NightlyContext, queued: TickJobData, jobId: string, owner: string, attempt: JobAttempt): Promise<TickRecord> {
   const name = queued.schedule.name;
