@@ -53,8 +53,8 @@ function serve(secret, port) {
         return res.writeHead(400).end();
       }
       seen.add(delivery);
-      const batchId = payload.batch?.id ?? '-';
-      console.log(`${req.headers['x-riskscreen-event']} batch ${batchId} (delivery ${delivery})`);
+      const about = payload.batch ? `batch ${payload.batch.id}` : payload.rejected ? `file ${payload.rejected.file}` : (payload.schedule ?? '');
+      console.log(`${req.headers['x-riskscreen-event']} ${about} (delivery ${delivery})`);
       // Answer quickly (within 10 s); do slow work after answering.
       res.writeHead(204).end();
     });
