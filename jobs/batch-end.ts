@@ -17,7 +17,7 @@ import { dirname } from 'node:path';
 import type { BatchView } from '../src/engine/batch.js';
 import { GiveUp, HoldJob } from '../src/engine/control.js';
 import { applyRetention, listRuns, outboxNamesFor } from '../src/nightly/outbox.js';
-import type { NightlyRun } from '../src/nightly/nightly-store.js';
+import type { HeldLock, NightlyRun } from '../src/nightly/nightly-store.js';
 import { batchEndedPayload, manifestFiles, type WebhookFile } from '../src/nightly/webhook-event.js';
 import { readEarlierResult, type EarlierResult } from '../src/report/earlier-result.js';
 import { exportResult } from '../src/report/export.js';
@@ -43,18 +43,8 @@ export async function runBatchEndJob(ctx: NightlyContext, data: BatchEndJobData,
   if (run.schedule && view.status === 'done' && view.resultPath) {
     // One batch at a time per schedule: two lists with one stem ending together would
     // otherwise both take the day's first name, and retention would race the export.
-    const lock = `${run.schedule.name}:outbox`;
-    if (!(await ctx.nightly.lock(lock, owner, ctx.lockMs))) throw new HoldJob(2_000, `another batch of schedule ${run.schedule.name} is writing to its outbox`);
-    const held = { lost: false };
-    const renew = setInterval(
-      () =>
-        void ctx.nightly.renewLock(lock, owner, ctx.lockMs).then(
-          (ok) => (held.lost ||= !ok),
-          () => undefined,
-        ),
-      ctx.lockMs / 3,
-    );
-    renew.unref();
+    const held = await ctx.nightly.hold(`${run.schedule.name}:outbox`, owner, ctx.lockMs);
+    if (!held) throw new HoldJob(2_000, `another batch of schedule ${run.schedule.name} is writing to its outbox`);
     try {
       ({ manifest, files } = await writeOutbox(ctx, run, view, notes, held));
       log.info({ files: files.length }, 'result written to the outbox');
@@ -67,8 +57,7 @@ export async function runBatchEndJob(ctx: NightlyContext, data: BatchEndJobData,
       log.error({ err: { message: problem } }, 'result not written to the outbox');
       manifest = await readManifest(manifestPathOf(view.resultPath)).catch(() => null);
     } finally {
-      clearInterval(renew);
-      await ctx.nightly.unlock(lock, owner).catch(() => undefined);
+      await held.release();
     }
   } else {
     // Not for the outbox (a plain submit with a webhook, or a batch that did not finish):
@@ -94,7 +83,7 @@ export async function runBatchEndJob(ctx: NightlyContext, data: BatchEndJobData,
   return { outbox: files.map((file) => file.path), webhook: delivery };
 }
 
-async function writeOutbox(ctx: NightlyContext, run: NightlyRun, view: BatchView, notes: string[], held: { lost: boolean }): Promise<{ manifest: ResultManifest; files: WebhookFile[] }> {
+async function writeOutbox(ctx: NightlyContext, run: NightlyRun, view: BatchView, notes: string[], held: HeldLock): Promise<{ manifest: ResultManifest; files: WebhookFile[] }> {
   const target = run.schedule!;
   const names = await outboxNamesFor(target.outbox, target.stem, target.runDate, view.id);
   // The newest run made before this batch: a later list that happened to finish first is not "before".

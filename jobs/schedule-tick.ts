@@ -26,7 +26,7 @@ import { HoldJob } from '../src/engine/control.js';
 import { InputChangedError, submitBatch } from '../src/engine/submit.js';
 import { errorKindOf } from '../src/shared/error-kind.js';
 import { fileIdentity, moveToRejected, moveToTaken, rejectedPathFor, scanInbox, unchangedSince, type InboxFile } from '../src/nightly/inbox.js';
-import type { NightlyRun, TickRecord } from '../src/nightly/nightly-store.js';
+import type { HeldLock, NightlyRun, TickRecord } from '../src/nightly/nightly-store.js';
 import { outboxStem, runDateOf } from '../src/nightly/outbox.js';
 import type { ScheduleSpec } from '../src/nightly/schedule.js';
 import { fileFailedPayload, rejectedPayload, tickFailedPayload } from '../src/nightly/webhook-event.js';
@@ -55,21 +55,10 @@ export async function runScheduleTick(ctx: NightlyContext, queued: TickJobData, 
     log.info('the schedule was removed: nothing done');
     return emptyRecord(name, jobId, started);
   }
-  if (!(await ctx.nightly.lock(name, owner, ctx.lockMs))) {
-    throw new HoldJob(BUSY_WAIT_MS, `another tick of schedule ${name} is running`);
-  }
-  // Renewed while the tick runs; a renewal that finds the lock gone (this worker stalled
-  // past it, Redis failed over) stops the tick before its next file.
-  const held = { lost: false };
-  const renew = setInterval(
-    () =>
-      void ctx.nightly.renewLock(name, owner, ctx.lockMs).then(
-        (ok) => (held.lost ||= !ok),
-        () => undefined,
-      ),
-    ctx.lockMs / 3,
-  );
-  renew.unref();
+  // Held while the tick runs; a lock found gone (this worker stalled past it, Redis failed
+  // over) stops the tick before its next file.
+  const held = await ctx.nightly.hold(name, owner, ctx.lockMs);
+  if (!held) throw new HoldJob(BUSY_WAIT_MS, `another tick of schedule ${name} is running`);
   try {
     const record = await tick(ctx, { ...queued, schedule: spec }, jobId, started, log, held);
     await ctx.nightly.recordTick(record);
@@ -79,12 +68,11 @@ export async function runScheduleTick(ctx: NightlyContext, queued: TickJobData, 
     if (attempt.last) await tickFailed(ctx, spec, jobId, started, err as Error).catch(() => undefined);
     throw err;
   } finally {
-    clearInterval(renew);
-    await ctx.nightly.unlock(name, owner).catch(() => undefined);
+    await held.release();
   }
 }
 
-async function tick(ctx: NightlyContext, data: TickJobData, jobId: string, started: Date, log: NightlyContext['logger'], held: { lost: boolean }): Promise<TickRecord> {
+async function tick(ctx: NightlyContext, data: TickJobData, jobId: string, started: Date, log: NightlyContext['logger'], held: HeldLock): Promise<TickRecord> {
   const spec = data.schedule;
   const scan = await scanInbox(spec.inbox, { settleMs: spec.settleSeconds * 1_000, markers: spec.markers });
   const record = emptyRecord(spec.name, jobId, started);

@@ -77,6 +77,12 @@ export interface WebhookAttemptRecord {
   gaveUp: boolean;
 }
 
+/** A lock being held: see NightlyStore.hold. */
+export interface HeldLock {
+  readonly lost: boolean;
+  release(): Promise<void>;
+}
+
 const TICKS_KEPT = 50;
 const ATTEMPTS_KEPT = 2_000;
 
@@ -152,6 +158,34 @@ export class NightlyStore {
    */
   async lock(what: string, owner: string, ttlMs: number): Promise<boolean> {
     return (await this.redis.eval(TAKE_LOCK, 1, this.key('lock', what), owner, String(ttlMs))) === 1;
+  }
+
+  /**
+   * Takes the lock and keeps it (renewed every third of its life) until released; null
+   * when another owner holds it. `lost` turns true when a renewal finds it gone (this
+   * worker stalled past it, Redis failed over): the holder stops before doing harm.
+   */
+  async hold(what: string, owner: string, ttlMs: number): Promise<HeldLock | null> {
+    if (!(await this.lock(what, owner, ttlMs))) return null;
+    let lost = false;
+    const timer = setInterval(
+      () =>
+        void this.renewLock(what, owner, ttlMs).then(
+          (ok) => (lost ||= !ok),
+          () => undefined,
+        ),
+      ttlMs / 3,
+    );
+    timer.unref();
+    return {
+      get lost() {
+        return lost;
+      },
+      release: async () => {
+        clearInterval(timer);
+        await this.unlock(what, owner).catch(() => undefined);
+      },
+    };
   }
 
   /** Extends the lock only while it is still the owner's: false when it lapsed or another took it. */
