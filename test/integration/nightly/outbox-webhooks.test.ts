@@ -26,6 +26,9 @@ afterEach(async () => {
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
+/** Hex digests (sha256, mobile_hash) can hold eleven digits in a row by chance: not numbers. */
+const withoutDigests = (text: string) => text.replace(/[0-9a-f]{32,64}/g, '<digest>');
+
 async function tickNow(h: NightlyHarness, name: string): Promise<string> {
   const run = await h.cli(['schedule', 'run', name, '--wait']);
   expect(run.code, run.err).toBe(EXIT.ok);
@@ -70,7 +73,7 @@ describe('the outbox and webhooks (queue engine)', () => {
     expect(first.payload.notes).toContain('no changes file: this is the first run of this list in the outbox');
     for (const file of first.payload.files) expect(file.sha256).toBe(sha256(file.path));
     expect(first.payload.files.map((file) => file.role)).toEqual(['result', 'manifest']);
-    expect(first.body).not.toMatch(/(?<!\d)1\d{10}(?!\d)/); // never a phone number
+    expect(withoutDigests(first.body)).not.toMatch(/(?<!\d)1\d{10}(?!\d)/); // never a phone number
 
     // The second run the same day (half the numbers again): its own name, and the changes file.
     const second = await screenOnce(1);
@@ -131,7 +134,7 @@ describe('the outbox and webhooks (queue engine)', () => {
     );
     const result = readFileSync(join(h.outbox, `list.${day}.result.csv`), 'latin1');
     expect(result).toContain('mobile_hash');
-    expect(result).not.toMatch(/(?<!\d)1\d{10}(?!\d)/);
+    expect(withoutDigests(result)).not.toMatch(/(?<!\d)1\d{10}(?!\d)/);
   }, 60_000);
 
   it('retries a webhook after a 500 and after a timeout, records every attempt, and sends the same body each time', async () => {
