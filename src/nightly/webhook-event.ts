@@ -8,7 +8,7 @@
  */
 import { API_IDS, type ApiId } from '../juhe/catalogue.js';
 import type { BatchView } from '../engine/batch.js';
-import type { Change, ManifestFile, ResultManifest, RowCounts } from '../report/manifest.js';
+import type { ManifestFile, ResultManifest, RowCounts } from '../report/manifest.js';
 import { maskNumbersIn } from '../report/masking.js';
 
 export const WEBHOOK_EVENTS = ['batch.done', 'batch.limited', 'batch.failed', 'batch.cancelled', 'batch.blocked', 'file.rejected', 'file.failed', 'tick.failed', 'webhook.test'] as const;
@@ -46,16 +46,11 @@ export interface WebhookPayload {
     finished: string | null;
   } | null;
   input: { name: string; sha256: string; bytes: number } | null;
-  rows: Pick<RowCounts, 'total' | 'by_status' | 'by_level' | 'by_status_and_level'> | null;
-  calls: {
-    billable_total: number;
-    billable_by_api: Record<ApiId, number>;
-    cache_hits_total: number;
-    cache_hits_by_api: Record<ApiId, number>;
-    maybe_billed_total: number;
-  } | null;
+  rows: RowCounts | null;
+  /** The manifest's call counts (the per-API maybe-billed counts stay in the manifest). */
+  calls: Pick<ResultManifest['calls'], 'billable_total' | 'billable_by_api' | 'cache_hits_total' | 'cache_hits_by_api' | 'maybe_billed_total'> | null;
   /** With a changes file: rows by change against the earlier run. */
-  changes: (Record<Change, number> & { compared_with: { name: string; sha256: string } }) | null;
+  changes: NonNullable<ResultManifest['changes']> | null;
   files: WebhookFile[];
   /** Plain words on anything worth a look (no earlier result to compare with, a retention problem). */
   notes: string[];
@@ -104,9 +99,7 @@ export function batchEndedPayload(facts: BatchEndFacts): WebhookPayload {
       finished: view.times.finished ?? null,
     },
     input: { name: maskNumbersIn(view.input.name), sha256: view.input.sha256, bytes: view.input.bytes },
-    rows: manifest
-      ? { total: manifest.rows.total, by_status: manifest.rows.by_status, by_level: manifest.rows.by_level, by_status_and_level: manifest.rows.by_status_and_level }
-      : null,
+    rows: manifest?.rows ?? null,
     calls: {
       billable_total: view.counts.billed,
       billable_by_api: perApi('billed'),
