@@ -18,6 +18,7 @@ import type { CallOutcome } from '../src/juhe/model.js';
 import { withApiCounts, type CounterName } from '../src/engine/batch.js';
 import { GiveUp, HoldJob, HoldQueue, RetryLater, retryDelay } from '../src/engine/control.js';
 import { apiJobId, type ApiJobData, type EngineContext } from '../src/engine/context.js';
+import { callCodeOf } from '../src/engine/error-code.js';
 import { openNumber } from '../src/engine/keys.js';
 import type { CallTurn } from '../src/engine/store.js';
 import { isStoreWriteError } from '../src/engine/store-errors.js';
@@ -94,6 +95,7 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
 
   if (cached) {
     await record(ctx, data, cached, { cacheHits: 1, ...countsOf(decodeTaskResult(data.api, cached)) });
+    ctx.observe?.cacheHit(data.api);
     return 'cached';
   }
 
@@ -110,6 +112,7 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
     const cachedNow = await stores.cache.get(data.api, data.hash);
     if (cachedNow) {
       await record(ctx, data, cachedNow, { cacheHits: 1, ...countsOf(decodeTaskResult(data.api, cachedNow)) });
+      ctx.observe?.cacheHit(data.api);
       return 'cached';
     }
     if (maxCalls !== null) {
@@ -126,6 +129,7 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
         // look, so no call leaves after an account-wide answer.
         const turn = await awaitTurn(ctx, data, owner, signal);
         if (turn !== 'go' && turn !== 'probe') return turn;
+        const atGate = performance.now();
         const notNow = await passRateGate(ctx, data, owner, signal).catch(async (err: unknown) => {
           // Stopped before the call (an abort at shutdown, a store error): another job may probe.
           if (turn === 'probe') await stores.batches.releaseProbe(data.batchId, data.api, owner);
@@ -133,6 +137,9 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
         });
         if (notNow) return notNow;
         const mobile = openNumber(ctx.keys, data.sealed);
+        const started = performance.now();
+        // Once per call, with all of its time at the gate (a late wake-up's second slot included), as it leaves.
+        ctx.observe?.rateWait(data.api, (started - atGate) / 1000);
         try {
           sent = true;
           const answer = await ctx.client.query({
@@ -142,12 +149,22 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
             ...(data.carrier ? { carrier: data.carrier } : {}),
             ...(signal ? { signal } : {}),
           });
+          const seconds = (performance.now() - started) / 1000;
+          ctx.observe?.called({ api: data.api, form: answer.form, code: String(answer.juheCode), billed: answer.billed, maybeBilled: false, seconds });
           probed = turn === 'probe';
           return answer;
         } catch (err) {
-          // Before the slot is given back, so a job waiting for it sees the effect.
-          if (isJuheError(err)) await applyAccountWide(ctx, data, err, turn === 'probe' ? owner : null);
-          else if (turn === 'probe') await stores.batches.releaseProbe(data.batchId, data.api, owner);
+          // Only the API layer's errors are calls that went out; a request it refused to
+          // build (a bad number) is not, nor one that could not connect (it never left).
+          if (isJuheError(err)) {
+            if (err.notSent) ctx.observe?.connectFailed(data.api);
+            else {
+              const seconds = (performance.now() - started) / 1000;
+              ctx.observe?.called({ api: data.api, form: err.form, code: callCodeOf(err), billed: err.billed, maybeBilled: maybeBilledOnly(err), seconds });
+            }
+            // Before the slot is given back, so a job waiting for it sees the effect.
+            await applyAccountWide(ctx, data, err, turn === 'probe' ? owner : null);
+          } else if (turn === 'probe') await stores.batches.releaseProbe(data.batchId, data.api, owner);
           throw err;
         }
       });
@@ -264,8 +281,8 @@ async function onFailure(
   log: EngineContext['logger'],
 ): Promise<ApiJobOutcome> {
   const { batches } = ctx.stores;
-  const code = err.juheCode !== null ? String(err.juheCode) : err.httpStatus ? `http_${err.httpStatus}` : err.code.toLowerCase();
-  await batches.addCounts(data.batchId, withApiCounts(data.api, { billed: err.billed ? 1 : 0, maybeBilled: err.maybeBilled ? 1 : 0 }), { [code]: 1 });
+  const code = callCodeOf(err);
+  await batches.addCounts(data.batchId, withApiCounts(data.api, { billed: err.billed ? 1 : 0, maybeBilled: maybeBilledOnly(err) ? 1 : 0 }), { [code]: 1 });
 
   switch (err.category) {
     case 'transient': {
@@ -282,6 +299,7 @@ async function onFailure(
       log.debug({ err }, 'juhe asked us to slow down');
       const perNumber = (err as { scope?: string }).scope === 'number';
       const ms = err.holdOffMs ?? (perNumber ? 60_000 : 1_000);
+      ctx.observe?.hold(data.api, code);
       // Kept so `status` can say what the batch waits for, and until when.
       if (err.juheCode !== null) await batches.noteHold(data.batchId, data.api, err.juheCode, ms);
       if (perNumber) throw new HoldJob(ms, err.message);
@@ -330,6 +348,16 @@ async function applyAccountWide(ctx: EngineContext, data: ApiJobData, err: JuheE
   } else if (err.category === 'throttle' && (err as { scope?: string }).scope !== 'number') {
     await ctx.stores.gate.hold(data.api, err.holdOffMs ?? 1_000);
   }
+}
+
+/**
+ * May have been billed, and is not counted as billed: an answer lost in flight. An answer
+ * billed whose result could not be read is billed (the API layer also calls it maybe
+ * billed); counted once, as billed, so billed + maybe billed is the most a batch can
+ * have cost, in its counts and in the metrics alike.
+ */
+function maybeBilledOnly(err: JuheError): boolean {
+  return err.maybeBilled && !err.billed;
 }
 
 async function fail(ctx: EngineContext, data: ApiJobData, err: JuheError, reason: string): Promise<void> {

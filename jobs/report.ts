@@ -94,6 +94,8 @@ export async function runReportJob(ctx: EngineContext, data: ReportJobData): Pro
       await reader.close();
       throw err;
     }
+    // Once per result file: a report delivered again after its manifest is written skips this block.
+    ctx.observe?.rowsReported(tally.counts.by_status_and_level);
     log.info({ path: target }, 'result written');
   }
 

@@ -3,7 +3,7 @@
  * (heartbeats), the rate gate, the shared rates and the store's clock, read from Redis
  * and handed to the engine's pure diagnosis (src/engine/batch-health.ts).
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../src/shared/redis-url.js';
 import type { BatchFacts } from '../src/engine/batch-health.js';
 import type { EngineOptions } from '../src/engine/options.js';
 import type { SqliteStores } from '../src/engine/sqlite-store.js';
@@ -14,7 +14,7 @@ import { aliveWorkers } from './heartbeats.js';
 import { INGEST_QUEUE, REPORT_QUEUE, apiQueueName } from './queue-names.js';
 
 export async function gatherBatchFacts(
-  session: { redis: Redis; stores: EngineStores; queues: BullmqQueues },
+  session: { redis: RedisConnection; stores: EngineStores; queues: BullmqQueues },
   options: Pick<EngineOptions, 'prefix' | 'stuckAfterSeconds' | 'maxWaiting'>,
 ): Promise<BatchFacts> {
   const { redis, stores } = session;

@@ -5,7 +5,7 @@
  * which paces the calls themselves in every worker on every machine.
  */
 import { Queue, type Job, type JobSchedulerJson, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../src/shared/redis-url.js';
 import { MAX_JOB_ATTEMPTS } from '../jobs/api-call.js';
 import { API_IDS, type ApiId } from '../src/juhe/catalogue.js';
 import { apiJobId, reportJobId, type ApiJobData, type IngestJobData, type JobScheduler, type ReportJobData } from '../src/engine/context.js';
@@ -75,7 +75,7 @@ export class BullmqQueues implements JobScheduler, NightlyScheduler {
   readonly api: Record<ApiId, Queue<ApiJobData>>;
 
   constructor(
-    readonly connection: Redis,
+    readonly connection: RedisConnection,
     readonly prefix: string,
   ) {
     const opts = { connection, prefix };

@@ -8,7 +8,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../src/shared/redis-url.js';
 import type { Logger } from 'pino';
 import { runApiCallJob } from '../jobs/api-call.js';
 import { runIngestJob } from '../jobs/ingest.js';
@@ -33,7 +33,7 @@ export interface WorkerSettings {
   context: Omit<EngineContext, 'scheduler'>;
   queues: BullmqQueues;
   /** A connection factory: each BullMQ Worker needs its own blocking connection. */
-  connect: (name: string) => Redis;
+  connect: (name: string) => RedisConnection;
   /** Queue names to work on; all by default. */
   only?: readonly string[];
   /** API calls in flight per API queue in this process. */
@@ -85,8 +85,8 @@ export function startBullmqRunner(settings: WorkerSettings): RunningWorkers {
   };
   const workers: Worker[] = [];
   // BullMQ does not close connections it was given; they are closed with the workers.
-  const connections: Redis[] = [];
-  const connect = (name: string): Redis => {
+  const connections: RedisConnection[] = [];
+  const connect = (name: string): RedisConnection => {
     const connection = settings.connect(name);
     connections.push(connection);
     return connection;

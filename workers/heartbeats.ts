@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../src/shared/redis-url.js';
 import { NOW_MS } from '../src/engine/redis-store.js';
 
 /** A beat every 5 s; a worker missing three in a row (15 s) is taken for dead. */
@@ -48,7 +48,7 @@ export interface Heartbeat {
 }
 
 /** Beat now and every BEAT_EVERY_MS until stopped; a failed beat (Redis restarting) is retried at the next. */
-export function startHeartbeat(redis: Redis, prefix: string, worker: Omit<WorkerInfo, 'id' | 'host' | 'pid' | 'started'>, onError: (error: Error) => void): Heartbeat {
+export function startHeartbeat(redis: RedisConnection, prefix: string, worker: Omit<WorkerInfo, 'id' | 'host' | 'pid' | 'started'>, onError: (error: Error) => void): Heartbeat {
   const id = `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
   const info: WorkerInfo = { id, host: hostname(), pid: process.pid, started: new Date().toISOString(), ...worker };
   const json = JSON.stringify(info);
@@ -75,7 +75,7 @@ export function startHeartbeat(redis: Redis, prefix: string, worker: Omit<Worker
 }
 
 /** The workers that beat within the last 15 s. */
-export async function aliveWorkers(redis: Redis, prefix: string): Promise<WorkerInfo[]> {
+export async function aliveWorkers(redis: RedisConnection, prefix: string): Promise<WorkerInfo[]> {
   const ids = (await redis.eval(ALIVE, 1, `${prefix}:workers`, DEAD_AFTER_MS)) as string[];
   if (ids.length === 0) return [];
   const infos = await redis.mget(ids.map((id) => `${prefix}:worker:${id}`));

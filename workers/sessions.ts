@@ -6,14 +6,13 @@
 import { existsSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { join, resolve } from 'node:path';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Options } from '../src/config/options.js';
 import { redisStores, type RedisBatchStore } from '../src/engine/redis-store.js';
 import { openSqliteStores, type SqliteStores } from '../src/engine/sqlite-store.js';
 import type { EngineStores } from '../src/engine/store.js';
 import { BullmqQueues } from './bullmq-queues.js';
-import { assertRedisReachable, connectRedis } from './connection.js';
+import { assertRedisReachable, connectRedis, type RedisConnection, type RedisSettings } from './connection.js';
 import { buildEngineParts, type EngineParts } from './engine-parts.js';
 import { LocalRunner } from './local-runner.js';
 
@@ -29,8 +28,10 @@ export interface LocalSession {
 
 export interface QueueSession {
   kind: 'queue';
-  redis: Redis;
+  redis: RedisConnection;
   redisUrl: string;
+  /** A new connection to the same Redis (BullMQ workers each need their own). */
+  connect(name: string): RedisConnection;
   stores: EngineStores & { batches: RedisBatchStore };
   /** Only when the command calls the Juhe service (it needs JUHE_KEY). */
   parts: EngineParts | null;
@@ -107,7 +108,8 @@ export async function openBatchSession(options: Options, logger: Logger): Promis
 export async function openQueueSession(options: Options, logger: Logger, use: { juhe: boolean }): Promise<QueueSession> {
   const redisUrl = options.engine.redisUrl;
   if (!redisUrl) throw new NeedsQueueEngineError();
-  const redis = connectRedis(redisUrl, logger, 'cli');
+  const settings: RedisSettings = { url: redisUrl, tlsCaFile: options.engine.redisTlsCaFile };
+  const redis = connectRedis(settings, logger, 'cli');
   try {
     await assertRedisReachable(redis, redisUrl);
   } catch (err) {
@@ -127,6 +129,7 @@ export async function openQueueSession(options: Options, logger: Logger, use: { 
     kind: 'queue',
     redis,
     redisUrl,
+    connect: (name) => connectRedis(settings, logger, name),
     stores,
     parts,
     queues,

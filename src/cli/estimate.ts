@@ -50,7 +50,7 @@ export async function runEstimateCommand(argv: string[], io: CommandIo): Promise
   // Hashing needs the engine secret; without it (and without Redis) there is no cache to ask.
   const secretKnown = Boolean(options.engine.secret ?? options.juhe.key);
   const keys = deriveEngineKeys(options.engine.secret ?? (secretKnown ? undefined : 'riskscreen-estimate-only'), options.juhe.key);
-  const redis = options.engine.redisUrl && secretKnown ? connectRedis(options.engine.redisUrl, logger, 'estimate') : null;
+  const redis = options.engine.redisUrl && secretKnown ? connectRedis({ url: options.engine.redisUrl, tlsCaFile: options.engine.redisTlsCaFile }, logger, 'estimate') : null;
   try {
     if (redis) await assertRedisReachable(redis, options.engine.redisUrl!);
     const cache = redis ? redisStores(redis, options.engine.prefix).cache : null;

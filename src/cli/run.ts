@@ -21,7 +21,7 @@ import { loadRubric, type Rubric } from '../risk/index.js';
 import { gatherBatchFacts, noWorkerWarning } from '../../workers/batch-facts.js';
 import { startBullmqRunner } from '../../workers/bullmq-runner.js';
 import { ENGINE_QUEUES } from '../../workers/queue-names.js';
-import { connectRedis } from '../../workers/connection.js';
+import { checkRedisForWorkers } from '../../workers/redis-policy.js';
 import { openLocalSession, openQueueSession, type LocalSession } from '../../workers/sessions.js';
 import { EXIT } from './exit-codes.js';
 import { INPUT_FLAGS, INPUT_FLAGS_HELP, inputOptionsFrom } from './input-flags.js';
@@ -280,6 +280,8 @@ async function runOnQueue(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    // Before the batch is made: a Redis that evicts keys would lose its jobs.
+    if (work) await checkRedisForWorkers(session.redis, session.redisUrl, logger);
     const { meta } = await submitBatch(session.stores.batches, session.dataDir, { file, input, ...request });
     await session.queues.prepare(options.engine.rates);
     if (Object.keys(request.rates).length > 0) await session.queues.setRates(request.rates);
@@ -290,11 +292,10 @@ async function runOnQueue(
       if (warning) io.stderr.write(`riskscreen: warning: ${warning}\n`);
     }
     if (work && session.parts) {
-      const url = session.redisUrl;
       workers = startBullmqRunner({
         context: session.parts.context,
         queues: session.queues,
-        connect: (name) => connectRedis(url, logger, name),
+        connect: (name) => session.connect(name),
         // Not schedules' ticks nor webhooks: this process ends with its batch.
         only: ENGINE_QUEUES,
         concurrency: options.engine.concurrency,

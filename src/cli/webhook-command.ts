@@ -58,7 +58,7 @@ export async function runWebhookCommand(argv: string[], io: CommandIo, env: Node
   if (sub === 'test') {
     if (rest.length !== 1) throw new UsageError('webhook test needs exactly one URL');
     const url = checkWebhookUrl('URL', rest[0]!);
-    if (values.secret === undefined && !env[WEBHOOK_SECRET_ENV]) {
+    if (values.secret === undefined && !env[WEBHOOK_SECRET_ENV] && !env[`${WEBHOOK_SECRET_ENV}_FILE`]) {
       throw new UsageError(`--secret: give the secret the receiver checks signatures with (or set ${WEBHOOK_SECRET_ENV})`);
     }
     let secret: string | null;

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../shared/config-error.js';
+import { envValue } from './env-file.js';
 import type { Options } from './options.js';
 import { OPTION_PATHS, validateOptions, type OptionPath, type RawOptions } from './validate.js';
 
@@ -23,6 +24,7 @@ export const ENV_NAMES: Readonly<Partial<Record<OptionPath, string>>> = {
   'juhe.connections': 'JUHE_CONNECTIONS',
   'juhe.keepAliveTimeoutMs': 'JUHE_KEEP_ALIVE_MS',
   'engine.redisUrl': 'REDIS_URL',
+  'engine.redisTlsCaFile': 'REDIS_TLS_CA_FILE',
   'engine.prefix': 'RISKSCREEN_PREFIX',
   'engine.secret': 'RISKSCREEN_SECRET',
   'engine.dataDir': 'RISKSCREEN_DATA_DIR',
@@ -47,6 +49,9 @@ export const ENV_NAMES: Readonly<Partial<Record<OptionPath, string>>> = {
   'nightly.webhookTimeoutMs': 'RISKSCREEN_WEBHOOK_TIMEOUT_MS',
   'nightly.webhookRetryMs': 'RISKSCREEN_WEBHOOK_RETRY_MS',
   'nightly.webhookGiveUpMs': 'RISKSCREEN_WEBHOOK_GIVE_UP_MS',
+  'ops.metricsPort': 'RISKSCREEN_METRICS_PORT',
+  'ops.metricsHost': 'RISKSCREEN_METRICS_HOST',
+  'ops.quotaCalls': 'RISKSCREEN_QUOTA_CALLS',
   'log.level': 'LOG_LEVEL',
 };
 
@@ -68,8 +73,9 @@ export function loadOptions(input: LoadOptionsInput = {}): Options {
   Object.assign(raw, readConfigFile(input, env));
   for (const path of OPTION_PATHS) {
     const name = ENV_NAMES[path];
-    const value = name === undefined ? undefined : env[name];
-    if (name !== undefined && value !== undefined && value !== '') raw[path] = { value, source: name };
+    // NAME, or NAME_FILE: the value read from a file (secrets mounted by compose, Kubernetes).
+    const entry = name === undefined ? undefined : envValue(env, name);
+    if (entry) raw[path] = entry;
   }
   for (const [path, override] of Object.entries(input.overrides ?? {})) {
     if (override && override.value !== undefined) raw[path as OptionPath] = { value: override.value, source: override.flag };

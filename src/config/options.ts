@@ -9,9 +9,10 @@
 import { ENGINE_DEFAULTS, type EngineOptions } from '../engine/options.js';
 import { JUHE_DEFAULTS, type JuheOptions } from '../juhe/options.js';
 import { NIGHTLY_DEFAULTS, type NightlyOptions } from '../nightly/options.js';
+import { OPS_DEFAULTS, type OpsOptions } from '../metrics/options.js';
 import type { OutputEncoding } from '../report/output-encoding.js';
 
-export type { EngineOptions, JuheOptions, NightlyOptions };
+export type { EngineOptions, JuheOptions, NightlyOptions, OpsOptions };
 
 export interface ReportOptions {
   /** A risk rubric JSON file (see rubrics/default.json); unset: the shipped default. Env `RISKSCREEN_RUBRIC`. */
@@ -82,6 +83,7 @@ export interface Options {
   report: ReportOptions;
   web: WebOptions;
   nightly: NightlyOptions;
+  ops: OpsOptions;
   log: {
     /** pino level: fatal, error, warn, info, debug, trace, silent. Env `LOG_LEVEL`. */
     level: string;
@@ -94,6 +96,7 @@ export const DEFAULT_OPTIONS: Options = {
   report: { rubric: undefined, encoding: 'utf8-bom' },
   web: WEB_DEFAULTS,
   nightly: NIGHTLY_DEFAULTS,
+  ops: OPS_DEFAULTS,
   log: { level: 'info' },
 };
 
@@ -104,5 +107,6 @@ export interface PartialOptions {
   report?: Partial<ReportOptions>;
   web?: Partial<WebOptions>;
   nightly?: Partial<NightlyOptions>;
+  ops?: Partial<OpsOptions>;
   log?: Partial<Options['log']>;
 }

@@ -5,7 +5,8 @@
 import { API_IDS, FORMS, formsOf, isApiId, isForm, type ApiId, type Form } from '../juhe/catalogue.js';
 import { ConfigError } from '../shared/config-error.js';
 import { isScryptCost } from '../shared/scrypt-cost.js';
-import { DEFAULT_OPTIONS, WEB_ROLES, type Options, type WebOptions, type WebRole, type WebToken, type WebUser } from './options.js';
+import { RedisUrlError, parseRedisUrl } from '../shared/redis-url.js';
+import { DEFAULT_OPTIONS, WEB_ROLES, type Options, type OpsOptions, type WebOptions, type WebRole, type WebToken, type WebUser } from './options.js';
 import { OUTPUT_ENCODINGS, type OutputEncoding } from '../report/output-encoding.js';
 
 export const OPTION_PATHS = [
@@ -21,6 +22,7 @@ export const OPTION_PATHS = [
   'juhe.connections',
   'juhe.keepAliveTimeoutMs',
   'engine.redisUrl',
+  'engine.redisTlsCaFile',
   'engine.prefix',
   'engine.secret',
   'engine.dataDir',
@@ -47,6 +49,9 @@ export const OPTION_PATHS = [
   'nightly.webhookTimeoutMs',
   'nightly.webhookRetryMs',
   'nightly.webhookGiveUpMs',
+  'ops.metricsPort',
+  'ops.metricsHost',
+  'ops.quotaCalls',
   'log.level',
 ] as const;
 export type OptionPath = (typeof OPTION_PATHS)[number];
@@ -95,6 +100,14 @@ export function validateOptions(raw: RawOptions): Options {
 
   const redis = raw['engine.redisUrl'];
   if (redis) engine.redisUrl = redisUrl(redis.source, redis.value);
+  const tlsCa = raw['engine.redisTlsCaFile'];
+  if (tlsCa) {
+    engine.redisTlsCaFile = nonEmptyString(tlsCa.source, tlsCa.value);
+    // A CA for a connection that is not TLS would be ignored: say so rather than connect in clear.
+    if (engine.redisUrl !== undefined && !parseRedisUrl(engine.redisUrl).tls) {
+      throw new ConfigError(tlsCa.source, `names a CA for TLS, but ${redis?.source ?? 'REDIS_URL'} is not a TLS URL: use rediss:// (or rediss+cluster://), or unset it`);
+    }
+  }
   const prefix = raw['engine.prefix'];
   if (prefix) {
     const value = nonEmptyString(prefix.source, prefix.value);
@@ -102,6 +115,11 @@ export function validateOptions(raw: RawOptions): Options {
       throw new ConfigError(prefix.source, 'must be a name without ":" or braces, or one {hash tag} such as {riskscreen}');
     }
     engine.prefix = value;
+  }
+  if (redis && parseRedisUrl(engine.redisUrl!).cluster && !/^\{[^{}:]+\}$/.test(engine.prefix)) {
+    // Every key of a batch and of a queue must hash to one slot, or BullMQ's and the
+    // store's scripts fail with CROSSSLOT on a cluster.
+    throw new ConfigError(prefix?.source ?? 'RISKSCREEN_PREFIX', `must be one {hash tag} such as {riskscreen} on a Redis Cluster (${redis.source} names one); "${engine.prefix}" spreads keys over slots`);
   }
   const engineSecret = raw['engine.secret'];
   if (engineSecret) {
@@ -145,7 +163,24 @@ export function validateOptions(raw: RawOptions): Options {
     webhookRetryMs: intOption('nightly.webhookRetryMs', 10, 3_600_000) ?? DEFAULT_OPTIONS.nightly.webhookRetryMs,
     webhookGiveUpMs: intOption('nightly.webhookGiveUpMs', 1_000, 7 * 86_400_000) ?? DEFAULT_OPTIONS.nightly.webhookGiveUpMs,
   };
-  return { juhe, engine, report, web: validateWeb(raw), nightly, log };
+  return { juhe, engine, report, web: validateWeb(raw), nightly, ops: validateOps(raw), log };
+}
+
+function validateOps(raw: RawOptions): OpsOptions {
+  const ops: OpsOptions = { ...DEFAULT_OPTIONS.ops, quotaCalls: {} };
+  const port = raw['ops.metricsPort'];
+  if (port) ops.metricsPort = integer(port.source, port.value, 0, 65_535);
+  const host = raw['ops.metricsHost'];
+  if (host) ops.metricsHost = nonEmptyString(host.source, host.value);
+  const quota = raw['ops.quotaCalls'];
+  if (quota) ops.quotaCalls = apiNumberMap(quota.source, quota.value, parseCallCount);
+  return ops;
+}
+
+/** A number of calls bought: a whole number from 1 (Juhe sells packages of calls, up to billions). */
+function parseCallCount(text: string): number | undefined {
+  const calls = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+  return Number.isSafeInteger(calls) && calls >= 1 ? calls : undefined;
 }
 
 function validateWeb(raw: RawOptions): WebOptions {
@@ -253,16 +288,13 @@ export function outputEncoding(option: string, value: unknown): OutputEncoding {
 
 function redisUrl(option: string, value: unknown): string {
   const text = nonEmptyString(option, value);
-  let url: URL;
   try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError(option, 'is not a URL (expected e.g. redis://127.0.0.1:6379)');
+    parseRedisUrl(text);
+  } catch (err) {
+    if (err instanceof RedisUrlError) throw new ConfigError(option, err.message);
+    throw err;
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new ConfigError(option, `must be a redis:// or rediss:// URL (got ${url.protocol})`);
-  }
-  return text;
+  return text.trim();
 }
 
 /** `status=20,tenure=10` as given to --rate, checked like RISKSCREEN_RATES. */

@@ -6,6 +6,7 @@ import type { QueryRequest } from '../juhe/client.js';
 import type { CallOutcome } from '../juhe/model.js';
 import type { Carrier } from '../phone/carrier.js';
 import type { EngineKeys } from './keys.js';
+import type { EngineObserver } from './observer.js';
 import type { EngineStores } from './store.js';
 
 /** The one thing job code needs of the Juhe client. */
@@ -73,6 +74,8 @@ export interface EngineContext {
   dataDir: string;
   /** Told when a batch ends; unset: nobody listens (the local engine). */
   events?: BatchEvents;
+  /** Told of calls, rate-gate waits, holds, cache hits and rows reported (metrics); unset: nobody watches. */
+  observe?: EngineObserver;
 }
 
 /** Jobs run at once per call slot: the extra ones do their store work while calls run. */

@@ -1,7 +1,7 @@
 /** The stores of the local engine: plain maps in one process, same semantics as Redis. */
 import type { ApiId } from '../juhe/catalogue.js';
 import { FINAL_STATUSES, emptyCounters, type BatchHold, type BatchMeta, type BatchStatus, type BatchView, type CounterName, type Counters } from './batch.js';
-import type { BatchStore, CallTurn, EngineStores, InflightLocks, RateGate, RecordOutcome, ResultCache, StatusPatch } from './store.js';
+import { billedTotalOf, emptyBilledTotals, type BatchStore, type BilledTotals, type CallTurn, type EngineStores, type InflightLocks, type RateGate, type RecordOutcome, type ResultCache, type StatusPatch } from './store.js';
 import { paceIntervalMs } from './rate-window.js';
 
 interface MemoryBatch {
@@ -18,6 +18,8 @@ interface MemoryBatch {
 
 export class MemoryBatchStore implements BatchStore {
   private readonly batches = new Map<string, MemoryBatch>();
+  /** Billed and maybe-billed calls per API over every batch (BilledTotals); kept when batches go. */
+  private readonly totals: BilledTotals = emptyBilledTotals();
   constructor(private readonly clock: () => number = Date.now) {}
 
   async create(meta: BatchMeta): Promise<void> {
@@ -70,7 +72,7 @@ export class MemoryBatchStore implements BatchStore {
 
   async addCounts(id: string, deltas: Partial<Record<CounterName, number>>, errors?: Record<string, number>): Promise<void> {
     const batch = this.must(id);
-    addDeltas(batch.counts, deltas);
+    this.addDeltas(batch, deltas);
     for (const [code, n] of Object.entries(errors ?? {})) batch.errors[code] = (batch.errors[code] ?? 0) + n;
   }
 
@@ -81,7 +83,7 @@ export class MemoryBatchStore implements BatchStore {
     const isNew = !batch.results.has(taskId);
     if (isNew) {
       batch.results.set(taskId, encoded);
-      addDeltas(batch.counts, { ...deltas, final: 1 });
+      this.addDeltas(batch, { ...deltas, final: 1 });
       batch.progressAt = this.clock();
     }
     return { isNew, final: batch.counts.final, tasks: batch.counts.ingestDone ? batch.counts.tasks : null };
@@ -166,6 +168,19 @@ export class MemoryBatchStore implements BatchStore {
     this.must(id).results.clear();
   }
 
+  async billedTotals(): Promise<BilledTotals> {
+    return structuredClone(this.totals);
+  }
+
+  /** To the batch's counts, and its per-API billed and maybe-billed calls to the running totals. */
+  private addDeltas(batch: MemoryBatch, deltas: Partial<Record<CounterName, number>>): void {
+    for (const [name, n] of Object.entries(deltas) as [CounterName, number][]) {
+      batch.counts[name] += n;
+      const total = billedTotalOf(name);
+      if (total) this.totals[total.api][total.field] += n;
+    }
+  }
+
   private must(id: string): MemoryBatch {
     const batch = this.batches.get(id);
     if (!batch) throw new Error(`no batch ${id}`);
@@ -176,10 +191,6 @@ export class MemoryBatchStore implements BatchStore {
 function applyPatch(meta: BatchMeta, patch: StatusPatch): void {
   if (patch.times) meta.times = { ...meta.times, ...patch.times };
   if (patch.resultPath !== undefined) meta.resultPath = patch.resultPath;
-}
-
-function addDeltas(counts: Counters, deltas: Partial<Record<CounterName, number>>): void {
-  for (const [name, n] of Object.entries(deltas) as [CounterName, number][]) counts[name] += n;
 }
 
 export class MemoryResultCache implements ResultCache {

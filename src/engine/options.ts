@@ -5,8 +5,14 @@
 import type { ApiId } from '../juhe/catalogue.js';
 
 export interface EngineOptions {
-  /** Redis for the queue engine; unset: the local in-process engine. Env `REDIS_URL`. */
+  /**
+   * Redis for the queue engine; unset: the local in-process engine. Env `REDIS_URL`:
+   * `redis://host:6379`, `rediss://` (TLS), `redis+cluster://h1:7000,h2:7001` or
+   * `rediss+cluster://` (a Redis Cluster, by some of its nodes).
+   */
   redisUrl: string | undefined;
+  /** A PEM file of the CA that signed Redis's TLS certificate, when the system's CAs do not know it. Env `REDIS_TLS_CA_FILE`. */
+  redisTlsCaFile: string | undefined;
   /**
    * Key prefix of every queue and record. A Redis Cluster hash tag (`{...}`) keeps a
    * queue's keys in one slot, as BullMQ needs. Env `RISKSCREEN_PREFIX`.
@@ -48,6 +54,7 @@ export interface EngineOptions {
 
 export const ENGINE_DEFAULTS: EngineOptions = {
   redisUrl: undefined,
+  redisTlsCaFile: undefined,
   prefix: '{riskscreen}',
   secret: undefined,
   dataDir: 'riskscreen-data',

@@ -13,11 +13,27 @@
  *   <p>:lock:<api>:<hash>    a question in flight (PX), owned by its job
  *   <p>:gate:<api>           the next free call slot of the API (rate gate)
  *   <p>:rates                hash: api -> calls per second, shared by every process
+ *   <p>:billed               hash: billed.<api>, maybeBilled.<api> -> calls, over every
+ *                            batch (BilledTotals): added with the batch's own c.billed.<api>
+ *                            and c.maybeBilled.<api>, in the same script or MULTI; never
+ *                            removed with a batch
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../shared/redis-url.js';
 import type { ApiId } from '../juhe/catalogue.js';
 import { COUNTER_NAMES, FINAL_STATUSES, emptyCounters, type BatchHold, type BatchMeta, type BatchStatus, type BatchView, type CounterName } from './batch.js';
-import type { BatchStore, CallTurn, EngineStores, InflightLocks, RateGate, RecordOutcome, ResultCache, StatusPatch } from './store.js';
+import {
+  billedTotalOf,
+  emptyBilledTotals,
+  type BatchStore,
+  type BilledTotals,
+  type CallTurn,
+  type EngineStores,
+  type InflightLocks,
+  type RateGate,
+  type RecordOutcome,
+  type ResultCache,
+  type StatusPatch,
+} from './store.js';
 import { PACE_FACTOR } from './rate-window.js';
 import { RedisClock } from './redis-clock.js';
 
@@ -29,9 +45,11 @@ local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**
- * HSETNX the result; on first write count it and stamp progress. Nothing for a batch
- * whose report is written (a late delivery). Returns {isNew, final, ingestDone, tasks},
- * or -1 when there is no such batch (no key is made for it).
+ * HSETNX the result; on first write count it (the per-API billed and maybe-billed
+ * counters into the running totals too) and stamp progress. Nothing for a batch whose
+ * report is written (a late delivery). KEYS: batch, its results, the billed totals.
+ * Returns {isNew, final, ingestDone, tasks}, or -1 when there is no such batch (no key
+ * is made for it).
  */
 const RECORD_RESULT = `
 local state = redis.call('HMGET', KEYS[1], 'meta', 'resultPath')
@@ -41,7 +59,12 @@ local isNew = 0
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 1 then
   isNew = 1
   redis.call('HINCRBY', KEYS[1], 'c.final', 1)
-  for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+  for i = 3, #ARGV, 2 do
+    redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+    if string.find(ARGV[i], '^c%.billed%.') or string.find(ARGV[i], '^c%.maybeBilled%.') then
+      redis.call('HINCRBY', KEYS[3], string.sub(ARGV[i], 3), ARGV[i + 1])
+    end
+  end
   ${NOW_MS}
   redis.call('HSET', KEYS[1], 'progressAt', nowMs)
 end
@@ -156,6 +179,10 @@ redis.call('HSET', KEYS[1], ARGV[1], tostring(nowMs + tonumber(ARGV[2])))
 return 1
 `;
 
+/**
+ * KEYS: any key under the prefix, only to route the script: on a Redis Cluster it then
+ * runs on the node that holds the prefix's slot, whose clock every other script reads.
+ */
 const TIME_MS = `
 ${NOW_MS}
 return nowMs
@@ -169,15 +196,15 @@ redis.call('HINCRBY', KEYS[1], 'c.reserved', 1)
 return 1
 `;
 
-type Scripted = Redis & {
-  rsRecordResult(batchKey: string, resultsKey: string, ...args: (string | number)[]): Promise<[number, number, number, number] | -1>;
+type Scripted = RedisConnection & {
+  rsRecordResult(batchKey: string, resultsKey: string, totalsKey: string, ...args: (string | number)[]): Promise<[number, number, number, number] | -1>;
   rsFinishIngest(batchKey: string, ...args: (string | number)[]): Promise<number>;
   rsSetStatus(batchKey: string, ...args: string[]): Promise<number>;
   rsReserveCall(batchKey: string, max: number): Promise<number>;
   rsCallTurn(batchKey: string, api: string, owner: string, claimMs: number): Promise<CallTurn>;
   rsSetCounts(batchKey: string, ...args: (string | number)[]): Promise<number>;
   rsNoteHold(batchKey: string, field: string, ms: number): Promise<number>;
-  rsTimeMs(): Promise<number>;
+  rsTimeMs(routeKey: string): Promise<number>;
   rsReleaseProbe(batchKey: string, api: string, owner: string): Promise<number>;
   rsAcquireLock(key: string, owner: string, ttlMs: number): Promise<number>;
   rsRateGate(key: string, ratesKey: string, rate: number, api: string, paceFactor: number): Promise<[string, string]>;
@@ -185,17 +212,17 @@ type Scripted = Redis & {
   rsReleaseLock(key: string, owner: string): Promise<number>;
 };
 
-function withScripts(redis: Redis): Scripted {
+function withScripts(redis: RedisConnection): Scripted {
   const scripted = redis as Scripted;
   if (typeof scripted.rsRecordResult !== 'function') {
-    redis.defineCommand('rsRecordResult', { numberOfKeys: 2, lua: RECORD_RESULT });
+    redis.defineCommand('rsRecordResult', { numberOfKeys: 3, lua: RECORD_RESULT });
     redis.defineCommand('rsFinishIngest', { numberOfKeys: 1, lua: FINISH_INGEST });
     redis.defineCommand('rsSetStatus', { numberOfKeys: 1, lua: SET_STATUS });
     redis.defineCommand('rsReserveCall', { numberOfKeys: 1, lua: RESERVE_CALL });
     redis.defineCommand('rsCallTurn', { numberOfKeys: 1, lua: CALL_TURN });
     redis.defineCommand('rsSetCounts', { numberOfKeys: 1, lua: SET_COUNTS });
     redis.defineCommand('rsNoteHold', { numberOfKeys: 1, lua: NOTE_HOLD });
-    redis.defineCommand('rsTimeMs', { numberOfKeys: 0, lua: TIME_MS });
+    redis.defineCommand('rsTimeMs', { numberOfKeys: 1, lua: TIME_MS });
     redis.defineCommand('rsReleaseProbe', { numberOfKeys: 1, lua: RELEASE_PROBE });
     redis.defineCommand('rsAcquireLock', { numberOfKeys: 1, lua: ACQUIRE_LOCK });
     redis.defineCommand('rsRateGate', { numberOfKeys: 2, lua: RATE_GATE });
@@ -225,7 +252,7 @@ export class RedisBatchStore implements BatchStore {
   private readonly redis: Scripted;
 
   constructor(
-    redis: Redis,
+    redis: RedisConnection,
     private readonly prefix: string,
   ) {
     this.redis = withScripts(redis);
@@ -237,6 +264,10 @@ export class RedisBatchStore implements BatchStore {
 
   private resultsKey(id: string): string {
     return `${this.prefix}:batch:${id}:results`;
+  }
+
+  private get totalsKey(): string {
+    return `${this.prefix}:billed`;
   }
 
   async create(meta: BatchMeta): Promise<void> {
@@ -315,13 +346,18 @@ export class RedisBatchStore implements BatchStore {
 
   async addCounts(id: string, deltas: Partial<Record<CounterName, number>>, errors?: Record<string, number>): Promise<void> {
     const multi = this.redis.multi();
-    for (const [name, n] of Object.entries(deltas)) if (n) multi.hincrby(this.key(id), `c.${name}`, n);
+    for (const [name, n] of Object.entries(deltas)) {
+      if (!n) continue;
+      multi.hincrby(this.key(id), `c.${name}`, n);
+      // The running totals, in the same MULTI (one slot under the prefix's hash tag).
+      if (billedTotalOf(name)) multi.hincrby(this.totalsKey, name, n);
+    }
     for (const [code, n] of Object.entries(errors ?? {})) multi.hincrby(this.key(id), `e.${code}`, n);
     await multi.exec();
   }
 
   async recordResult(id: string, taskId: string, encoded: string, deltas: Partial<Record<CounterName, number>>): Promise<RecordOutcome> {
-    const outcome = await this.redis.rsRecordResult(this.key(id), this.resultsKey(id), taskId, encoded, ...deltaArgs(deltas));
+    const outcome = await this.redis.rsRecordResult(this.key(id), this.resultsKey(id), this.totalsKey, taskId, encoded, ...deltaArgs(deltas));
     if (!Array.isArray(outcome)) throw new Error(`no batch ${id}`);
     const [isNew, final, ingestDone, tasks] = outcome;
     return { isNew: isNew === 1, final, tasks: ingestDone ? tasks : null };
@@ -367,7 +403,7 @@ export class RedisBatchStore implements BatchStore {
   }
 
   async now(): Promise<number> {
-    return Number(await this.redis.rsTimeMs());
+    return Number(await this.redis.rsTimeMs(`${this.prefix}:batches`));
   }
 
   async reserveCall(id: string, maxCalls: number): Promise<boolean> {
@@ -382,6 +418,15 @@ export class RedisBatchStore implements BatchStore {
     await this.redis.unlink(this.resultsKey(id));
   }
 
+  async billedTotals(): Promise<BilledTotals> {
+    const totals = emptyBilledTotals();
+    for (const [name, value] of Object.entries(await this.redis.hgetall(this.totalsKey))) {
+      const total = billedTotalOf(name);
+      if (total && total.api in totals) totals[total.api][total.field] = Number(value);
+    }
+    return totals;
+  }
+
   /** Batch ids, newest first. */
   async list(limit = 20): Promise<string[]> {
     return this.redis.zrevrange(`${this.prefix}:batches`, 0, limit - 1);
@@ -390,7 +435,7 @@ export class RedisBatchStore implements BatchStore {
 
 export class RedisResultCache implements ResultCache {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix: string,
   ) {}
 
@@ -413,7 +458,7 @@ export class RedisInflightLocks implements InflightLocks {
   private readonly redis: Scripted;
 
   constructor(
-    redis: Redis,
+    redis: RedisConnection,
     private readonly prefix: string,
   ) {
     this.redis = withScripts(redis);
@@ -432,7 +477,7 @@ export class RedisRateGate implements RateGate {
   private readonly redis: Scripted;
 
   constructor(
-    redis: Redis,
+    redis: RedisConnection,
     private readonly prefix: string,
     private readonly clock = new RedisClock(),
   ) {
@@ -456,12 +501,12 @@ export class RedisRateGate implements RateGate {
   }
 
   async waitFor(api: ApiId): Promise<number> {
-    const [next, now] = await Promise.all([this.redis.get(`${this.prefix}:gate:${api}`), this.redis.rsTimeMs()]);
+    const [next, now] = await Promise.all([this.redis.get(`${this.prefix}:gate:${api}`), this.redis.rsTimeMs(`${this.prefix}:gate:${api}`)]);
     return next === null ? 0 : Math.max(0, Number(next) - Number(now));
   }
 }
 
-export function redisStores(redis: Redis, prefix: string): EngineStores & { batches: RedisBatchStore } {
+export function redisStores(redis: RedisConnection, prefix: string): EngineStores & { batches: RedisBatchStore } {
   return {
     batches: new RedisBatchStore(redis, prefix),
     cache: new RedisResultCache(redis, prefix),

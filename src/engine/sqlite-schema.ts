@@ -12,7 +12,7 @@
 import type Database from 'better-sqlite3';
 
 /** What this code writes and reads. Raise it with a new step in MIGRATIONS. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** MIGRATIONS[n] takes a file from version n to n + 1. */
 const MIGRATIONS: readonly string[] = [
@@ -108,6 +108,16 @@ const MIGRATIONS: readonly string[] = [
     batch   TEXT PRIMARY KEY,
     session TEXT NOT NULL
   );
+  `,
+  `
+  -- Billed and maybe-billed calls per API over every batch (name 'billed.<api>' or
+  -- 'maybeBilled.<api>', as the batch's counters): added in the transaction that adds
+  -- them to the batch's counters, never removed with a batch. Counted from this version
+  -- on: calls billed before it are not in it.
+  CREATE TABLE billed_totals (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  ) WITHOUT ROWID;
   `,
 ];
 

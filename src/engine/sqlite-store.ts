@@ -23,7 +23,19 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ApiId } from '../juhe/catalogue.js';
 import { COUNTER_NAMES, FINAL_STATUSES, emptyCounters, type BatchHold, type BatchMeta, type BatchStatus, type BatchView, type CounterName } from './batch.js';
-import type { BatchStore, CallTurn, EngineStores, InflightLocks, RateGate, RecordOutcome, ResultCache, StatusPatch } from './store.js';
+import {
+  billedTotalOf,
+  emptyBilledTotals,
+  type BatchStore,
+  type BilledTotals,
+  type CallTurn,
+  type EngineStores,
+  type InflightLocks,
+  type RateGate,
+  type RecordOutcome,
+  type ResultCache,
+  type StatusPatch,
+} from './store.js';
 import { paceIntervalMs } from './rate-window.js';
 import { migrate } from './sqlite-schema.js';
 import { SqliteSessions } from './sqlite-sessions.js';
@@ -161,6 +173,7 @@ function batchStatements(db: Database.Database) {
     status: db.prepare<[string], { status: BatchStatus }>('SELECT status FROM batches WHERE id = ?'),
     exists: db.prepare<[string], { result_path: string | null }>('SELECT result_path FROM batches WHERE id = ?'),
     ids: db.prepare<[], { id: string }>('SELECT id FROM batches ORDER BY id'),
+    newestIds: db.prepare<[number], { id: string }>('SELECT id FROM (SELECT id FROM batches ORDER BY id DESC LIMIT ?) ORDER BY id'),
     insertBatch: db.prepare<[string, string, BatchStatus, string | null, string, string | null, number]>(
       'INSERT INTO batches (id, meta, status, reason, times, result_path, progress_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
@@ -174,6 +187,8 @@ function batchStatements(db: Database.Database) {
     addCounter: db.prepare<[string, string, number]>(
       'INSERT INTO counters (batch, name, value) VALUES (?, ?, ?) ON CONFLICT (batch, name) DO UPDATE SET value = value + excluded.value',
     ),
+    addTotal: db.prepare<[string, number]>('INSERT INTO billed_totals (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value'),
+    totals: db.prepare<[], { name: string; value: number }>('SELECT name, value FROM billed_totals'),
     putCounter: db.prepare<[string, string, number]>(
       'INSERT INTO counters (batch, name, value) VALUES (?, ?, ?) ON CONFLICT (batch, name) DO UPDATE SET value = excluded.value',
     ),
@@ -261,12 +276,14 @@ export class SqliteBatchStore extends SqlitePart implements BatchStore {
     return this.txGet(id);
   }
 
-  /** Every batch, oldest first (batch ids sort by creation time). */
-  async list(): Promise<BatchView[]> {
-    return this.txList();
+  /** Every batch, oldest first (batch ids sort by creation time); with `newest`, only that many of the newest. */
+  async list(newest?: number): Promise<BatchView[]> {
+    return this.txList(newest);
   }
 
-  private readonly txList = this.ctx.reader((): BatchView[] => this.s.ids.all().flatMap(({ id }) => this.txGet(id) ?? []));
+  private readonly txList = this.ctx.reader((newest?: number): BatchView[] =>
+    (newest === undefined ? this.s.ids.all() : this.s.newestIds.all(newest)).flatMap(({ id }) => this.txGet(id) ?? []),
+  );
 
   async status(id: string): Promise<BatchStatus | undefined> {
     return this.s.status.get(id)?.status;
@@ -441,6 +458,15 @@ export class SqliteBatchStore extends SqlitePart implements BatchStore {
     this.txDropResults(id);
   }
 
+  async billedTotals(): Promise<BilledTotals> {
+    const totals = emptyBilledTotals();
+    for (const { name, value } of this.s.totals.all()) {
+      const total = billedTotalOf(name);
+      if (total && total.api in totals) totals[total.api][total.field] = value;
+    }
+    return totals;
+  }
+
   private readonly txClaim = this.ctx.writer((id: string): BatchClaim => {
     this.must(id);
     const holder = this.s.claim.get(id)?.session;
@@ -505,8 +531,13 @@ export class SqliteBatchStore extends SqlitePart implements BatchStore {
     return this.s.counter.get(id, name)?.value ?? 0;
   }
 
+  /** To the batch's counters, and its per-API billed and maybe-billed calls to the running totals, in the caller's transaction. */
   private addDeltas(id: string, deltas: Partial<Record<CounterName, number>>): void {
-    for (const [name, n] of Object.entries(deltas)) if (n) this.s.addCounter.run(id, name, n);
+    for (const [name, n] of Object.entries(deltas)) {
+      if (!n) continue;
+      this.s.addCounter.run(id, name, n);
+      if (billedTotalOf(name)) this.s.addTotal.run(name, n);
+    }
   }
 
   private must(id: string): { result_path: string | null } {

@@ -3,7 +3,7 @@
  * and short locks on questions in flight. Two implementations: in memory for the local
  * engine, Redis for the queue engine. Job code sees only these interfaces.
  */
-import type { ApiId } from '../juhe/catalogue.js';
+import { API_IDS, type ApiId } from '../juhe/catalogue.js';
 import type { BatchMeta, BatchStatus, BatchView, CounterName } from './batch.js';
 import type { SkipWhy } from './task-result.js';
 
@@ -38,6 +38,15 @@ export interface RecordOutcome {
   /** Null until ingest has queued every question. */
   tasks: number | null;
 }
+
+/**
+ * Billed and maybe-billed calls per API, summed over every batch the store has kept
+ * since it began keeping the totals: each added in the same atomic step that adds it to
+ * its batch's own `billed.<api>` / `maybeBilled.<api>` counts, so the totals are exactly
+ * as precise as those (a re-delivered job that records nothing new adds nothing) and stay
+ * when batches are removed. Every API is present (0 when none was billed).
+ */
+export type BilledTotals = Record<ApiId, { billed: number; maybeBilled: number }>;
 
 export interface BatchStore {
   create(meta: BatchMeta): Promise<void>;
@@ -78,6 +87,19 @@ export interface BatchStore {
   releaseCall(id: string): Promise<void>;
   /** Remove everything kept for a batch but its record (after the report). */
   dropResults(id: string): Promise<void>;
+  /** The running totals of billed and maybe-billed calls per API (BilledTotals). */
+  billedTotals(): Promise<BilledTotals>;
+}
+
+/** The per-API counter a delta adds to the running totals, if any: `billed.<api>` or `maybeBilled.<api>`. */
+export function billedTotalOf(name: string): { api: ApiId; field: 'billed' | 'maybeBilled' } | null {
+  const match = /^(billed|maybeBilled)\.(.+)$/.exec(name);
+  return match ? { api: match[2] as ApiId, field: match[1] as 'billed' | 'maybeBilled' } : null;
+}
+
+/** Every API at 0. */
+export function emptyBilledTotals(): BilledTotals {
+  return Object.fromEntries(API_IDS.map((api) => [api, { billed: 0, maybeBilled: 0 }])) as BilledTotals;
 }
 
 export interface ResultCache {

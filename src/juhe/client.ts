@@ -154,6 +154,7 @@ export class JuheClient {
         meaning: failure.meaning,
         billed: false,
         maybeBilled: failure.maybeBilled,
+        ...(err.failure === 'connect' ? { notSent: true } : {}),
         ...('retry' in failure ? { retry: failure.retry } : {}),
         ...('holdOffMs' in failure ? { holdOffMs: failure.holdOffMs } : {}),
       }, err, err.failure === 'aborted');

@@ -28,6 +28,8 @@ export interface JuheErrorContext {
   billed: boolean;
   /** The request may have been answered and billed without us seeing the answer. */
   maybeBilled: boolean;
+  /** The request never left: riskscreen could not connect (refused, DNS, connect timeout). Not a call: nothing reached the service. */
+  notSent?: boolean;
   retry?: RetryAdvice;
   holdOffMs?: number;
 }
@@ -46,6 +48,8 @@ export abstract class JuheError extends Error implements JuheErrorContext {
   readonly httpStatus?: number;
   readonly billed: boolean;
   readonly maybeBilled: boolean;
+  /** See JuheErrorContext.notSent; false unless the request certainly never left. */
+  readonly notSent: boolean;
   readonly retry?: RetryAdvice;
   readonly holdOffMs?: number;
 
@@ -65,6 +69,7 @@ export abstract class JuheError extends Error implements JuheErrorContext {
     if (context.httpStatus !== undefined) this.httpStatus = context.httpStatus;
     this.billed = context.billed;
     this.maybeBilled = context.maybeBilled;
+    this.notSent = context.notSent === true;
     if (context.retry) this.retry = context.retry;
     if (context.holdOffMs !== undefined) this.holdOffMs = context.holdOffMs;
   }
@@ -103,6 +108,7 @@ export abstract class JuheError extends Error implements JuheErrorContext {
       httpStatus: this.httpStatus,
       billed: this.billed,
       maybeBilled: this.maybeBilled,
+      ...(this.notSent ? { notSent: true } : {}),
       retry: this.retry,
       holdOffMs: this.holdOffMs,
     };

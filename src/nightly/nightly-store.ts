@@ -15,7 +15,7 @@
  * - `nightly:ticks:<schedule>`: the last ticks, what each took and left.
  * - `webhook:attempts`: every webhook attempt (the newest 2,000).
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../shared/redis-url.js';
 
 /** Where a scheduled batch's result goes, kept from the tick that made it. */
 export interface ScheduledRunTarget {
@@ -97,7 +97,7 @@ return 0`;
 
 export class NightlyStore {
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisConnection,
     readonly prefix: string,
   ) {}
 

@@ -5,7 +5,7 @@
  * (batches in the data dir's SQLite store; a batch running when the process stops
  * resumes when the console starts again).
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../shared/redis-url.js';
 import type { Logger } from 'pino';
 import type { Options } from '../config/options.js';
 import { FINAL_STATUSES, type BatchMeta, type BatchStatus, type BatchView } from '../engine/batch.js';
@@ -14,18 +14,22 @@ import { deriveEngineKeys, type EngineKeys } from '../engine/keys.js';
 import { isStoreWriteError } from '../engine/store-errors.js';
 import type { ResultCache } from '../engine/store.js';
 import { submitBatch, type SubmitRequest } from '../engine/submit.js';
+import type { Readiness } from '../metrics/ops-server.js';
+import { createMetrics, type Metrics } from '../metrics/registry.js';
 import { gatherBatchFacts, gatherLocalBatchFacts } from '../../workers/batch-facts.js';
+import { localClusterReadings, queueClusterReadings } from '../../workers/cluster-readings.js';
+import { redisReadiness } from '../../workers/readiness.js';
 import type { BullmqQueues } from '../../workers/bullmq-queues.js';
 import { startBullmqRunner, type RunningWorkers } from '../../workers/bullmq-runner.js';
-import { connectRedis } from '../../workers/connection.js';
 import { openLocalSession, openQueueSession, type LocalSession, type QueueSession } from '../../workers/sessions.js';
+import { checkRedisForWorkers } from '../../workers/redis-policy.js';
 import { WebError } from './web-error.js';
 
 export interface ConsoleEngine {
   readonly kind: 'local' | 'queue';
   readonly dataDir: string;
   /** Redis, for sessions and the login throttle shared by every web process (queue engine only). */
-  readonly redis: Redis | null;
+  readonly redis: RedisConnection | null;
   /** The BullMQ queues, for the admins' dashboard (queue engine only). */
   readonly queues: BullmqQueues | null;
   /** The shared answer cache and the keys of its entries, for a preview's "the cache saves". */
@@ -37,6 +41,10 @@ export interface ConsoleEngine {
   submit(request: SubmitRequest): Promise<BatchMeta>;
   /** False when the batch had already finished. */
   cancel(id: string, by: string): Promise<boolean>;
+  /** This process's metrics (`GET /metrics`): the calls it makes, and the batches (and on the queue engine the queues and workers) it can read. */
+  readonly metrics: Metrics;
+  /** Whether batches can be read and worked now (`GET /readyz`). */
+  readiness(): Promise<Readiness>;
   close(): Promise<void>;
 }
 
@@ -61,14 +69,17 @@ export async function openConsoleEngine(options: Options, logger: Logger, settin
 
 async function openQueueConsole(options: Options, logger: Logger, work: boolean): Promise<ConsoleEngine> {
   const session: QueueSession = await openQueueSession(options, logger, { juhe: work });
+  const metrics = createMetrics({ quotaCalls: options.ops.quotaCalls, cluster: queueClusterReadings(session, options.engine), logger });
+  let closing = false;
   let workers: RunningWorkers | null = null;
   try {
+    if (work) await checkRedisForWorkers(session.redis, session.redisUrl, logger);
     await session.queues.prepare(options.engine.rates);
     if (work && session.parts) {
       workers = startBullmqRunner({
-        context: session.parts.context,
+        context: { ...session.parts.context, observe: metrics.observer },
         queues: session.queues,
-        connect: (name) => connectRedis(session.redisUrl, logger, name),
+        connect: (name) => session.connect(name),
         concurrency: options.engine.concurrency,
         logger,
         nightly: options.nightly,
@@ -112,7 +123,13 @@ async function openQueueConsole(options: Options, logger: Logger, work: boolean)
     },
     // No time patch: the report sets `finished` when it is written (a patch would also move a finished batch's time).
     cancel: (id, by) => withinDeadline(batches.setStatus(id, 'cancelled', `cancelled by ${by} in the console`)),
+    metrics,
+    async readiness() {
+      if (closing) return { ready: false, reason: 'the console is stopping' };
+      return redisReadiness(session.redis, options.engine.prefix);
+    },
     async close() {
+      closing = true;
       if (workers) await workers.close(options.engine.shutdownTimeoutMs);
       await session.close();
     },
@@ -132,6 +149,10 @@ function unfinished(view: BatchView): boolean {
 async function openLocalConsole(options: Options, logger: Logger): Promise<ConsoleEngine> {
   const session: LocalSession = await openLocalSession(options, logger);
   const { batches } = session.stores;
+  const metrics = createMetrics({ quotaCalls: options.ops.quotaCalls, cluster: localClusterReadings(session.stores, options.engine), logger });
+  // The session built the runner's context; its observer is added here, before any batch runs.
+  session.runner.context.observe = metrics.observer;
+  let closed = false;
   /** Set when the data dir cannot be written: nothing more can be run until the console restarts. */
   let broken: unknown = null;
   const runs = new Set<Promise<void>>();
@@ -186,7 +207,22 @@ async function openLocalConsole(options: Options, logger: Logger): Promise<Conso
       return meta;
     },
     cancel: (id, by) => batches.setStatus(id, 'cancelled', `cancelled by ${by} in the console`),
+    metrics,
+    async readiness() {
+      if (closed) return { ready: false, reason: 'the console is stopping' };
+      // Plain words without paths: /readyz answers anyone who can reach the port (the log has the details).
+      if (broken) return { ready: false, reason: 'the data dir cannot be written (see the log); free space, then restart riskscreen web' };
+      try {
+        // One read of the store: it is open and answers.
+        await batches.now();
+        return { ready: true };
+      } catch (err) {
+        logger.warn({ err }, 'readiness: the local store cannot be read');
+        return { ready: false, reason: 'the local store in the data dir cannot be read (see the log)' };
+      }
+    },
     async close() {
+      closed = true;
       // Calls in flight are interrupted; their batches resume at the next start (a stopped
       // run never settles: it is left behind, holding nothing).
       session.runner.stop();

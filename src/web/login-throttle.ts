@@ -6,7 +6,7 @@
  * sent in parallel are counted too; a good login takes its count back. In Redis with
  * the queue engine (shared by every web process), in memory otherwise.
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../shared/redis-url.js';
 
 export interface ThrottleLimits {
   perAccount: number;
@@ -84,7 +84,7 @@ export class MemoryLoginThrottle implements LoginThrottle {
 
 export class RedisLoginThrottle implements LoginThrottle {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix: string,
     private readonly limits: ThrottleLimits = LOGIN_LIMITS,
   ) {}

@@ -47,6 +47,9 @@ const UPLOAD_MAX_AGE_MS = 24 * 3_600_000;
 /** A download's files are removed once sent; any older than this were left by a crash. */
 const EXPORT_MAX_AGE_MS = 3_600_000;
 
+/** Answered without a login, and logged at debug level when they succeed. */
+const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 export const CONSOLE_CSP = {
   defaultSrc: ["'self'"],
   scriptSrc: ["'self'"],
@@ -102,9 +105,12 @@ export async function buildConsoleServer(settings: ConsoleSettings): Promise<Con
   });
 
   app.addHook('onResponse', async (request, reply) => {
+    // Probes and scrapes come every few seconds: at debug level, unless they fail.
+    const path = request.url.split('?')[0]!;
+    const level = OPS_PATHS.has(path) && reply.statusCode < 400 ? 'debug' : 'info';
     // The path only: a query string is the user's to type, and could hold anything.
-    request.log.info(
-      { method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime), user: request.principal?.name ?? null, address: request.ip },
+    request.log[level](
+      { method: request.method, path, status: reply.statusCode, ms: Math.round(reply.elapsedTime), user: request.principal?.name ?? null, address: request.ip },
       'request',
     );
   });
@@ -128,7 +134,32 @@ export async function buildConsoleServer(settings: ConsoleSettings): Promise<Con
     if (!asset) throw new WebError('RISKSCREEN_NOT_FOUND', 'no such asset');
     return reply.type(asset.type).header('cache-control', 'no-cache').send(asset.body);
   });
-  app.get('/healthz', async () => ({ ok: true, engine: engine.kind }));
+  // ---- ops: no login, like a load balancer's or Prometheus's probes; nothing in them names a number, key or batch.
+  // As the worker's listener answers them (src/metrics/ops-server.ts): GET and HEAD, never cached.
+  app.get('/healthz', async (_request, reply) => reply.header('cache-control', 'no-store').send({ ok: true, engine: engine.kind }));
+  app.get('/readyz', async (_request, reply) => {
+    const readiness = await engine.readiness();
+    void reply.header('cache-control', 'no-store');
+    return readiness.ready ? { ready: true, engine: engine.kind } : reply.code(503).send({ ready: false, engine: engine.kind, reason: readiness.reason });
+  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(engine.metrics.contentType).header('cache-control', 'no-store').send(await engine.metrics.exposition()),
+  );
+  for (const url of OPS_PATHS) {
+    app.route({
+      method: ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+      url,
+      // Answered before any body is read.
+      onRequest: async (_request, reply) =>
+        reply
+          .code(405)
+          .header('allow', 'GET, HEAD')
+          .header('cache-control', 'no-store')
+          .type('application/json; charset=utf-8')
+          .send({ code: 'RISKSCREEN_METHOD', message: 'only GET and HEAD are answered here' }),
+      handler: async () => undefined,
+    });
+  }
 
   // ---- the API -------------------------------------------------------------------------
   registerAuthRoutes(app, auth, async () => ({

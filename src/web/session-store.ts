@@ -5,7 +5,7 @@
  * id; the store holds only its sha256, so a copy of the store cannot be replayed.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../shared/redis-url.js';
 import type { WebRole } from '../config/options.js';
 
 export interface ConsoleSession {
@@ -73,7 +73,7 @@ export class MemorySessionStore implements SessionStore {
 
 export class RedisSessionStore implements SessionStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix: string,
   ) {}
 

@@ -33,6 +33,8 @@ export interface EngineHarness {
   stores: ReturnType<typeof redisStores>;
   workers: Set<ChildProcess>;
   startWorker(args?: string[]): Promise<ChildProcess>;
+  /** What a worker started here has written to stderr so far. */
+  stderrOf(child: ChildProcess): string;
   submit(request: Omit<SubmitRequest, 'input'> & { input?: SubmitRequest['input'] }): Promise<string>;
   waitFor(batchId: string, timeoutMs: number, until?: (view: BatchView) => boolean): Promise<BatchView>;
   close(): Promise<void>;
@@ -56,6 +58,7 @@ export async function startHarness(emulatorOptions: EmulatorOptions, env: Record
   const queues = new BullmqQueues(redis.client, options.engine.prefix);
   await queues.setRates(options.engine.rates);
   const workers = new Set<ChildProcess>();
+  const stderrs = new WeakMap<ChildProcess, () => string>();
 
   const harness: EngineHarness = {
     emulator,
@@ -74,6 +77,7 @@ export async function startHarness(emulatorOptions: EmulatorOptions, env: Record
       });
       let stderr = '';
       child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      stderrs.set(child, () => stderr);
       workers.add(child);
       child.once('exit', () => workers.delete(child));
       // Ready when it says so on stderr.
@@ -93,6 +97,9 @@ export async function startHarness(emulatorOptions: EmulatorOptions, env: Record
         });
       });
       return child;
+    },
+    stderrOf(child) {
+      return stderrs.get(child)?.() ?? '';
     },
     async submit(request) {
       const { meta } = await submitBatch(stores.batches, options.engine.dataDir, { input: {}, ...request });

@@ -259,7 +259,7 @@ describe('failures without a Juhe answer', () => {
     server.handle((req) => req.socket.destroy());
     const error = await failure(client.query({ api: 'status', mobile: MOBILE }));
     expect(error).toBeInstanceOf(JuheTransientError);
-    expect(error).toMatchObject({ juheCode: null, maybeBilled: true });
+    expect(error).toMatchObject({ juheCode: null, maybeBilled: true, notSent: false });
   });
 
   it('connection refused: transient, never billed', async () => {
@@ -267,7 +267,9 @@ describe('failures without a Juhe answer', () => {
     client = new JuheClient({ config: resolveJuheConfig({ key: KEY, baseUrl: `http://127.0.0.1:${await closedPort()}` }) });
     const error = await failure(client.query({ api: 'status', mobile: MOBILE }));
     expect(error).toBeInstanceOf(JuheTransientError);
-    expect(error).toMatchObject({ maybeBilled: false });
+    // The request never left: not a call (the metrics count it apart).
+    expect(error).toMatchObject({ maybeBilled: false, notSent: true });
+    expect(error.toJSON()).toMatchObject({ notSent: true });
     expect(error.reason).toMatch(/ECONNREFUSED/);
   });
 

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../../src/shared/redis-url.js';
 import { verifyRiskscreenSignature } from '../../../docs/examples/verify-webhook.mjs';
 import { main } from '../../../src/cli/main.js';
 import { silentLogger } from '../../../src/log/logger.js';
@@ -71,7 +72,7 @@ export async function startNightly(env: Record<string, string> = {}, emulator: P
     },
     startRunner(options: { faults?: NightlyContext['faults']; only?: string[] } = {}): TestRunner {
       const parts = buildEngineParts(harness.options, harness.stores, silentLogger);
-      const connections: Redis[] = [];
+      const connections: RedisConnection[] = [];
       const runner = startBullmqRunner({
         context: parts.context,
         queues: harness.queues,

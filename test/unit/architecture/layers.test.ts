@@ -4,7 +4,7 @@
  * itself back through others. Read with TypeScript's own import scanner, so type-only
  * imports count too (they are dependencies of the design, if not of the running code).
  *
- *   cli -> web -> runners (workers/) -> jobs/ -> nightly -> engine/report/risk -> juhe/input -> phone -> shared
+ *   cli -> web -> runners (workers/) -> jobs/ -> nightly -> metrics -> engine/report/risk -> juhe/input -> phone -> shared
  *
  * config composes every layer's options and is read only by the command line, the
  * console (web/) and the runners; log sits just above phone (it masks numbers); the emulator stands beside the
@@ -32,12 +32,13 @@ const LAYERS: Record<string, number> = {
   'src/risk': 4,
   'src/engine': 5,
   'src/report': 6,
-  'src/nightly': 7,
-  'src/config': 8,
-  jobs: 9,
-  workers: 10,
-  'src/web': 11,
-  'src/cli': 12,
+  'src/metrics': 7,
+  'src/nightly': 8,
+  'src/config': 9,
+  jobs: 10,
+  workers: 11,
+  'src/web': 12,
+  'src/cli': 13,
 };
 
 function sourceFiles(): string[] {

@@ -1,5 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyRiskscreenSignature } from '../../../docs/examples/verify-webhook.mjs';
 import { EXIT } from '../../../src/cli/exit-codes.js';
@@ -107,6 +110,24 @@ describe('riskscreen webhook test', () => {
     expect(io.out()).toMatch(/^delivered webhook\.test /);
     const [request] = server.received;
     expect(verifyRiskscreenSignature(request?.headers['x-riskscreen-signature'] as string, request?.body ?? '', SECRET)).toBe(true);
+  });
+
+  it('takes the secret from the file RISKSCREEN_WEBHOOK_SECRET_FILE names (a mounted secret), and refuses both forms at once', async () => {
+    const server = await receiver((_req, res) => res.writeHead(204).end());
+    const dir = mkdtempSync(join(tmpdir(), 'riskscreen-webhook-secret-'));
+    try {
+      const file = join(dir, 'webhook_secret');
+      writeFileSync(file, `${SECRET}\n`);
+      const io = captureIo();
+      expect(await runWebhookCommand(['test', server.url], io, { RISKSCREEN_WEBHOOK_SECRET_FILE: file })).toBe(EXIT.ok);
+      const [request] = server.received;
+      expect(verifyRiskscreenSignature(request?.headers['x-riskscreen-signature'] as string, request?.body ?? '', SECRET)).toBe(true);
+      await expect(runWebhookCommand(['test', server.url], captureIo(), { RISKSCREEN_WEBHOOK_SECRET_FILE: file, RISKSCREEN_WEBHOOK_SECRET: SECRET })).rejects.toThrow(
+        /RISKSCREEN_WEBHOOK_SECRET and RISKSCREEN_WEBHOOK_SECRET_FILE.*both are set/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('without a secret: exit 2, naming --secret, nothing sent', async () => {

@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION, StoreVersionError } from '../../../src/engine/sqlite-schema.js';
 import { openSqliteStores, withBusyRetry, type SqliteStores, type SqliteStoreSettings } from '../../../src/engine/sqlite-store.js';
 import { StoreWriteError } from '../../../src/engine/store-errors.js';
+import { withApiCounts } from '../../../src/engine/batch.js';
+import { emptyBilledTotals } from '../../../src/engine/store.js';
 import { meta, storeContract } from './store-contract.js';
 
 let dir: string;
@@ -62,6 +64,43 @@ describe('sqlite store: the file', () => {
     expect(await again.batches.get(m.id)).toEqual(before);
     expect(await again.batches.getResults(m.id, ['status.h1'])).toEqual(['["a","normal"]']);
     expect(await again.cache.get('status', 'h1')).toBe('["a","normal"]');
+  });
+
+  it('keeps the billed totals across a reopen and when the batches are removed (gc)', async () => {
+    const first = open();
+    const m = meta();
+    await first.batches.create(m);
+    await first.batches.recordResult(m.id, 'status.h1', 'x', withApiCounts('status', { answered: 1, billed: 1 }));
+    await first.batches.addCounts(m.id, withApiCounts('status', { maybeBilled: 1 }), { juhe_transient: 1 });
+    await first.batches.remove(m.id);
+    first.close();
+    const again = open();
+    expect(await again.batches.get(m.id)).toBeUndefined();
+    expect((await again.batches.billedTotals()).status).toEqual({ billed: 1, maybeBilled: 1 });
+  });
+
+  it('brings a file of schema version 1 up to date: its batches kept, billed totals counted from then on', async () => {
+    const file = join(dir, 'v1.db');
+    const old = open({ file });
+    const m = meta();
+    await old.batches.create(m);
+    await old.batches.recordResult(m.id, 'status.h1', 'x', withApiCounts('status', { answered: 1, billed: 1 }));
+    old.close();
+    // What version 1 had: no totals table.
+    const db = new Database(file);
+    db.exec('DROP TABLE billed_totals');
+    db.pragma('user_version = 1');
+    db.close();
+    const again = open({ file });
+    expect((await again.batches.get(m.id))!.counts['billed.status']).toBe(1);
+    // Calls billed before the upgrade are not in the totals.
+    expect(await again.batches.billedTotals()).toEqual(emptyBilledTotals());
+    await again.batches.recordResult(m.id, 'status.h2', 'x', withApiCounts('status', { answered: 1, billed: 1 }));
+    expect((await again.batches.billedTotals()).status).toEqual({ billed: 1, maybeBilled: 0 });
+    again.close();
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    check.close();
   });
 
   it('a second store on the same file sees the first one\'s answers, batches and locks', async () => {
@@ -140,6 +179,9 @@ describe('sqlite store: the file', () => {
     await stores.batches.create(older);
     expect((await stores.batches.list()).map((view) => view.id)).toEqual([older.id, newer.id]);
     expect(await stores.batches.list()).toEqual([await stores.batches.get(older.id), await stores.batches.get(newer.id)]);
+    // The newest only, read in the query (the metrics' batch gauges read the newest 1,000).
+    expect((await stores.batches.list(1)).map((view) => view.id)).toEqual([newer.id]);
+    expect((await stores.batches.list(5)).map((view) => view.id)).toEqual([older.id, newer.id]);
 
     const other = open();
     expect(await stores.batches.claim(older.id)).toEqual({ claimed: true });

@@ -5,8 +5,8 @@
  * and the SQLite store's tests; the semantics are the memory store's.
  */
 import { describe, expect, it } from 'vitest';
-import { emptyCounters, FINAL_STATUSES, newBatchId, type BatchMeta, type BatchStatus } from '../../../src/engine/batch.js';
-import type { BatchStore, EngineStores } from '../../../src/engine/store.js';
+import { emptyCounters, FINAL_STATUSES, newBatchId, withApiCounts, type BatchMeta, type BatchStatus } from '../../../src/engine/batch.js';
+import { emptyBilledTotals, type BatchStore, type EngineStores } from '../../../src/engine/store.js';
 import { paceIntervalMs } from '../../../src/engine/rate-window.js';
 
 /** Fresh, empty stores on `clock` (ms), or on the store's own clock when none is given. */
@@ -38,7 +38,73 @@ async function created(open: OpenStores, overrides: Partial<BatchMeta> = {}, clo
   return { store, id: m.id };
 }
 
+/**
+ * The running totals of billed calls (BatchStore.billedTotals): what the quota gauge
+ * reads. Registered by storeContract, and on its own for the Redis store (whose other
+ * semantics its integration tests cover).
+ */
+export function billedTotalsContract(name: string, open: OpenStores): void {
+  describe(`${name}: billed totals`, () => {
+    it('start at 0 for every API', async () => {
+      const store = (await open()).batches;
+      expect(await store.billedTotals()).toEqual(emptyBilledTotals());
+    });
+
+    it("add each batch's per-API billed and maybe-billed calls exactly as the batch counts them, across batches", async () => {
+      const stores = await open();
+      const store = stores.batches;
+      const a = meta();
+      const b = meta();
+      await store.create(a);
+      await store.create(b);
+      // An answer billed, recorded once: a re-delivered job records nothing and adds nothing.
+      await store.recordResult(a.id, 'status.h1', 'x', withApiCounts('status', { answered: 1, billed: 1 }));
+      await store.recordResult(a.id, 'status.h1', 'x', withApiCounts('status', { answered: 1, billed: 1 }));
+      // Failed attempts, each a call: billed (an unreadable answer) and maybe billed (a timeout after sending).
+      await store.addCounts(a.id, withApiCounts('tenure', { billed: 1, maybeBilled: 1 }), { juhe_unknown: 1 });
+      await store.addCounts(a.id, withApiCounts('status', { billed: 0, maybeBilled: 1 }), { juhe_transient: 1 });
+      await store.addCounts(b.id, withApiCounts('status', { billed: 0, maybeBilled: 1 }), { juhe_transient: 1 });
+      await store.recordResult(b.id, 'status.h1', 'x', withApiCounts('status', { answered: 1, billed: 1 }));
+      // A cache hit, a no-record answer, a counter without an API: nothing billed.
+      await store.recordResult(b.id, 'status.h2', 'y', withApiCounts('status', { cacheHits: 1, answered: 1 }));
+      await store.recordResult(b.id, 'tenure.h2', 'n', withApiCounts('tenure', { noRecord: 1, billed: 0 }));
+      await store.addCounts(b.id, { billed: 5 });
+      const expected = emptyBilledTotals();
+      expected.status = { billed: 2, maybeBilled: 2 };
+      expected.tenure = { billed: 1, maybeBilled: 1 };
+      expect(await store.billedTotals()).toEqual(expected);
+      // The same as the batches' own per-API counts.
+      const [va, vb] = [(await store.get(a.id))!, (await store.get(b.id))!];
+      expect(va.counts['billed.status'] + vb.counts['billed.status']).toBe(expected.status.billed);
+      expect(va.counts['maybeBilled.status'] + vb.counts['maybeBilled.status']).toBe(expected.status.maybeBilled);
+      expect(va.counts['billed.tenure'] + vb.counts['billed.tenure']).toBe(expected.tenure.billed);
+    });
+
+    it('a result for a reported batch (a late delivery) adds nothing; a view of the totals is a copy', async () => {
+      const store = (await open()).batches;
+      const m = meta();
+      await store.create(m);
+      await store.recordResult(m.id, 'status.h1', 'x', withApiCounts('status', { answered: 1, billed: 1 }));
+      await store.setStatus(m.id, 'done', null, { resultPath: '/data/result.csv' });
+      await store.recordResult(m.id, 'status.h2', 'x', withApiCounts('status', { answered: 1, billed: 1 }));
+      const totals = await store.billedTotals();
+      expect(totals.status).toEqual({ billed: 1, maybeBilled: 0 });
+      totals.status.billed = 99;
+      expect((await store.billedTotals()).status.billed).toBe(1);
+    });
+
+    it('a write to an unknown batch adds nothing when it throws', async () => {
+      const store = (await open()).batches;
+      await store.recordResult('b20260101-000000-none', 't', 'x', withApiCounts('status', { billed: 1 })).catch(() => undefined);
+      const totals = await store.billedTotals();
+      expect(totals.status.billed).toBe(0);
+    });
+  });
+}
+
 export function storeContract(name: string, open: OpenStores): void {
+  billedTotalsContract(name, open);
+
   describe(`${name}: batch store`, () => {
     it('creates a record with zero counters and refuses the same id twice', async () => {
       const m = meta();

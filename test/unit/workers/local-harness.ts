@@ -10,6 +10,7 @@ import { parse } from 'csv-parse/sync';
 import { DEFAULT_OPTIONS, type EngineOptions } from '../../../src/config/options.js';
 import type { BatchView } from '../../../src/engine/batch.js';
 import type { Querier } from '../../../src/engine/context.js';
+import type { EngineObserver } from '../../../src/engine/observer.js';
 import { deriveEngineKeys } from '../../../src/engine/keys.js';
 import { callSlotsOf } from '../../../workers/engine-parts.js';
 import { LocalRunner } from '../../../workers/local-runner.js';
@@ -200,6 +201,8 @@ export interface HarnessSettings {
   maxWaiting?: number;
   /** Share stores (the result cache) with another harness. */
   stores?: EngineStores;
+  /** Told what the jobs do (metrics). */
+  observe?: EngineObserver;
 }
 
 export interface Harness {
@@ -239,6 +242,7 @@ export async function harness(settings: HarnessSettings): Promise<Harness> {
       logger: silentLogger,
       lockTtlMs: 5_000,
       dataDir,
+      ...(settings.observe ? { observe: settings.observe } : {}),
     },
   });
   const resultRows = async (view: BatchView): Promise<string[][]> => {
