@@ -148,7 +148,7 @@ export function registerClusterGauges(registry: Registry, readings: ClusterReadi
   if (readings.billedTotals) {
     // Gauges, not counters: a total kept in the store, the same in every process that
     // reads it (take max(), never sum()), not what this process counted since it started.
-    const read = keptReading(readings.billedTotals, maxAgeMs);
+    const read = keptReading(readings.billedTotals, maxAgeMs, kept);
     const totalGauge = (name: string, help: string, field: 'billed' | 'maybeBilled') => {
       const gauge: Gauge<'api'> = new Gauge({
         name,

@@ -213,8 +213,8 @@ async function openLocalConsole(options: Options, logger: Logger): Promise<Conso
       // Plain words without paths: /readyz answers anyone who can reach the port (the log has the details).
       if (broken) return { ready: false, reason: 'the data dir cannot be written (see the log); free space, then restart riskscreen web' };
       try {
-        // One read of the store: it is open and answers.
-        await batches.now();
+        // One read of the store's file (the newest batch): it is open and answers.
+        await batches.list(1);
         return { ready: true };
       } catch (err) {
         logger.warn({ err }, 'readiness: the local store cannot be read');

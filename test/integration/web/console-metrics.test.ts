@@ -6,7 +6,8 @@
  * the reason once the console is stopping, and on the queue engine pings Redis.
  */
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SqliteBatchStore } from '../../../src/engine/sqlite-store.js';
 import { samples, total } from '../../support/metrics-text.js';
 import { isolatedRedis, type TestRedis } from '../../support/redis.js';
 import { login, multipart, startTestConsole, waitForResult, type TestConsole } from '../../support/console.js';
@@ -89,6 +90,14 @@ describe('the console\'s /healthz, /readyz and /metrics', () => {
         expect(refused.json()).toMatchObject({ code: 'RISKSCREEN_METHOD' });
       }
     }
+
+    // A store that cannot be read (a disk error) is not ready, with the reason in plain words.
+    const failing = vi.spyOn(SqliteBatchStore.prototype, 'list').mockRejectedValueOnce(new Error('SQLITE_IOERR: disk I/O error'));
+    const unreadable = await app.inject({ url: '/readyz' });
+    expect(failing).toHaveBeenCalledWith(1);
+    failing.mockRestore();
+    expect(unreadable.statusCode).toBe(503);
+    expect(unreadable.json()).toEqual({ ready: false, engine: 'local', reason: 'the local store in the data dir cannot be read (see the log)' });
 
     await running.engine.close();
     const stopping = await app.inject({ url: '/readyz' });

@@ -60,7 +60,8 @@ export function billedTotalsContract(name: string, open: OpenStores): void {
       // An answer billed, recorded once: a re-delivered job records nothing and adds nothing.
       await store.recordResult(a.id, 'status.h1', 'x', withApiCounts('status', { answered: 1, billed: 1 }));
       await store.recordResult(a.id, 'status.h1', 'x', withApiCounts('status', { answered: 1, billed: 1 }));
-      // Failed attempts, each a call: billed (an unreadable answer) and maybe billed (a timeout after sending).
+      // Failed attempts, each a call, as a store may be told them: billed (an unreadable
+      // answer; jobs count it as billed only) and maybe billed (a timeout after sending).
       await store.addCounts(a.id, withApiCounts('tenure', { billed: 1, maybeBilled: 1 }), { juhe_unknown: 1 });
       await store.addCounts(a.id, withApiCounts('status', { billed: 0, maybeBilled: 1 }), { juhe_transient: 1 });
       await store.addCounts(b.id, withApiCounts('status', { billed: 0, maybeBilled: 1 }), { juhe_transient: 1 });
