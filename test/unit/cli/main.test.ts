@@ -56,6 +56,32 @@ describe('riskscreen CLI', () => {
     expect(view.report).toMatchObject({ rubric: { file: null, name: 'default' }, encoding: 'utf8-bom' });
   });
 
+  it('shows the engine, console, nightly and metrics options, without the Redis password or the engine secret', async () => {
+    process.env.JUHE_KEY = 'abcdef0123456789';
+    process.env.REDIS_URL = 'rediss+cluster://app:hunter2-secret@10.0.0.1:7000,10.0.0.2:7001';
+    process.env.RISKSCREEN_SECRET = 'engine-secret-0123456789';
+    process.env.RISKSCREEN_METRICS_PORT = '9464';
+    process.env.RISKSCREEN_QUOTA_CALLS = 'status=100000';
+    process.env.RISKSCREEN_WEB_PORT = '8181';
+    const json = captureIo();
+    expect(await main(['config', '--json'], json)).toBe(EXIT.ok);
+    const view = JSON.parse(json.out());
+    expect(view.engine).toMatchObject({ redisUrl: 'rediss+cluster://***@10.0.0.1:7000,10.0.0.2:7001', secret: 'set', prefix: '{riskscreen}', concurrency: 32 });
+    expect(view.web).toMatchObject({ port: 8181, users: [], tokens: [] });
+    expect(view.nightly).toMatchObject({ webhookTimeoutMs: 10_000 });
+    expect(view.ops).toMatchObject({ metricsPort: 9464, quotaCalls: { status: 100_000 } });
+    const text = captureIo();
+    expect(await main(['config'], text)).toBe(EXIT.ok);
+    expect(text.out()).toMatch(/\nengine\n {2}redisUrl\s+rediss\+cluster:\/\/\*\*\*@10\.0\.0\.1:7000,10\.0\.0\.2:7001\n/);
+    expect(text.out()).toMatch(/\nmetrics \(riskscreen worker\)\n {2}metricsPort\s+9464\n/);
+    expect(text.out()).toMatch(/ {2}rates\s+status=20, tenure=20/);
+    for (const out of [json.out(), text.out()]) {
+      expect(out).not.toContain('hunter2');
+      expect(out).not.toContain('engine-secret');
+      expect(out).not.toContain('abcdef0123456789');
+    }
+  });
+
   it('names the rubric and output encoding from the environment, and a bad one exits 4', async () => {
     process.env.JUHE_KEY = 'abcdef0123456789';
     process.env.RISKSCREEN_OUTPUT_ENCODING = 'gb18030';
