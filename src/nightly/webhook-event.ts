@@ -6,9 +6,8 @@
  * names and digests only; a number in a file's name or a rejected file's problem is
  * masked (outbox names never hold one: see outboxStem).
  */
-import { API_IDS, type ApiId } from '../juhe/catalogue.js';
 import type { BatchView } from '../engine/batch.js';
-import type { ManifestFile, ResultManifest, RowCounts } from '../report/manifest.js';
+import { callsOf, type ManifestFile, type ResultManifest, type RowCounts } from '../report/manifest.js';
 import { maskNumbersIn } from '../report/masking.js';
 
 export const WEBHOOK_EVENTS = ['batch.done', 'batch.limited', 'batch.failed', 'batch.cancelled', 'batch.blocked', 'file.rejected', 'file.failed', 'tick.failed', 'webhook.test'] as const;
@@ -82,7 +81,8 @@ export interface BatchEndFacts {
 
 export function batchEndedPayload(facts: BatchEndFacts): WebhookPayload {
   const { view, manifest } = facts;
-  const perApi = (prefix: 'billed' | 'cacheHits') => Object.fromEntries(API_IDS.map((api) => [api, view.counts[`${prefix}.${api}`]])) as Record<ApiId, number>;
+  // The manifest's figures, without the per-API split of maybe-billed calls (not in the payload).
+  const { maybe_billed_by_api: _perApi, ...calls } = callsOf(view);
   return {
     version: WEBHOOK_PAYLOAD_VERSION,
     event: batchEventName(view),
@@ -100,13 +100,7 @@ export function batchEndedPayload(facts: BatchEndFacts): WebhookPayload {
     },
     input: { name: maskNumbersIn(view.input.name), sha256: view.input.sha256, bytes: view.input.bytes },
     rows: manifest?.rows ?? null,
-    calls: {
-      billable_total: view.counts.billed,
-      billable_by_api: perApi('billed'),
-      cache_hits_total: view.counts.cacheHits,
-      cache_hits_by_api: perApi('cacheHits'),
-      maybe_billed_total: view.counts.maybeBilled,
-    },
+    calls,
     changes: manifest?.changes ?? null,
     files: facts.files,
     notes: facts.notes,

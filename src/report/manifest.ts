@@ -124,14 +124,26 @@ export function manifestFile(written: WrittenFile): ManifestFile {
   return { file: written.name, rows: written.rows, bytes: written.bytes, sha256: written.sha256 };
 }
 
+/** A batch's calls as the manifest (and a batch's webhook) reports them, from its counters. */
+export function callsOf(view: BatchView): ResultManifest['calls'] {
+  const perApi = (prefix: 'billed' | 'cacheHits' | 'maybeBilled') =>
+    Object.fromEntries(API_IDS.map((api) => [api, view.counts[`${prefix}.${api}`]])) as Record<ApiId, number>;
+  return {
+    billable_total: view.counts.billed,
+    billable_by_api: perApi('billed'),
+    cache_hits_total: view.counts.cacheHits,
+    cache_hits_by_api: perApi('cacheHits'),
+    maybe_billed_total: view.counts.maybeBilled,
+    maybe_billed_by_api: perApi('maybeBilled'),
+  };
+}
+
 /** The manifest of a batch's own result file, as the report job writes it. */
 export function batchManifest(
   view: BatchView,
   final: { status: string; reason: string | null },
   facts: { result: WrittenFile; rows: RowCounts; columns: number; phoneColumn: { number: number; name: string | null }; written: string },
 ): ResultManifest {
-  const perApi = (prefix: 'billed' | 'cacheHits' | 'maybeBilled') =>
-    Object.fromEntries(API_IDS.map((api) => [api, view.counts[`${prefix}.${api}`]])) as Record<ApiId, number>;
   const rubric = view.options.rubric ?? DEFAULT_RUBRIC;
   return {
     kind: MANIFEST_KIND,
@@ -141,14 +153,7 @@ export function batchManifest(
     result: { ...manifestFile(facts.result), encoding: 'utf8-bom', masked: false },
     files: {},
     rows: facts.rows,
-    calls: {
-      billable_total: view.counts.billed,
-      billable_by_api: perApi('billed'),
-      cache_hits_total: view.counts.cacheHits,
-      cache_hits_by_api: perApi('cacheHits'),
-      maybe_billed_total: view.counts.maybeBilled,
-      maybe_billed_by_api: perApi('maybeBilled'),
-    },
+    calls: callsOf(view),
     errors_by_code: view.errorsByCode,
     rubric: { name: rubric.name, digest: rubricDigest(rubric) },
     options: { rates: view.options.rates, input: view.options.input, output: { encoding: 'utf8-bom', mask: false, split: false, compare: null } },

@@ -1,5 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,17 +8,11 @@ import { EXIT } from '../../../src/cli/exit-codes.js';
 import { main } from '../../../src/cli/main.js';
 import { runWebhookCommand, WEBHOOK_HELP } from '../../../src/cli/webhook-command.js';
 import { captureIo } from '../../support/capture-io.js';
+import { startScriptedServer, type ReceivedRequest, type ScriptedServer } from '../../support/http-server.js';
 
 const SECRET = 'receiver-secret-0123456789abcdef';
 
-interface Received {
-  method: string | undefined;
-  url: string | undefined;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-const servers: Server[] = [];
+const servers: ScriptedServer[] = [];
 const saved = { ...process.env };
 
 beforeEach(() => {
@@ -30,26 +23,14 @@ beforeEach(() => {
 });
 afterEach(async () => {
   process.env = { ...saved };
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+  for (const server of servers.splice(0)) await server.close();
 });
 
-async function receiver(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; received: Received[] }> {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      received.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      answer(req, res);
-    });
-  });
+async function receiver(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; received: ReceivedRequest[] }> {
+  const server = await startScriptedServer();
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hooks/riskscreen`, received };
+  server.handle((req, res) => answer(req, res));
+  return { url: `${server.url}/hooks/riskscreen`, received: server.received };
 }
 
 describe('riskscreen webhook test', () => {
@@ -96,8 +77,7 @@ describe('riskscreen webhook test', () => {
 
   it('a receiver that is not there: exit 1, "connection refused"', async () => {
     const server = await receiver((_req, res) => res.writeHead(204).end());
-    const closed = servers.pop()!;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await servers.pop()!.close();
     const io = captureIo();
     expect(await runWebhookCommand(['test', server.url, '--secret', SECRET], io, {})).toBe(EXIT.internal);
     expect(io.err()).toMatch(/not delivered: connection refused \(\d+ ms\)\n$/);

@@ -1,5 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runWebhookDelivery } from '../../../jobs/webhook-delivery.js';
@@ -10,6 +9,7 @@ import type { NightlyStore, WebhookAttemptRecord } from '../../../src/nightly/ni
 import { NIGHTLY_DEFAULTS, WEBHOOK_RETRY_CAP_MS, webhookRetryDelay, type NightlyOptions } from '../../../src/nightly/options.js';
 import { createWebhookAgent } from '../../../src/nightly/webhook-send.js';
 import { verifySignature } from '../../../src/nightly/webhook-signature.js';
+import { startScriptedServer, type ReceivedRequest, type ScriptedServer } from '../../support/http-server.js';
 
 const SECRET = 'schedule-secret-0123456789';
 const OPTIONS: NightlyOptions = { webhookTimeoutMs: 500, webhookRetryMs: 100, webhookGiveUpMs: 10_000 };
@@ -35,14 +35,7 @@ describe('webhookRetryDelay', () => {
   });
 });
 
-interface Received {
-  method: string | undefined;
-  url: string | undefined;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-const servers: Server[] = [];
+const servers: ScriptedServer[] = [];
 let agent: Agent;
 beforeAll(() => {
   agent = createWebhookAgent({ timeoutMs: OPTIONS.webhookTimeoutMs });
@@ -51,28 +44,15 @@ afterAll(async () => {
   await agent.close();
 });
 afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+  for (const server of servers.splice(0)) await server.close();
 });
 
 /** A receiver on 127.0.0.1 answering request n (0-based) with `script[n]` (the last one again after that). */
-async function receiver(script: Array<(req: IncomingMessage, res: ServerResponse) => void>): Promise<{ url: string; received: Received[] }> {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      received.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      const answer = script[Math.min(received.length - 1, script.length - 1)]!;
-      answer(req, res);
-    });
-  });
+async function receiver(script: Array<(req: IncomingMessage, res: ServerResponse) => void>): Promise<{ url: string; received: ReceivedRequest[] }> {
+  const server = await startScriptedServer();
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hooks/riskscreen?token=s3cret`, received };
+  server.handle((req, res) => script[Math.min(server.received.length - 1, script.length - 1)]!(req, res));
+  return { url: `${server.url}/hooks/riskscreen?token=s3cret`, received: server.received };
 }
 
 const answer =
@@ -185,9 +165,7 @@ describe('runWebhookDelivery', () => {
 
   it('a receiver that cannot be reached is retried the same way', async () => {
     const server = await receiver([answer(204)]);
-    const closed = servers.pop()!;
-    closed.closeAllConnections();
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await servers.pop()!.close();
     const { ctx, records } = context();
     const error = await thrown(runWebhookDelivery(ctx, job(server.url), { attempt: 1, firstAt: Date.now() }));
     expect(error).toBeInstanceOf(RetryLater);

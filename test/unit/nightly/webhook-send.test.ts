@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,24 +7,18 @@ import { verifyRiskscreenSignature } from '../../../docs/examples/verify-webhook
 import { ConfigError } from '../../../src/shared/config-error.js';
 import { checkWebhookUrl, createWebhookAgent, safeWebhookUrl, sendWebhook, type WebhookRequest } from '../../../src/nightly/webhook-send.js';
 import { verifySignature } from '../../../src/nightly/webhook-signature.js';
+import { closedPort, startScriptedServer, type ReceivedRequest, type ScriptedServer } from '../../support/http-server.js';
 
 const SECRET = 'test-webhook-secret';
 const BODY = JSON.stringify({ event: 'batch.done', batch: { id: 'b-20260101-1' }, rows: 3000 });
 const EXAMPLE = fileURLToPath(new URL('../../../docs/examples/verify-webhook.mjs', import.meta.url));
 
-interface Received {
-  method: string | undefined;
-  url: string | undefined;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 interface TestServer {
   url: string;
-  received: Received[];
+  received: ReceivedRequest[];
 }
 
-const servers: Server[] = [];
+const servers: ScriptedServer[] = [];
 let agent: Agent;
 
 beforeAll(() => {
@@ -35,27 +28,15 @@ afterAll(async () => {
   await agent.close();
 });
 afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+  for (const server of servers.splice(0)) await server.close();
 });
 
-/** An HTTP server on 127.0.0.1, port 0, that records each request (with its whole body) before `answer` runs. */
+/** An HTTP server on 127.0.0.1 that records each request (with its whole body) before `answer` runs. */
 async function startServer(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      received.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      answer(req, res);
-    });
-  });
+  const server = await startScriptedServer();
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hooks/riskscreen`, received };
+  server.handle((req, res) => answer(req, res));
+  return { url: `${server.url}/hooks/riskscreen`, received: server.received };
 }
 
 function attempt(url: string, overrides: Partial<WebhookRequest> = {}): Promise<Awaited<ReturnType<typeof sendWebhook>>> {
@@ -169,11 +150,7 @@ describe('sendWebhook', () => {
   });
 
   it('says "connection refused" for a closed port, without throwing', async () => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const outcome = await attempt(`http://127.0.0.1:${port}/hook`);
+    const outcome = await attempt(`http://127.0.0.1:${await closedPort()}/hook`);
     expect(outcome).toMatchObject({ ok: false, status: null, error: 'connection refused', responseExcerpt: '' });
   });
 
