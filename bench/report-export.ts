@@ -177,7 +177,11 @@ const AT = Object.fromEntries(ADDED_COLUMNS.map((column, i) => [column, ORIGINAL
  * `seconds` is the time spent in the result-file layer (`openResultCsv`, `writeRows`,
  * `commit`, `writeManifest`); `wallSeconds` also counts building the rows here.
  */
-async function writeBatchResult(path: string, which: 'current' | 'earlier'): Promise<{ file: WrittenFile; seconds: number; wallSeconds: number }> {
+export async function writeBatchResult(
+  path: string,
+  which: 'current' | 'earlier',
+  rows = ROWS,
+): Promise<{ file: WrittenFile; seconds: number; wallSeconds: number }> {
   const started = performance.now();
   let inLayer = 0;
   const timed = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -198,7 +202,7 @@ async function writeBatchResult(path: string, which: 'current' | 'earlier'): Pro
   const tally = new RowTally();
   try {
     let chunk: string[][] = [];
-    for (let i = 0; i < ROWS; i++) {
+    for (let i = 0; i < rows; i++) {
       const roll = next() % 1000;
       const invalid = which === 'current' ? i % 20 === 7 : i % 20 === 13;
       const mobile = invalid ? '' : which === 'earlier' && i % 10 === 0 ? numberOf(i, 50_000_000) : numberOf(i);
@@ -240,13 +244,13 @@ async function writeBatchResult(path: string, which: 'current' | 'earlier'): Pro
       tally.add(status, level);
       chunk.push(row);
       if (chunk.length >= CHUNK_ROWS) {
-        const rows = chunk;
-        await timed(() => file.writeRows(rows));
+        const full = chunk;
+        await timed(() => file.writeRows(full));
         chunk = [];
       }
     }
-    const rows = chunk;
-    await timed(() => file.writeRows(rows));
+    const last = chunk;
+    await timed(() => file.writeRows(last));
   } catch (err) {
     await file.abort();
     throw err;
@@ -266,8 +270,8 @@ function manifestOf(written: WrittenFile, tally: RowTally): ResultManifest {
     kind: MANIFEST_KIND,
     schema_version: RESULT_SCHEMA_VERSION,
     batch: { id: 'b-bench', status: 'done', reason: null, profile: 'standard', apis: ['status', 'tenure'], max_calls: null },
-    input: { name: 'list.csv', sha256: 'a'.repeat(64), bytes: 40 * ROWS, columns: ORIGINAL.length, phone_column: { number: 1, name: '手机号' } },
-    result: { ...manifestFile(written), encoding: 'utf8-bom', masked: false },
+    input: { name: 'list.csv', sha256: 'a'.repeat(64), bytes: 40 * tally.counts.total, columns: ORIGINAL.length, phone_column: { number: 1, name: '手机号' } },
+    result: { ...manifestFile(written), format: 'csv', encoding: 'utf8-bom', masked: false },
     files: {},
     rows: tally.counts,
     calls: {

@@ -10,6 +10,7 @@ import { run as engineMillion } from './engine-million.js';
 import { run as inputPath } from './input-path.js';
 import { run as inputRead } from './input-read.js';
 import { run as reportExport } from './report-export.js';
+import { run as resultFormats } from './result-formats.js';
 import { run as store } from './store.js';
 import { run as web } from './web.js';
 
@@ -17,6 +18,7 @@ const BENCHES: Array<[string, () => Promise<void>]> = [
   ['input read', inputRead],
   ['input path', inputPath],
   ['report export', reportExport],
+  ['result formats', resultFormats],
   ['emulator throughput', emulatorThroughput],
   ['engine end to end', engineEndToEnd],
   ['engine efficiency', engineEfficiency],

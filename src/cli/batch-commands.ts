@@ -73,13 +73,14 @@ export const RESULT_HELP = `Usage: riskscreen result <batch> --out <path> [optio
 Write the result file of a finished batch to <path> (atomically: whole or not at all),
 then its manifest beside it, and print rows by status and risk level. No call is made:
 the batch's own result, kept in the data dir, is exported again (a batch of the queue
-engine with REDIS_URL, else of the local engine).
+engine with REDIS_URL, else of the local engine), in any format: <path>'s extension
+(.csv, .xlsx, .jsonl, .parquet) or --format picks it.
 
 ${OUTPUT_FLAGS_HELP}
   --json                 print the manifest as JSON instead of the summary
 
 Exit codes: 0 written, 1 the batch has no result yet (see riskscreen status), 2 bad
-command line, --out or unknown batch, 3 the --compare file cannot be read as a result,
+command line, --out, --format or unknown batch, 3 the --compare file cannot be read as a result,
 4 configuration (a masked file needs RISKSCREEN_SECRET or JUHE_KEY), 7 Redis unreachable,
 8 the file could not be written (a full disk: the message says why; nothing partial is left).
 `;
@@ -233,7 +234,7 @@ export async function runResultCommand(argv: string[], io: CommandIo): Promise<n
   if (!values.out) throw new UsageError('--out: where should the result go?');
   const out = resolve(values.out);
   const options = loadOptions(values.config ? { configFile: values.config } : {});
-  const output = outputOptionsFrom(values, options);
+  const output = outputOptionsFrom(values, options, out);
   return withBatchSession(options, async (session) => {
     const view = await mustGet(session, id);
     if (view.resultPath && existsSync(view.resultPath) && !existsSync(manifestPathOf(view.resultPath)) && FINAL_STATUSES.has(view.status)) {

@@ -14,9 +14,10 @@ export const CONFIG_HELP = `Usage: riskscreen config [--config FILE] [--json]
 
 Print the resolved configuration (defaults, then the config file, then the environment),
 with the key and openid masked, the endpoint and form each API will use, the risk
-rubric and result-file encoding, the engine (Redis URL without its password, the
-engine secret only as set or derived), the console (accounts and tokens by name and
-role, never their hashes), nightly webhooks and the metrics listener.
+rubric, the result files' encoding and workbook language, the engine (Redis URL
+without its password, the engine secret only as set or derived), the console (accounts
+and tokens by name and role, never their hashes), nightly webhooks and the metrics
+listener.
 Exit codes: 0 valid, 4 invalid (the message names the option, or the rubric's key).
 `;
 
@@ -43,7 +44,7 @@ export async function runConfigCommand(argv: string[], io: CommandIo): Promise<n
     }),
   );
   const rubric = loadRubric(options.report.rubric);
-  const report = { rubric: { file: options.report.rubric ?? null, name: rubric.name, digest: rubricDigest(rubric) }, encoding: options.report.encoding };
+  const report = { rubric: { file: options.report.rubric ?? null, name: rubric.name, digest: rubricDigest(rubric) }, encoding: options.report.encoding, language: options.report.language };
   const view = { juhe: describeJuheConfig(config), apis, report, engine: engineView(options), web: webView(options), nightly: options.nightly, ops: options.ops, log: options.log };
   if (values.json) {
     io.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
@@ -56,7 +57,7 @@ export async function runConfigCommand(argv: string[], io: CommandIo): Promise<n
         `${api.padEnd(13)} ${info.form.padEnd(12)} ${info.endpoint.padEnd(34)} ${info.clearNumberOnTheWire ? 'in clear' : 'encrypted or hashed'}\n`,
       );
     }
-    io.stdout.write(`\nrubric:        ${report.rubric.name} (${report.rubric.file ?? 'shipped'}, digest ${report.rubric.digest})\nresult files:  ${report.encoding}\n`);
+    io.stdout.write(`\nrubric:        ${report.rubric.name} (${report.rubric.file ?? 'shipped'}, digest ${report.rubric.digest})\nresult files:  ${report.encoding}\nlanguage:      ${report.language} (an Excel result's sheet names and summary)\n`);
     for (const [title, section] of [
       ['engine', view.engine],
       ['console (riskscreen web)', view.web],

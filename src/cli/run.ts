@@ -42,7 +42,8 @@ not answered. With REDIS_URL it runs on the queue engine, working in this proces
 unless --no-worker.
 
 Options:
-  --out PATH             where to write the result CSV (required; written whole or not at all)
+  --out PATH             where to write the result (required; written whole or not at all);
+                         its extension picks the format: .csv, .xlsx, .jsonl or .parquet
   --rubric FILE          risk rubric JSON (default: the shipped one; riskscreen rubric prints it)
   --profile NAME|APIS    ${Object.values(PROFILES).map((p) => p.name).join(', ')}, or a list like status,resale (default ${DEFAULT_PROFILE})
   --rate API=N,...       calls per second for these APIs (default RISKSCREEN_RATES, 20 each)
@@ -54,12 +55,12 @@ ${OUTPUT_FLAGS_HELP}
 ${INPUT_FLAGS_HELP}
   -h, --help             show this help
 
-Exit codes: 0 done, 2 bad command line or --out, 3 the list or the --compare file cannot
-be read (nothing was queued), 4 configuration or rubric, 5 the Juhe account refused the
-key (batch blocked), 6 stopped by a limit (--max-calls, an API quota), 7 Redis or the
-Juhe service unreachable, 8 a file could not be written (the result at --out: the
-message gives the command that exports the kept result again; or the data dir: calls
-stop and running the same command again resumes), 1 the batch failed or was
+Exit codes: 0 done, 2 bad command line, --out or --format, 3 the list or the --compare
+file cannot be read (nothing was queued), 4 configuration or rubric, 5 the Juhe account
+refused the key (batch blocked), 6 stopped by a limit (--max-calls, an API quota), 7
+Redis or the Juhe service unreachable, 8 a file could not be written (the result at
+--out: the message gives the command that exports the kept result again; or the data
+dir: calls stop and running the same command again resumes), 1 the batch failed or was
 cancelled, 130 interrupted.
 `;
 
@@ -119,7 +120,7 @@ export async function runRunCommand(argv: string[], io: CommandIo): Promise<numb
   const out = resolve(values.out);
   const options = loadEngineOptions(values);
   const request = engineRequestFrom(values, options);
-  const output = outputOptionsFrom(values, options);
+  const output = outputOptionsFrom(values, options, out);
   // Before anything is queued or paid for: a bad --out or --compare must not waste a night's calls.
   const prepared = await prepareResultFiles(out, output, options, file);
   Object.assign(options.engine.rates, request.rates);

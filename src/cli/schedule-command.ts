@@ -17,12 +17,17 @@ import {
   DEFAULT_TIME_ZONE,
   ScheduleError,
   checkCron,
+  checkFormats,
   checkInteger,
+  checkLanguage,
   checkScheduleFolders,
   checkScheduleName,
   checkTimeZone,
   localTime,
   nextTicks,
+  scheduleFormats,
+  scheduleLanguage,
+  type ScheduleOutput,
   type ScheduleSpec,
 } from '../nightly/schedule.js';
 import { NightlyStore, type TickRecord } from '../nightly/nightly-store.js';
@@ -50,7 +55,7 @@ every complete file in the inbox becomes a batch of its own and moves to inbox/t
 (named after its batch); a file that cannot be read moves to inbox/rejected/ with a
 .error.txt beside it. Results land in the outbox as <stem>.<yyyymmdd>.result.csv with
 their manifest and, from the second run of a list on, <stem>.<yyyymmdd>.changes.csv
-against the run before. See docs/nightly.md.
+against the run before (and the same in each other --format). See docs/nightly.md.
 
 add NAME (letters, digits, - and _):
   --cron PATTERN         when to tick: five fields (minute hour day month weekday), or six
@@ -66,6 +71,10 @@ add NAME (letters, digits, - and _):
   --mask                 numbers masked in the outbox (138****1234, plus mobile_hash)
   --split                also one file per level (<stem>.<yyyymmdd>.high.csv, ...)
   --out-encoding ENC     utf8-bom, utf8 or gb18030 (default RISKSCREEN_OUTPUT_ENCODING, else utf8-bom)
+  --format LIST          the outbox's formats: csv, xlsx, jsonl, parquet, as a comma list or
+                         the option again (--format csv,xlsx); csv is always written: it is
+                         what the next run compares with (<stem>.<yyyymmdd>.result.xlsx, ...)
+  --lang zh|en           a workbook's sheet names and summary (default: RISKSCREEN_LANGUAGE, else zh)
   --keep N               runs kept in the outbox per list (default ${DEFAULT_KEEP_RUNS})
   --webhook URL          POST a signed JSON event when a batch ends or a file is rejected
   --webhook-secret S     the signing secret, 16 characters or more (or ${WEBHOOK_SECRET_ENV})
@@ -96,6 +105,8 @@ const FLAGS = {
   mask: { type: 'boolean', default: false },
   split: { type: 'boolean', default: false },
   'out-encoding': { type: 'string' },
+  format: { type: 'string', multiple: true },
+  lang: { type: 'string' },
   keep: { type: 'string' },
   webhook: { type: 'string' },
   'webhook-secret': { type: 'string' },
@@ -168,6 +179,8 @@ export async function scheduleFrom(name: string, values: Values, options: Option
   const input = inputOptionsFrom(values);
   resolveInputOptions(input);
   const encoding = values['out-encoding'] !== undefined ? outputEncoding('--out-encoding', values['out-encoding']) : options.report.encoding;
+  const formats = values.format !== undefined ? checkFormats(values.format) : scheduleFormats({});
+  const language = values.lang !== undefined ? checkLanguage(values.lang) : options.report.language;
   if (values.mask) {
     // The workers need the same secret to hash numbers; missing here, it is likely missing there.
     deriveEngineKeys(options.engine.secret, options.juhe.key);
@@ -190,7 +203,7 @@ export async function scheduleFrom(name: string, values: Values, options: Option
       rubric,
       rubricFile: values.rubric !== undefined ? resolve(values.rubric) : null,
       input,
-      output: { mask: values.mask, split: values.split, encoding },
+      output: { mask: values.mask, split: values.split, encoding, formats, language },
       keep,
       settleSeconds,
       markers: values.markers,
@@ -218,6 +231,7 @@ async function addSchedule(name: string, values: Values, options: Options, io: C
         `schedule ${name} ${existing ? 'replaced' : 'added'}: ${spec.cron} (${spec.tz})`,
         `  inbox   ${spec.inbox}${spec.markers ? ' (files with a .ready marker)' : ` (files unchanged for ${spec.settleSeconds} s)`}`,
         `  outbox  ${spec.outbox} (keeps ${spec.keep} runs per list${spec.output.mask ? ', masked' : ''}${spec.output.split ? ', split by level' : ''}, ${spec.output.encoding})`,
+        `  formats ${formatsWords(spec.output)}`,
         `  webhook ${spec.webhook ? safeWebhookUrl(spec.webhook) : 'none'}`,
         `  next    ${next.join(', ')} (${spec.tz})`,
         '',
@@ -265,6 +279,8 @@ async function listSchedules(session: QueueSession, json: boolean, io: CommandIo
   if (json) {
     const shown = rows.map(({ spec, next, last }) => ({
       ...spec,
+      // A schedule added before formats: what it writes (CSV, workbooks in Chinese), spelled out.
+      output: { ...spec.output, formats: scheduleFormats(spec.output), language: scheduleLanguage(spec.output) },
       webhook: spec.webhook ? safeWebhookUrl(spec.webhook) : null,
       rubric: spec.rubric ? spec.rubric.name : null,
       next: next === null ? null : new Date(next).toISOString(),
@@ -282,6 +298,7 @@ async function listSchedules(session: QueueSession, json: boolean, io: CommandIo
       [
         `${spec.name}: ${spec.cron} (${spec.tz}); next ${next === null ? 'none' : localTime(new Date(next), spec.tz)}`,
         `  inbox ${spec.inbox} -> outbox ${spec.outbox}; profile ${spec.profile}${spec.maxCalls !== null ? `, at most ${spec.maxCalls} calls per batch` : ''}`,
+        `  formats ${formatsWords(spec.output)}`,
         `  webhook ${spec.webhook ? safeWebhookUrl(spec.webhook) : 'none'}`,
         `  last tick ${last ? tickWords(last, spec.tz) : 'none yet'}`,
         '',
@@ -289,6 +306,12 @@ async function listSchedules(session: QueueSession, json: boolean, io: CommandIo
     );
   }
   return EXIT.ok;
+}
+
+/** `csv, xlsx (workbook in zh)`: the formats a schedule writes, and a workbook's language when it writes one. */
+export function formatsWords(output: ScheduleOutput): string {
+  const formats = scheduleFormats(output);
+  return `${formats.join(', ')}${formats.includes('xlsx') ? ` (workbook in ${scheduleLanguage(output)})` : ''}`;
 }
 
 function tickWords(tick: TickRecord, tz: string): string {

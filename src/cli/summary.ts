@@ -1,8 +1,10 @@
 /** The short summary a command prints when a batch has finished. */
+import { basename } from 'node:path';
 import type { BatchView } from '../engine/batch.js';
 import type { Exported } from '../report/export.js';
-import { CHANGES, LEVELS_AND_UNSCORED, type RowCounts } from '../report/manifest.js';
+import { CHANGES, LEVELS_AND_UNSCORED, type ManifestFile, type ResultManifest, type RowCounts } from '../report/manifest.js';
 import { ROW_STATUSES } from '../report/result-row.js';
+import { MAX_SHEET_ROWS } from '../report/result-xlsx.js';
 
 /**
  * The batch in a few lines. With the files written (`run`, `result`), rows are shown by
@@ -35,10 +37,25 @@ export function summaryText(view: BatchView, out: string | null, exported?: Expo
   }
   if (exported) {
     lines.push('', '  files written');
-    for (const path of exported.paths) lines.push(`    ${path}`);
+    const sheets = sheetsByFile(exported.manifest);
+    for (const path of exported.paths) {
+      lines.push(`    ${path}`);
+      const of = sheets.get(basename(path));
+      if (of && of.length > 1) {
+        lines.push(`      rows continue over ${of.length} sheets (Excel holds ${fmt(MAX_SHEET_ROWS)} a sheet): ${of.map((sheet) => `${sheet.name} ${fmt(sheet.rows)}`).join(', ')}`);
+      }
+    }
     for (const warning of exported.warnings) lines.push('', `  warning: ${warning}`);
   } else if (out) lines.push('', `  result          ${out}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Data rows an Excel sheet holds, below its header row. */
+
+/** A workbook's results sheets, by file name, for every file the manifest lists. */
+function sheetsByFile(manifest: ResultManifest): Map<string, NonNullable<ManifestFile['sheets']>> {
+  const files: ManifestFile[] = [manifest.result, ...Object.values(manifest.files.levels ?? {}), ...(manifest.files.changes ? [manifest.files.changes] : [])];
+  return new Map(files.flatMap((file) => (file.sheets ? [[file.file, file.sheets] as const] : [])));
 }
 
 /** Rows by row status (lines) and level (columns), with totals. */

@@ -38,6 +38,7 @@ export const ENV_NAMES: Readonly<Partial<Record<OptionPath, string>>> = {
   'engine.stuckAfterSeconds': 'RISKSCREEN_STUCK_AFTER',
   'report.rubric': 'RISKSCREEN_RUBRIC',
   'report.encoding': 'RISKSCREEN_OUTPUT_ENCODING',
+  'report.language': 'RISKSCREEN_LANGUAGE',
   'web.host': 'RISKSCREEN_WEB_HOST',
   'web.port': 'RISKSCREEN_WEB_PORT',
   'web.maxUploadBytes': 'RISKSCREEN_WEB_MAX_UPLOAD',

@@ -11,6 +11,7 @@ import { JUHE_DEFAULTS, type JuheOptions } from '../juhe/options.js';
 import { NIGHTLY_DEFAULTS, type NightlyOptions } from '../nightly/options.js';
 import { OPS_DEFAULTS, type OpsOptions } from '../metrics/options.js';
 import type { OutputEncoding } from '../report/output-encoding.js';
+import type { ResultLanguage } from '../report/result-language.js';
 
 export type { EngineOptions, JuheOptions, NightlyOptions, OpsOptions };
 
@@ -19,6 +20,8 @@ export interface ReportOptions {
   rubric: string | undefined;
   /** Encoding of result files: `utf8-bom` (Excel reads it), `utf8`, or `gb18030` for old systems. Env `RISKSCREEN_OUTPUT_ENCODING`. */
   encoding: OutputEncoding;
+  /** Language of an Excel result's sheet names and summary sheet: `zh` (Chinese) or `en`. Env `RISKSCREEN_LANGUAGE`. */
+  language: ResultLanguage;
 }
 
 /** Who may use the console: a person (`web.users`, with a password) or a system (`web.tokens`). */
@@ -93,7 +96,7 @@ export interface Options {
 export const DEFAULT_OPTIONS: Options = {
   juhe: JUHE_DEFAULTS,
   engine: ENGINE_DEFAULTS,
-  report: { rubric: undefined, encoding: 'utf8-bom' },
+  report: { rubric: undefined, encoding: 'utf8-bom', language: 'zh' },
   web: WEB_DEFAULTS,
   nightly: NIGHTLY_DEFAULTS,
   ops: OPS_DEFAULTS,

@@ -8,6 +8,7 @@ import { isScryptCost } from '../shared/scrypt-cost.js';
 import { RedisUrlError, parseRedisUrl } from '../shared/redis-url.js';
 import { DEFAULT_OPTIONS, WEB_ROLES, type Options, type OpsOptions, type WebOptions, type WebRole, type WebToken, type WebUser } from './options.js';
 import { OUTPUT_ENCODINGS, type OutputEncoding } from '../report/output-encoding.js';
+import { RESULT_LANGUAGES, type ResultLanguage } from '../report/result-language.js';
 
 export const OPTION_PATHS = [
   'juhe.key',
@@ -36,6 +37,7 @@ export const OPTION_PATHS = [
   'engine.stuckAfterSeconds',
   'report.rubric',
   'report.encoding',
+  'report.language',
   'web.host',
   'web.port',
   'web.users',
@@ -157,6 +159,8 @@ export function validateOptions(raw: RawOptions): Options {
   if (rubric) report.rubric = nonEmptyString(rubric.source, rubric.value);
   const encoding = raw['report.encoding'];
   if (encoding) report.encoding = outputEncoding(encoding.source, encoding.value);
+  const language = raw['report.language'];
+  if (language) report.language = resultLanguage(language.source, language.value);
   const nightly = {
     ...DEFAULT_OPTIONS.nightly,
     webhookTimeoutMs: intOption('nightly.webhookTimeoutMs', 100, 120_000) ?? DEFAULT_OPTIONS.nightly.webhookTimeoutMs,
@@ -284,6 +288,15 @@ export function outputEncoding(option: string, value: unknown): OutputEncoding {
     throw new ConfigError(option, `must be one of ${OUTPUT_ENCODINGS.join(', ')} (got ${JSON.stringify(value)})`);
   }
   return text as OutputEncoding;
+}
+
+/** The language of a workbook's sheet names and summary (`--lang`, RISKSCREEN_LANGUAGE). */
+export function resultLanguage(option: string, value: unknown): ResultLanguage {
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : value;
+  if (!(RESULT_LANGUAGES as readonly unknown[]).includes(text)) {
+    throw new ConfigError(option, `must be one of ${RESULT_LANGUAGES.join(', ')} (got ${JSON.stringify(value)})`);
+  }
+  return text as ResultLanguage;
 }
 
 function redisUrl(option: string, value: unknown): string {

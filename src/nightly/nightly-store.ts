@@ -16,6 +16,7 @@
  * - `webhook:attempts`: every webhook attempt (the newest 2,000).
  */
 import type { RedisConnection } from '../shared/redis-url.js';
+import type { ScheduleOutput } from './schedule.js';
 
 /** Where a scheduled batch's result goes, kept from the tick that made it. */
 export interface ScheduledRunTarget {
@@ -26,7 +27,8 @@ export interface ScheduledRunTarget {
   /** yyyymmdd of the tick in the schedule's time zone. */
   runDate: string;
   outbox: string;
-  output: { mask: boolean; split: boolean; encoding: 'utf8-bom' | 'utf8' | 'gb18030' };
+  /** The schedule's output options as they were at the tick (`formats` absent in a run queued before formats: CSV). */
+  output: ScheduleOutput;
   keep: number;
   /** Where the input file went (inbox/taken/...). */
   taken: string | null;

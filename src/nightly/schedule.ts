@@ -10,6 +10,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import type { InputOptions } from '../input/index.js';
 import type { Rubric } from '../risk/index.js';
+import { isResultFormat, RESULT_FORMATS, type ResultFormat } from '../report/result-format.js';
+import { RESULT_LANGUAGES, type ResultLanguage } from '../report/result-language.js';
 import { errnoWords } from '../shared/errno-words.js';
 
 export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
@@ -32,7 +34,7 @@ export interface ScheduleSpec {
   rubric: Rubric | null;
   rubricFile: string | null;
   input: InputOptions;
-  output: { mask: boolean; split: boolean; encoding: 'utf8-bom' | 'utf8' | 'gb18030' };
+  output: ScheduleOutput;
   /** Runs kept in the outbox per input file stem. */
   keep: number;
   /** Without markers, a file is complete once nothing about it changed for this long. */
@@ -43,6 +45,24 @@ export interface ScheduleSpec {
   webhook: string | null;
   added: string;
 }
+
+/** How a schedule writes its outbox files. */
+export interface ScheduleOutput {
+  mask: boolean;
+  split: boolean;
+  /** CSV only. */
+  encoding: 'utf8-bom' | 'utf8' | 'gb18030';
+  /**
+   * The formats each run is written in: `csv` first, always (it is the run's record, what
+   * the next run compares with), then the others asked for. Absent in a schedule added
+   * before formats (and in a run it queued): CSV alone (see {@link scheduleFormats}).
+   */
+  formats?: ResultFormat[];
+  /** A workbook's sheet names and summary words; absent in an older schedule: `zh`. */
+  language?: ResultLanguage;
+}
+
+export const DEFAULT_SCHEDULE_LANGUAGE: ResultLanguage = 'zh';
 
 export class ScheduleError extends Error {
   readonly code = 'RISKSCREEN_SCHEDULE';
@@ -87,6 +107,50 @@ export function checkCron(cron: string, tz: string): string {
     throw new ScheduleError('--cron', `"${cron}" is not a cron pattern: ${(err as Error).message}`);
   }
   return cron.trim();
+}
+
+/**
+ * `--format` as given (a comma list, the option given any number of times): the formats
+ * checked, duplicates removed, with `csv` first whether named or not: the CSV is always
+ * written (the run's record: the next run compares with it).
+ */
+export function checkFormats(given: readonly string[]): ResultFormat[] {
+  const formats: ResultFormat[] = ['csv'];
+  const names = given.flatMap((value) => value.split(',')).map((name) => name.trim());
+  if (names.length === 0 || names.every((name) => name === '')) {
+    throw new ScheduleError('--format', `is empty; give one or more of ${RESULT_FORMATS.join(', ')}, separated by commas (e.g. --format csv,xlsx)`);
+  }
+  for (const name of names) {
+    if (name === '') continue; // `csv,xlsx,` or `csv,,xlsx`: a stray comma is no format
+    const format = name.toLowerCase();
+    if (!isResultFormat(format)) {
+      throw new ScheduleError('--format', `"${name}" is not a result format; use one or more of ${RESULT_FORMATS.join(', ')}, separated by commas (e.g. --format csv,xlsx)`);
+    }
+    if (!formats.includes(format)) formats.push(format);
+  }
+  return formats;
+}
+
+/** `--lang`: the language of a workbook's sheet names and summary. */
+export function checkLanguage(value: string): ResultLanguage {
+  const language = value.trim().toLowerCase();
+  if (!(RESULT_LANGUAGES as readonly string[]).includes(language)) {
+    throw new ScheduleError('--lang', `"${value}" is not a workbook language; use ${RESULT_LANGUAGES.join(' or ')}`);
+  }
+  return language as ResultLanguage;
+}
+
+/** The formats a schedule (or a run it queued) writes, `csv` first; CSV alone for one stored before formats. */
+export function scheduleFormats(output: Pick<ScheduleOutput, 'formats'>): ResultFormat[] {
+  const formats: ResultFormat[] = ['csv'];
+  for (const format of output.formats ?? []) if (isResultFormat(format) && !formats.includes(format)) formats.push(format);
+  return formats;
+}
+
+/** The workbook language of a schedule (or a run it queued); `zh` for one stored before formats. */
+export function scheduleLanguage(output: Pick<ScheduleOutput, 'language'>): ResultLanguage {
+  // A stored value is read back, not trusted: one edited by hand falls back as a missing one does.
+  return output.language && (RESULT_LANGUAGES as readonly string[]).includes(output.language) ? output.language : DEFAULT_SCHEDULE_LANGUAGE;
 }
 
 /** The next `count` ticks after `from`. */

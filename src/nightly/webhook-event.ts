@@ -9,6 +9,7 @@
 import type { BatchView } from '../engine/batch.js';
 import { callsOf, type ManifestFile, type ResultManifest, type RowCounts } from '../report/manifest.js';
 import { maskNumbersIn } from '../report/masking.js';
+import type { ResultFormat } from '../report/result-format.js';
 
 export const WEBHOOK_EVENTS = ['batch.done', 'batch.limited', 'batch.failed', 'batch.cancelled', 'batch.blocked', 'file.rejected', 'file.failed', 'tick.failed', 'webhook.test'] as const;
 export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
@@ -19,6 +20,8 @@ export const WEBHOOK_PAYLOAD_VERSION = 1;
 export interface WebhookFile {
   /** `result`, `manifest`, `changes`, or a level (`high`, `medium`, `low`, `unscored`). */
   role: string;
+  /** The result format the file is written in (`csv`, `xlsx`, `jsonl`, `parquet`); for a manifest, the format of the files it lists. */
+  format: ResultFormat;
   name: string;
   /** Absolute path on the machines that share the outbox. */
   path: string;
@@ -109,14 +112,21 @@ export function batchEndedPayload(facts: BatchEndFacts): WebhookPayload {
   };
 }
 
-/** The files a manifest lists, in the manifest's folder, and the manifest itself. */
+/**
+ * The files a manifest lists, in the manifest's folder, and the manifest itself, each
+ * with the manifest's format (CSV for a manifest written before formats). A run written
+ * in several formats lists each format's files this way: the CSV's first (the run's
+ * own, so the first `result` and the first `manifest` are the run's CSV and its
+ * manifest, as before formats), then the others'.
+ */
 export function manifestFiles(manifest: ResultManifest, folder: string, manifestPath: string, manifestBytes: number | null, manifestSha256: string | null): WebhookFile[] {
-  const entry = (role: string, file: ManifestFile): WebhookFile => ({ role, name: file.file, path: `${folder}/${file.file}`, bytes: file.bytes, sha256: file.sha256, rows: file.rows });
+  const format = manifest.result.format ?? 'csv';
+  const entry = (role: string, file: ManifestFile): WebhookFile => ({ role, format, name: file.file, path: `${folder}/${file.file}`, bytes: file.bytes, sha256: file.sha256, rows: file.rows });
   const files: WebhookFile[] = [entry('result', manifest.result)];
   if (manifest.files.changes) files.push(entry('changes', manifest.files.changes));
   for (const [level, file] of Object.entries(manifest.files.levels ?? {})) if (file) files.push(entry(level, file));
   const name = manifestPath.slice(manifestPath.lastIndexOf('/') + 1);
-  files.push({ role: 'manifest', name, path: manifestPath, bytes: manifestBytes, sha256: manifestSha256, rows: null });
+  files.push({ role: 'manifest', format, name, path: manifestPath, bytes: manifestBytes, sha256: manifestSha256, rows: null });
   return files;
 }
 

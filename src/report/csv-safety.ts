@@ -10,22 +10,31 @@
  * left as it is: a spreadsheet reads it as a number, which runs nothing, and a phone
  * column with `+86` numbers stays unchanged.
  *
- * Idempotent: a neutralized cell starts with `'` and is never changed again, so a
- * result file can be read and written again (export, compare) without piling quotes.
+ * Reversible: a cell that already starts with `'`s followed by one of those characters
+ * (`'=1+1` in the input) gets one more `'` too, so removing one leading `'` from a
+ * written cell always gives the input's cell back ({@link unneutralizeCell}). The
+ * XLSX, JSON Lines and Parquet writers, which need no neutralizing, take the input's
+ * cells back that way from the batch's result CSV.
  */
 export const FORMULA_TRIGGERS: readonly string[] = ['=', '+', '-', '@', '\t', '\r'];
 
 const PLAIN_SIGNED_NUMBER = /^[+-]\d+(?:\.\d+)?$/;
 
 export function neutralizeCell(value: string): string {
-  if (value.length === 0 || !FORMULA_TRIGGERS.includes(value[0]!)) return value;
-  if (PLAIN_SIGNED_NUMBER.test(value)) return value;
-  return `'${value}`;
+  return startsLikeFormula(value) ? `'${value}` : value;
 }
 
 /** The cell as it was before {@link neutralizeCell}: one leading `'` set aside where it added one. */
 export function unneutralizeCell(value: string): string {
-  return value.length > 1 && value[0] === "'" && FORMULA_TRIGGERS.includes(value[1]!) && !PLAIN_SIGNED_NUMBER.test(value.slice(1)) ? value.slice(1) : value;
+  return value[0] === "'" && startsLikeFormula(value) ? value.slice(1) : value;
+}
+
+/** After any leading `'`s: one of the triggers, and not just a signed number. */
+function startsLikeFormula(value: string): boolean {
+  let at = 0;
+  while (value[at] === "'") at++;
+  const rest = at === 0 ? value : value.slice(at);
+  return rest.length > 0 && FORMULA_TRIGGERS.includes(rest[0]!) && !PLAIN_SIGNED_NUMBER.test(rest);
 }
 
 /** True when a cell as written could be run as a formula (what the tests check every cell against). */

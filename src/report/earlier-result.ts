@@ -9,8 +9,13 @@ import { open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { detectEncoding } from '../input/encoding.js';
 import { RISK_LEVELS, type RiskLevel } from '../risk/index.js';
-import { readCsvRows, type CsvRow } from './csv-rows.js';
+import { readCsvRows } from './csv-rows.js';
+import { unneutralizeCell } from './csv-safety.js';
 import { MANIFEST_KIND, manifestPathOf } from './manifest.js';
+import { formatOfPath, type ResultFormat } from './result-format.js';
+import { readJsonlResult, ResultReadError } from './result-jsonl-read.js';
+import { readParquetResult } from './result-parquet-read.js';
+import { readXlsxResult } from './result-xlsx-read.js';
 
 const SAMPLE_BYTES = 64 * 1024;
 
@@ -21,16 +26,28 @@ export class CompareError extends Error {
     readonly file: string,
     problem: string,
     readonly line?: number,
+    /** Where in the file, when a line number does not say it (`sheet 结果, row 7`). */
+    readonly where?: string,
   ) {
-    super(`--compare ${file}${line ? `, line ${line}` : ''}: ${problem}`);
+    super(`--compare ${file}${where ? `, ${where}` : line ? `, line ${line}` : ''}: ${problem}`);
     this.name = 'CompareError';
   }
+}
+
+/** A row of an earlier result in any format, with where it is for messages. */
+interface EarlierRow {
+  row: string[];
+  line: number;
+  where?: string;
 }
 
 export interface EarlierResult {
   file: string;
   name: string;
   sha256: string;
+  /** Found by the file's first bytes, else its extension (result-format.ts). */
+  format: ResultFormat;
+  /** CSV only: the encoding it is read in. */
   encoding: string;
   header: string[];
   /** How its rows are matched: by number, or by keyed hash (a masked file). */
@@ -89,14 +106,16 @@ export class EarlierLevels {
 
 /** Reads the file once: the columns it has and the level of every number in it. */
 export async function readEarlierResult(file: string): Promise<EarlierResult> {
-  const encoding = await encodingOf(file);
+  const format = await formatOf(file);
+  const encoding = format === 'csv' ? await encodingOf(file) : 'utf-8';
   const hash = createHash('sha256');
   let levels: EarlierLevels | null = null;
   let header: string[] | null = null;
   let keyAt = -1;
   let levelAt = -1;
   let keyBy: EarlierResult['keyBy'] = 'mobile';
-  for await (const { row, line } of rowsOf(file, encoding, (chunk) => hash.update(chunk))) {
+  const hashing = format === 'csv' ? (chunk: Buffer) => hash.update(chunk) : undefined;
+  for await (const { row, line, where } of rowsOf(file, format, encoding, hashing)) {
     if (!header) {
       header = row;
       // riskscreen's mobile_hash comes right after its mobile; an input column of that name does not count.
@@ -107,35 +126,36 @@ export async function readEarlierResult(file: string): Promise<EarlierResult> {
       levels = new EarlierLevels(keyBy);
       levelAt = header.lastIndexOf('risk_level');
       if (keyAt < 0 || levelAt < 0) {
-        throw new CompareError(file, `not a riskscreen result file: it has no ${keyAt < 0 ? '"mobile"' : '"risk_level"'} column`, line);
+        throw new CompareError(file, `not a riskscreen result file: it has no ${keyAt < 0 ? '"mobile"' : '"risk_level"'} column`, line, where);
       }
       continue;
     }
     const key = row[keyAt] ?? '';
     if (!key) continue;
     if (keyBy === 'mobile' && !/^1\d{10}$/.test(key)) {
-      if (key.includes('*')) throw new CompareError(file, 'its numbers are masked and it has no mobile_hash column to match them by', line);
+      if (key.includes('*')) throw new CompareError(file, 'its numbers are masked and it has no mobile_hash column to match them by', line, where);
       continue;
     }
     const level = row[levelAt] ?? '';
     if (level !== '' && !(RISK_LEVELS as readonly string[]).includes(level)) {
-      throw new CompareError(file, `risk_level ${JSON.stringify(level)} is not one of ${RISK_LEVELS.join(', ')}`, line);
+      throw new CompareError(file, `risk_level ${JSON.stringify(level)} is not one of ${RISK_LEVELS.join(', ')}`, line, where);
     }
     levels!.add(key, level as RiskLevel | '');
   }
   if (!header || !levels) throw new CompareError(file, 'the file is empty');
-  return { file, name: basename(file), sha256: hash.digest('hex'), encoding, header, keyBy, levels };
+  const sha256 = format === 'csv' ? hash.digest('hex') : await sha256Of(file);
+  return { file, name: basename(file), sha256, format, encoding, header, keyBy, levels };
 }
 
-/** The earlier file's data rows again, with their 1-based line, for the rows that are gone. */
+/** The earlier file's data rows again, with their 1-based line, for the rows that are gone: the cells as the input had them. */
 export async function* earlierRows(earlier: EarlierResult): AsyncGenerator<{ row: string[]; line: number }> {
   let first = true;
-  for await (const entry of rowsOf(earlier.file, earlier.encoding)) {
+  for await (const entry of rowsOf(earlier.file, earlier.format, earlier.encoding)) {
     if (first) {
       first = false;
       continue;
     }
-    yield entry;
+    yield { row: entry.row, line: entry.line };
   }
 }
 
@@ -195,13 +215,65 @@ async function sniffEncoding(file: string): Promise<{ encoding: string; source: 
   }
 }
 
-/** The file's rows; a CSV error becomes a CompareError naming the file and line. */
-async function* rowsOf(file: string, encoding: string, onBytes?: (chunk: Buffer) => void): AsyncGenerator<CsvRow> {
+/**
+ * The file's rows as the CSV result holds them, the input's cells as read (a CSV's
+ * neutralizing quote set aside); an error reading it becomes a CompareError naming the
+ * file and where.
+ */
+async function* rowsOf(file: string, format: ResultFormat, encoding: string, onBytes?: (chunk: Buffer) => void): AsyncGenerator<EarlierRow> {
   try {
-    yield* readCsvRows(file, { encoding, ...(onBytes ? { onBytes } : {}) });
+    switch (format) {
+      case 'csv':
+        for await (const { row, line } of readCsvRows(file, { encoding, ...(onBytes ? { onBytes } : {}) })) yield { row: row.map(unneutralizeCell), line };
+        return;
+      case 'xlsx':
+        for await (const { row, line, sheet } of readXlsxResult(file)) yield { row, line, where: `sheet "${sheet}", row ${line}` };
+        return;
+      case 'jsonl':
+        yield* readJsonlResult(file);
+        return;
+      case 'parquet':
+        for await (const { row, line } of readParquetResult(file)) yield { row, line, where: `row ${line}` };
+        return;
+    }
   } catch (err) {
     if (err instanceof CompareError) throw err;
+    if (err instanceof ResultReadError) throw new CompareError(file, `cannot be read as ${FORMAT_WORDS[format]} (${err.problem})`, undefined, err.where ?? undefined);
     const line = (err as { lines?: number }).lines;
-    throw new CompareError(file, `cannot be read as CSV (${(err as Error).message})`, line);
+    throw new CompareError(file, `cannot be read as ${FORMAT_WORDS[format]} (${(err as Error).message})`, line);
   }
+}
+
+const FORMAT_WORDS: Record<ResultFormat, string> = { csv: 'CSV', xlsx: 'a riskscreen workbook', jsonl: 'JSON Lines', parquet: 'Parquet' };
+
+/**
+ * Which format an earlier result is in: a workbook and a Parquet file by their first
+ * bytes (a zip's `PK`, Parquet's `PAR1`), JSON Lines by its extension or a first `{`;
+ * anything else is read as CSV, as before formats.
+ */
+async function formatOf(file: string): Promise<ResultFormat> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    throw new CompareError(file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    const head = Buffer.alloc(8);
+    const { bytesRead } = await handle.read(head, 0, 8, 0);
+    const start = head.subarray(0, bytesRead);
+    if (start.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) return 'xlsx';
+    if (start.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet';
+    if (formatOfPath(file) === 'jsonl') return 'jsonl';
+    const text = start.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+    return text.startsWith('{') ? 'jsonl' : 'csv';
+  } finally {
+    await handle.close();
+  }
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

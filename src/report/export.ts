@@ -11,8 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve } from 'node:path';
-import type { RiskLevel } from '../risk/index.js';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { RiskLevel, Rubric } from '../risk/index.js';
 import { rank } from '../risk/index.js';
 import { earlierRows, readEarlierResult, type EarlierResult } from './earlier-result.js';
 import {
@@ -26,6 +26,7 @@ import {
   writeManifest,
   type Change,
   type LevelOrUnscored,
+  type ManifestFile,
   type OutputOptions,
   type ResultManifest,
 } from './manifest.js';
@@ -33,10 +34,16 @@ import { joinHash, maskCell, maskNumbersIn } from './masking.js';
 import { openAtomicFile } from '../shared/atomic-file.js';
 import { errnoWords } from '../shared/errno-words.js';
 import { readCsvRows } from './csv-rows.js';
-import { openResultCsv, type ResultCsv, type WrittenFile } from './result-csv.js';
-import { ADDED_COLUMNS } from './result-row.js';
+import { unneutralizeCell } from './csv-safety.js';
+import { openSink } from './open-sink.js';
+import { dateOf, inputKeys, isoDay, resultColumns, typedCell, type ResultColumn } from './result-columns.js';
+import { siblingPath } from './result-format.js';
+import type { ResultFacts, ResultSink, SinkOptions, WrittenFile } from './result-sink.js';
+import { ADDED_COLUMNS, RESULT_SCHEMA_VERSION } from './result-row.js';
 
-export const DEFAULT_OUTPUT: OutputOptions = { encoding: 'utf8-bom', mask: false, split: false, compare: null };
+export { siblingPath } from './result-format.js';
+
+export const DEFAULT_OUTPUT: OutputOptions = { encoding: 'utf8-bom', mask: false, split: false, compare: null, format: 'csv', language: 'zh' };
 
 export interface ExportRequest {
   /** The batch's result file; its manifest must be beside it. */
@@ -52,6 +59,8 @@ export interface ExportRequest {
   siblingOf?: (suffix: string) => string;
   /** Recorded in the manifest when a schedule writes to its outbox. */
   schedule?: ResultManifest['schedule'];
+  /** The rubric the batch was scored with: a workbook's summary sheet lists its rules. */
+  rubric?: Rubric | null;
 }
 
 export interface Exported {
@@ -140,16 +149,11 @@ export async function checkWritableTarget(out: string): Promise<void> {
   await rm(probe, { force: true });
 }
 
-/** `result.csv` -> `result.high.csv`, `result.changes.csv`. */
-export function siblingPath(out: string, suffix: string): string {
-  const ext = extname(out);
-  const stem = ext.toLowerCase() === '.csv' ? basename(out, ext) : basename(out);
-  return join(dirname(out), `${stem}.${suffix}.csv`);
-}
-
 export async function exportResult(request: ExportRequest): Promise<Exported> {
-  const { source, out, output } = request;
-  const sibling = request.siblingOf ?? ((suffix: string) => siblingPath(out, suffix));
+  const { source, out } = request;
+  const output = completeOutput(request.output);
+  const { format } = output;
+  const sibling = request.siblingOf ?? ((suffix: string) => siblingPath(out, suffix, format));
   const stamp = request.schedule ? { schedule: request.schedule } : {};
   let key: Buffer | undefined;
   const joinKey = () => (key ??= request.joinKey());
@@ -161,7 +165,7 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
   // Only now, with everything read that could fail: the old files are about to be replaced.
   const manifestPath = manifestPathOf(out);
   await removeManifest(manifestPath);
-  if (!earlier && !output.mask && !output.split && output.encoding === base.result.encoding) {
+  if (format === 'csv' && !earlier && !output.mask && !output.split && output.encoding === base.result.encoding) {
     return copyResult(source, out, { ...base, ...stamp }, output, manifestPath);
   }
 
@@ -171,18 +175,18 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
   const levelAt = columns + ADDED_COLUMNS.indexOf('risk_level');
   const keyOf = (mobile: string) => (earlier?.keyBy === 'mobile_hash' ? joinHash(joinKey(), mobile) : mobile);
 
-  const writers: ResultCsv[] = [];
-  const open = async (path: string, header: string[]) => {
-    const writer = await openResultCsv(path, header, output.encoding);
-    writers.push(writer);
-    return writer;
+  const sinks: ResultSink[] = [];
+  const open = async (path: string, header: string[], part: SinkOptions['part'], level?: LevelOrUnscored) => {
+    const sink = await openSink(format, { path, columns: resultColumns(header, columns), encoding: output.encoding, language: output.language, part, ...(level ? { level } : {}) });
+    sinks.push(sink);
+    return sink;
   };
   try {
     let sourceHeader: string[] | null = null;
     let header: string[] = [];
-    let main: ResultCsv | null = null;
-    const levelFiles = new Map<LevelOrUnscored, ResultCsv>();
-    let changesFile: ResultCsv | null = null;
+    let main: ResultSink | null = null;
+    const levelFiles = new Map<LevelOrUnscored, ResultSink>();
+    let changesFile: ResultSink | null = null;
     const changeCounts = Object.fromEntries(CHANGES.map((c) => [c, 0])) as Record<Change, number>;
     let matched = 0;
     let rows = 0;
@@ -207,17 +211,19 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
       batch = fresh();
     };
 
-    for await (const { row } of readCsvRows(source)) {
+    for await (const { row: written } of readCsvRows(source)) {
+      // The cells as the input had them: the batch's CSV neutralized them against formulas.
+      const row = written.map(unneutralizeCell);
       if (!sourceHeader) {
         sourceHeader = row;
         header = [...row];
         if (output.mask) header.splice(mobileAt + 1, 0, 'mobile_hash');
         if (earlier) header.push('change');
-        main = await open(out, header);
+        main = await open(out, header, 'result');
         if (output.split) {
-          for (const level of LEVELS_AND_UNSCORED) levelFiles.set(level, await open(sibling(level), header));
+          for (const level of LEVELS_AND_UNSCORED) levelFiles.set(level, await open(sibling(level), header, 'level', level));
         }
-        if (earlier) changesFile = await open(sibling('changes'), header);
+        if (earlier) changesFile = await open(sibling('changes'), header, 'changes');
         continue;
       }
       rows++;
@@ -253,7 +259,11 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
 
     const warnings: string[] = [];
     if (earlier && changesFile) {
-      changeCounts.gone = await writeGone(earlier, header, changesFile, { mask: output.mask, phoneAt, joinKey });
+      const gone = await writeGone(earlier, header, changesFile, { mask: output.mask, phoneAt, joinKey, inputColumns: columns, typed: format !== 'csv' });
+      changeCounts.gone = gone.gone;
+      if (gone.blanked > 0) {
+        warnings.push(`${gone.blanked} cells of ${earlier.name}'s risk_score, risk_confidence or resale_date were not numbers or dates: its gone rows have them empty`);
+      }
       if (matched === 0 && earlier.levels.size > 0 && rows > base.rows.by_status.invalid) {
         warnings.push(
           earlier.keyBy === 'mobile_hash'
@@ -263,33 +273,72 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
       }
     }
 
-    const written: WrittenFile[] = [];
-    for (const writer of writers) written.push(await writer.commit());
-    const [result, ...rest] = written;
-    const levels: Partial<Record<LevelOrUnscored, ReturnType<typeof manifestFile>>> = {};
-    let at = 0;
-    if (output.split) for (const level of LEVELS_AND_UNSCORED) levels[level] = manifestFile(rest[at++]!);
-    const changes = earlier ? manifestFile(rest[at++]!) : undefined;
-
-    const manifest: ResultManifest = {
-      ...base,
-      result: { ...manifestFile(result!), encoding: output.encoding, masked: output.mask },
-      files: { ...(output.split ? { levels } : {}), ...(changes ? { changes } : {}) },
+    const { result: _result, files: _files, ...rest } = base;
+    if (base.schema_version === '1.0' && format !== 'csv') {
+      warnings.push(
+        `batch ${base.batch.id} was reported before schema 1.1: an input cell that itself began with ' and a formula character (such as '=1+1) comes back without its '`,
+      );
+    }
+    const draft: ResultFacts['manifest'] = {
+      ...rest,
+      // This export's files follow this version's schema, whatever the batch was reported under.
+      schema_version: RESULT_SCHEMA_VERSION,
       ...(earlier ? { changes: { ...changeCounts, compared_with: { name: earlier.name, sha256: earlier.sha256 } } } : {}),
       ...stamp,
       options: { ...base.options, output },
       times: { ...base.times, files_written: new Date().toISOString() },
     };
-    await writeManifest(manifestPath, manifest);
+    const facts: ResultFacts = { manifest: draft, rubric: request.rubric ?? null };
+    const written: WrittenFile[] = [];
+    // Every file finished before any is renamed into place: one that fails (a cell not of
+    // its type, a full disk) leaves every earlier file of this export unreplaced.
+    for (const sink of sinks) written.push(await sink.finish(facts));
+    for (const sink of sinks) await sink.publish();
+    for (const sink of sinks) warnings.push(...(sink.warnings ?? []));
+    const [result, ...others] = written;
+    const levels: Partial<Record<LevelOrUnscored, ManifestFile>> = {};
+    let at = 0;
+    if (output.split) for (const level of LEVELS_AND_UNSCORED) levels[level] = manifestFile(others[at++]!);
+    const changes = earlier ? manifestFile(others[at++]!) : undefined;
+
+    const manifest: ResultManifest = {
+      ...draft,
+      result: { ...manifestFile(result!), format, encoding: output.encoding, masked: output.mask },
+      files: { ...(output.split ? { levels } : {}), ...(changes ? { changes } : {}) },
+    };
+    await writeManifest(manifestPath, orderedLike(base, manifest));
     return { manifest, manifestPath, paths: [...written.map((file) => file.path), manifestPath], warnings };
   } catch (err) {
-    for (const writer of writers) await writer.abort();
+    for (const sink of sinks) await sink.abort();
     throw err;
   }
 }
 
+/**
+ * The output options with every field set: a caller that predates formats gets a CSV, a
+ * workbook's words in Chinese. The encoding is a CSV's alone: another format records
+ * the default, whatever was asked, so its manifest never claims an encoding it has not.
+ */
+export function completeOutput(output: OutputOptions): Required<OutputOptions> {
+  const format = output.format ?? 'csv';
+  return {
+    ...output,
+    encoding: format === 'csv' ? output.encoding : DEFAULT_OUTPUT.encoding,
+    format,
+    language: output.language ?? DEFAULT_OUTPUT.language!,
+  };
+}
+
+/** The manifest's keys in the order of the batch's own (`result` and `files` near the top), whatever order it was built in. */
+function orderedLike(base: ResultManifest, manifest: ResultManifest): ResultManifest {
+  const ordered: Record<string, unknown> = {};
+  for (const key of Object.keys(base)) if (key in manifest) ordered[key] = manifest[key as keyof ResultManifest];
+  for (const key of Object.keys(manifest)) if (!(key in ordered)) ordered[key] = manifest[key as keyof ResultManifest];
+  return ordered as unknown as ResultManifest;
+}
+
 /** The result as it is, in the form asked for: a byte copy (the common case, and fast). */
-async function copyResult(source: string, out: string, base: ResultManifest, output: OutputOptions, manifestPath: string): Promise<Exported> {
+async function copyResult(source: string, out: string, base: ResultManifest, output: Required<OutputOptions>, manifestPath: string): Promise<Exported> {
   const file = await openAtomicFile(out);
   let bytes = 0;
   try {
@@ -307,7 +356,7 @@ async function copyResult(source: string, out: string, base: ResultManifest, out
   }
   const manifest: ResultManifest = {
     ...base,
-    result: { ...base.result, file: basename(out) },
+    result: { ...base.result, file: basename(out), format: 'csv' },
     files: {},
     options: { ...base.options, output },
     times: { ...base.times, files_written: new Date().toISOString() },
@@ -331,13 +380,19 @@ export function changeOf(before: RiskLevel | '' | undefined, now: RiskLevel | ''
 async function writeGone(
   earlier: EarlierResult,
   header: readonly string[],
-  file: ResultCsv,
-  how: { mask: boolean; phoneAt: number; joinKey: () => Buffer },
-): Promise<number> {
+  file: ResultSink,
+  how: { mask: boolean; phoneAt: number; joinKey: () => Buffer; inputColumns: number; typed: boolean },
+): Promise<{ gone: number; blanked: number }> {
   const keyAt = earlier.header.lastIndexOf(earlier.keyBy);
   const byName = new Map<string, number>();
   earlier.header.forEach((name, i) => byName.set(name, i));
-  const sources = header.map((name, i) => (earlier.header[i] === name ? i : (byName.get(name) ?? -1)));
+  // A JSON Lines or Parquet result names its input columns by their keys (`column_2`, `name_3`): match by those.
+  const names = earlier.format === 'jsonl' || earlier.format === 'parquet' ? [...inputKeys(header.slice(0, how.inputColumns)), ...header.slice(how.inputColumns)] : header;
+  const sources = names.map((name, i) => (earlier.header[i] === name ? i : (byName.get(name) ?? -1)));
+  // A typed format needs the earlier file's typed cells to fit (an earlier file that went
+  // through pandas may say `55.0`): made to fit where the value is plain, else left empty.
+  const typedAt = how.typed ? resultColumns(header, how.inputColumns).filter((column) => column.origin === 'added' && column.type !== 'text') : [];
+  let blanked = 0;
   const mobileAt = header.lastIndexOf('mobile');
   const hashAt = header.lastIndexOf('mobile_hash');
   const changeAt = header.length - 1;
@@ -362,6 +417,11 @@ async function writeGone(
       }
     }
     shaped[changeAt] = 'gone';
+    for (const column of typedAt) {
+      const fitted = fitCell(column, shaped[column.index] ?? '');
+      if (fitted === null) blanked++;
+      shaped[column.index] = fitted ?? '';
+    }
     pending.push(shaped);
     if (pending.length >= 1_000) {
       await file.writeRows(pending);
@@ -369,7 +429,30 @@ async function writeGone(
     }
   }
   await file.writeRows(pending);
-  return gone;
+  return { gone, blanked };
+}
+
+/** A typed cell as its type wants it (`55.0` -> `55`, `0.8` -> `0.80`, `20240131.0` -> `20240131`), or null when it is not one. */
+function fitCell(column: ResultColumn, cell: string): string | null {
+  try {
+    typedCell(column, cell);
+    return cell;
+  } catch {
+    const text = cell.trim();
+    const number = Number(text);
+    if (text === '' || !Number.isFinite(number)) return column.type === 'date' ? dateCell(text) : null;
+    if (column.type === 'integer') return Number.isInteger(number) ? String(number) : null;
+    if (column.type === 'decimal') return number.toFixed(2);
+    return dateCell(Number.isInteger(number) ? String(number) : text);
+  }
+}
+
+function dateCell(text: string): string | null {
+  try {
+    return isoDay(dateOf('resale_date', text)).replaceAll('-', '');
+  } catch {
+    return null;
+  }
 }
 
 function fresh() {

@@ -14,7 +14,9 @@ import type { BatchView } from '../engine/batch.js';
 import { RISK_LEVELS, rubricDigest, DEFAULT_RUBRIC, type RiskLevel } from '../risk/index.js';
 import { openAtomicFile } from '../shared/atomic-file.js';
 import type { OutputEncoding } from './output-encoding.js';
-import type { WrittenFile } from './result-csv.js';
+import type { ResultFormat } from './result-format.js';
+import type { ResultLanguage } from './result-language.js';
+import type { WrittenFile } from './written-file.js';
 import { RESULT_SCHEMA_VERSION, ROW_STATUSES, type RowStatus } from './result-row.js';
 
 export const MANIFEST_KIND = 'riskscreen.result';
@@ -26,7 +28,7 @@ export const LEVELS_AND_UNSCORED: readonly LevelOrUnscored[] = [...RISK_LEVELS, 
 export const CHANGES = ['new', 'level_up', 'level_down', 'unchanged', 'gone'] as const;
 export type Change = (typeof CHANGES)[number];
 
-export interface ManifestFile extends Pick<WrittenFile, 'rows' | 'bytes' | 'sha256'> {
+export interface ManifestFile extends Pick<WrittenFile, 'rows' | 'bytes' | 'sha256' | 'sheets'> {
   /** The file's name; it sits in the manifest's directory. */
   file: string;
 }
@@ -39,6 +41,10 @@ export interface OutputOptions {
   split: boolean;
   /** The earlier result compared against (absolute path). */
   compare: string | null;
+  /** The files' format (result-format.ts); CSV when absent (a manifest written before formats). */
+  format?: ResultFormat;
+  /** A workbook's sheet names and summary words; `zh` when absent. */
+  language?: ResultLanguage;
 }
 
 export interface RowCounts {
@@ -62,7 +68,8 @@ export interface ResultManifest {
     /** 1-based. */
     phone_column: { number: number; name: string | null };
   };
-  result: ManifestFile & { encoding: OutputEncoding; masked: boolean };
+  /** `format` is absent in a manifest written before formats: CSV. `encoding` matters to CSV only. */
+  result: ManifestFile & { format?: ResultFormat; encoding: OutputEncoding; masked: boolean };
   /** Per-level files (with --split) and the changes-only file (with --compare). */
   files: { levels?: Partial<Record<LevelOrUnscored, ManifestFile>>; changes?: ManifestFile };
   rows: RowCounts;
@@ -121,7 +128,7 @@ export class RowTally {
 }
 
 export function manifestFile(written: WrittenFile): ManifestFile {
-  return { file: written.name, rows: written.rows, bytes: written.bytes, sha256: written.sha256 };
+  return { file: written.name, rows: written.rows, bytes: written.bytes, sha256: written.sha256, ...(written.sheets ? { sheets: written.sheets } : {}) };
 }
 
 /** A batch's calls as the manifest (and a batch's webhook) reports them, from its counters. */
@@ -150,13 +157,13 @@ export function batchManifest(
     schema_version: RESULT_SCHEMA_VERSION,
     batch: { id: view.id, status: final.status, reason: final.reason, profile: view.options.profile, apis: view.options.apis, max_calls: view.options.maxCalls },
     input: { name: view.input.name, sha256: view.input.sha256, bytes: view.input.bytes, columns: facts.columns, phone_column: facts.phoneColumn },
-    result: { ...manifestFile(facts.result), encoding: 'utf8-bom', masked: false },
+    result: { ...manifestFile(facts.result), format: 'csv', encoding: 'utf8-bom', masked: false },
     files: {},
     rows: facts.rows,
     calls: callsOf(view),
     errors_by_code: view.errorsByCode,
     rubric: { name: rubric.name, digest: rubricDigest(rubric) },
-    options: { rates: view.options.rates, input: view.options.input, output: { encoding: 'utf8-bom', mask: false, split: false, compare: null } },
+    options: { rates: view.options.rates, input: view.options.input, output: { encoding: 'utf8-bom', mask: false, split: false, compare: null, format: 'csv' } },
     times: {
       created: view.times.created,
       ingest_started: view.times.ingestStarted ?? null,

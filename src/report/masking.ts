@@ -7,7 +7,6 @@
  */
 import { createHmac } from 'node:crypto';
 import { maskMobile } from '../phone/mask.js';
-import { unneutralizeCell } from './csv-safety.js';
 
 /** 32 hex characters (128 bits) of HMAC-SHA256 over the 11 digits. */
 export function joinHash(joinKey: Buffer, mobile: string): string {
@@ -16,11 +15,10 @@ export function joinHash(joinKey: Buffer, mobile: string): string {
 
 /**
  * The phone cell as the input had it (`+86 138 0013 8000`): first 3 and last 4
- * characters kept, whatever it holds. A leading `'` added against formula injection is
- * set aside first (the writer adds it back where needed).
+ * characters kept, whatever it holds. It is given as read, never neutralized (the CSV
+ * writer neutralizes the masked cell where needed).
  */
-export function maskCell(value: string): string {
-  const cell = unneutralizeCell(value);
+export function maskCell(cell: string): string {
   return cell.length === 0 ? '' : maskMobile(cell);
 }
 

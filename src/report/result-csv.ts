@@ -10,22 +10,19 @@ import iconv from 'iconv-lite';
 import { openAtomicFile, type AtomicFile } from '../shared/atomic-file.js';
 import { neutralizeCell } from './csv-safety.js';
 import type { OutputEncoding } from './output-encoding.js';
+import { withCommit, type ResultSink, type SinkOptions, type WrittenFile } from './result-sink.js';
 
-
-export interface WrittenFile {
-  /** Absolute path. */
-  path: string;
-  /** The file name, as the manifest lists it (files sit beside the manifest). */
-  name: string;
-  /** Data rows (the header excluded). */
-  rows: number;
-  bytes: number;
-  sha256: string;
-}
+export type { WrittenFile } from './result-sink.js';
 
 export interface ResultCsv {
+  /** The input's cells as read: neutralized here. */
   writeRows(rows: readonly (readonly string[])[]): Promise<void>;
+  /** finish() then publish(). */
   commit(): Promise<WrittenFile>;
+  /** Flushed to disk in its temporary place. */
+  finish(): Promise<WrittenFile>;
+  /** Renamed into place. */
+  publish(): Promise<void>;
   abort(): Promise<void>;
 }
 
@@ -53,6 +50,7 @@ export async function openResultCsv(path: string, header: readonly string[], enc
     await file.abort();
     throw err;
   }
+  const written = (): WrittenFile => ({ path, name: basename(path), rows, bytes, sha256: hash.digest('hex') });
   return {
     async writeRows(records) {
       if (records.length === 0) return;
@@ -60,9 +58,21 @@ export async function openResultCsv(path: string, header: readonly string[], enc
       await put(csv(records));
     },
     async commit() {
-      await file.commit();
-      return { path, name: basename(path), rows, bytes, sha256: hash.digest('hex') };
+      await file.finish();
+      await file.publish();
+      return written();
     },
+    async finish() {
+      await file.finish();
+      return written();
+    },
+    publish: () => file.publish(),
     abort: () => file.abort(),
   };
+}
+
+/** The CSV as one of the export's result files. */
+export async function openCsvSink(options: SinkOptions): Promise<ResultSink> {
+  const csv = await openResultCsv(options.path, options.columns.map((column) => column.name), options.encoding);
+  return withCommit({ format: 'csv', writeRows: (rows) => csv.writeRows(rows), finish: () => csv.finish(), publish: () => csv.publish(), abort: () => csv.abort() });
 }

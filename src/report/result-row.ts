@@ -15,7 +15,7 @@ import { riskInputOf, type RowQuestion } from './risk-input.js';
 export type { RowQuestion } from './risk-input.js';
 
 /** Bumped when a column is added (minor) or changed, removed or moved (major). */
-export const RESULT_SCHEMA_VERSION = '1.0';
+export const RESULT_SCHEMA_VERSION = '1.1';
 
 export const ADDED_COLUMNS = [
   'mobile',

@@ -10,8 +10,12 @@ import { basename, dirname, join } from 'node:path';
 
 export interface AtomicFile {
   write(chunk: string | Buffer): Promise<void>;
-  /** Flush, fsync and rename into place. */
+  /** Flush, fsync and rename into place: finish() then publish(). */
   commit(): Promise<void>;
+  /** Flush and fsync the temporary file; it is not in place until publish(). */
+  finish(): Promise<void>;
+  /** Rename the finished file into place: the one step left, so several files can land close together. */
+  publish(): Promise<void>;
   /** Remove the temporary file. */
   abort(): Promise<void>;
 }
@@ -30,24 +34,32 @@ export async function openAtomicFile(target: string, mode?: number): Promise<Ato
     failed ??= err;
   });
   let done = false;
+  const finish = async () => {
+    if (failed) throw failed;
+    stream.end();
+    await once(stream, 'finish');
+    const handle = await open(temp, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  };
+  const publish = async () => {
+    await rename(temp, target);
+    done = true;
+  };
   return {
     async write(chunk) {
       if (failed) throw failed;
       if (!stream.write(chunk)) await once(stream, 'drain');
     },
     async commit() {
-      if (failed) throw failed;
-      stream.end();
-      await once(stream, 'finish');
-      const handle = await open(temp, 'r+');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, target);
-      done = true;
+      await finish();
+      await publish();
     },
+    finish,
+    publish,
     async abort() {
       if (done) return;
       stream.destroy();

@@ -13,7 +13,7 @@ export type AuditEvent =
   | { event: 'upload'; user: string; upload: string; file: string; bytes: number; sha256: string }
   | { event: 'start'; user: string; batch: string; file: string; sha256: string; rows: number; profile: string; maxCalls: number | null }
   | { event: 'cancel'; user: string; batch: string }
-  | { event: 'download'; user: string; batch: string; kind: string; encoding: string; compare: string | null };
+  | { event: 'download'; user: string; batch: string; kind: string; format: string; encoding: string; language: string; compare: string | null };
 
 export interface Audit {
   record(entry: AuditEvent, address: string): void;

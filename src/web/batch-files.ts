@@ -1,17 +1,21 @@
 /**
  * A finished batch's files for download, made on demand from the batch's kept result
  * (no call is made): the whole result, masked, one level, or the changes against an
- * earlier batch, in UTF-8 with BOM (what Excel opens) or GB18030. Each download is
- * written to its own folder under the data dir's `exports/`, sent, then removed.
+ * earlier batch, as an Excel workbook, a CSV in UTF-8 with BOM (what Excel opens) or
+ * GB18030, JSON Lines or Parquet. Each download is written to its own folder under the
+ * data dir's `exports/`, sent, then removed.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BatchView } from '../engine/batch.js';
-import { exportResult, siblingPath } from '../report/export.js';
+import { exportResult } from '../report/export.js';
 import { manifestPathOf } from '../report/manifest.js';
 import type { OutputEncoding } from '../report/output-encoding.js';
+import { FORMAT_EXTENSIONS, siblingPath, type ResultFormat } from '../report/result-format.js';
+import type { ResultLanguage } from '../report/result-language.js';
+import { DEFAULT_RUBRIC } from '../risk/index.js';
 import { notFound, WebError } from './web-error.js';
 
 export const FILE_KINDS = ['result', 'masked', 'high', 'medium', 'low', 'unscored', 'changes', 'manifest'] as const;
@@ -19,6 +23,13 @@ export type FileKind = (typeof FILE_KINDS)[number];
 const LEVEL_KINDS: readonly FileKind[] = ['high', 'medium', 'low', 'unscored'];
 
 export const DOWNLOAD_ENCODINGS = ['utf8-bom', 'gb18030'] as const satisfies readonly OutputEncoding[];
+
+/** What each format is sent as. */
+const CONTENT_TYPES: Record<Exclude<ResultFormat, 'csv'>, string> = {
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  jsonl: 'application/x-ndjson; charset=utf-8',
+  parquet: 'application/vnd.apache.parquet',
+};
 
 export interface BatchFile {
   path: string;
@@ -36,7 +47,8 @@ export function isFileKind(kind: string): kind is FileKind {
 export async function batchFile(
   view: BatchView,
   kind: FileKind,
-  request: { encoding: OutputEncoding; compareWith: BatchView | null },
+  /** `encoding` matters to CSV only; `language` to a workbook only (its sheet names and summary). */
+  request: { format: ResultFormat; encoding: OutputEncoding; language: ResultLanguage; compareWith: BatchView | null },
   joinKey: () => Buffer,
   dataDir: string,
 ): Promise<BatchFile> {
@@ -55,32 +67,39 @@ export async function batchFile(
   }
   if (earlier && earlier.id === view.id) throw new WebError('RISKSCREEN_BAD_REQUEST', 'a batch cannot be compared with itself', { field: 'compare' });
   const folder = join(dataDir, 'exports', randomBytes(8).toString('hex'));
-  const out = join(folder, `${view.id}.csv`);
+  const { format } = request;
+  const extension = FORMAT_EXTENSIONS[format][0]!;
+  const encoding = format === 'csv' ? request.encoding : 'utf8-bom';
+  const out = join(folder, `${view.id}${extension}`);
   const cleanup = () => rm(folder, { recursive: true, force: true });
   try {
     await exportResult({
       source: view.resultPath,
       out,
       output: {
-        encoding: request.encoding,
+        encoding,
         mask: kind === 'masked',
         split: LEVEL_KINDS.includes(kind),
         compare: earlier?.resultPath ?? null,
+        format,
+        language: request.language,
       },
       joinKey,
+      rubric: view.options.rubric ?? DEFAULT_RUBRIC,
     });
   } catch (err) {
     await cleanup();
     throw err;
   }
-  const path = kind === 'result' || kind === 'masked' ? out : siblingPath(out, kind);
+  const path = kind === 'result' || kind === 'masked' ? out : siblingPath(out, kind, format);
   if (!existsSync(path)) {
     await cleanup();
     throw notFound(`the ${kind} file of batch ${view.id}`);
   }
   const suffix = kind === 'result' ? '' : `.${kind}`;
-  const tag = request.encoding === 'gb18030' ? '.gb18030' : '';
-  return { path, downloadName: `${view.id}${suffix}${tag}.csv`, contentType: `text/csv; charset=${request.encoding === 'gb18030' ? 'gb18030' : 'utf-8'}`, cleanup };
+  if (format !== 'csv') return { path, downloadName: `${view.id}${suffix}${extension}`, contentType: CONTENT_TYPES[format], cleanup };
+  const tag = encoding === 'gb18030' ? '.gb18030' : '';
+  return { path, downloadName: `${view.id}${suffix}${tag}.csv`, contentType: `text/csv; charset=${encoding === 'gb18030' ? 'gb18030' : 'utf-8'}`, cleanup };
 }
 
 /** Removes download folders older than `maxAgeMs` (a crash between writing and sending); answers how many. */

@@ -12,6 +12,8 @@ import { deriveEngineKeys } from '../engine/keys.js';
 import { InputFileError, InputOptionError } from '../input/errors.js';
 import { maskPhonesInText } from '../log/logger.js';
 import { manifestPathOf, readManifest, type ResultManifest } from '../report/manifest.js';
+import { resultFormat, ResultFormatError, type ResultFormat } from '../report/result-format.js';
+import { RESULT_LANGUAGES, type ResultLanguage } from '../report/result-language.js';
 import type { Audit } from './audit.js';
 import { addressOf, authenticate, requirePermission, resolvePrincipal, type AuthSettings, type Principal } from './auth.js';
 import { batchFile, DOWNLOAD_ENCODINGS, isFileKind } from './batch-files.js';
@@ -261,14 +263,29 @@ export function registerBatchRoutes(app: FastifyInstance, settings: BatchRouteSe
     const { id, kind } = request.params as { id: string; kind: string };
     const view = await mustGet(id);
     if (!isFileKind(kind)) throw notFound(`file kind "${kind}" (kinds: result, masked, high, medium, low, unscored, changes, manifest)`);
-    const query = request.query as { encoding?: string; compare?: string };
-    const encoding = query.encoding ?? 'utf8-bom';
+    const query = request.query as { format?: unknown; encoding?: unknown; lang?: unknown; compare?: string };
+    for (const field of ['format', 'encoding', 'lang'] as const) {
+      if (query[field] !== undefined && typeof query[field] !== 'string') throw new WebError('RISKSCREEN_BAD_OPTION', `${field}: give it once`, { field });
+    }
+    const format = downloadFormat(query.format as string | undefined);
+    const encoding = (query.encoding as string | undefined) ?? 'utf8-bom';
     if (!(DOWNLOAD_ENCODINGS as readonly string[]).includes(encoding)) {
       throw new WebError('RISKSCREEN_BAD_OPTION', `encoding: one of ${DOWNLOAD_ENCODINGS.join(', ')}`, { field: 'encoding' });
     }
+    // The page sends its own language; an API client without one gets report.language's.
+    const language = (query.lang as string | undefined)?.trim().toLowerCase() || options.report.language;
+    if (!(RESULT_LANGUAGES as readonly string[]).includes(language)) {
+      throw new WebError('RISKSCREEN_BAD_OPTION', `lang: one of ${RESULT_LANGUAGES.join(', ')}`, { field: 'lang' });
+    }
     const compareWith = query.compare ? await mustGet(query.compare) : null;
-    const file = await batchFile(view, kind, { encoding: encoding as (typeof DOWNLOAD_ENCODINGS)[number], compareWith }, joinKey, engine.dataDir);
-    audit.record({ event: 'download', user: principal.name, batch: view.id, kind, encoding, compare: compareWith?.id ?? null }, addressOf(request));
+    const file = await batchFile(
+      view,
+      kind,
+      { format, encoding: encoding as (typeof DOWNLOAD_ENCODINGS)[number], language: language as ResultLanguage, compareWith },
+      joinKey,
+      engine.dataDir,
+    );
+    audit.record({ event: 'download', user: principal.name, batch: view.id, kind, format, encoding, language, compare: compareWith?.id ?? null }, addressOf(request));
     const stream = createReadStream(file.path);
     stream.on('close', () => file.cleanup().catch((err: unknown) => request.log.warn({ err }, 'could not remove a sent download')));
     return reply
@@ -284,6 +301,17 @@ export function registerBatchRoutes(app: FastifyInstance, settings: BatchRouteSe
       for (const end of [...streams]) end();
     },
   };
+}
+
+/** A download's `format` (CSV when absent), or a 422 naming the field and listing the formats. */
+function downloadFormat(value: string | undefined): ResultFormat {
+  if (value === undefined || value === '') return 'csv';
+  try {
+    return resultFormat('format', value);
+  } catch (err) {
+    if (err instanceof ResultFormatError) throw new WebError('RISKSCREEN_BAD_OPTION', err.message, { field: 'format' });
+    throw err;
+  }
 }
 
 function wholeNumber(field: string, value: string | undefined, fallback: number, max: number): number {

@@ -12,6 +12,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { Logger } from 'pino';
 import type { Options } from '../config/options.js';
 import { PROFILES } from '../engine/profiles.js';
+import { RESULT_FORMATS } from '../report/result-format.js';
 import { AccountBook } from './accounts.js';
 import { createAudit } from './audit.js';
 import { authenticate, registerAuthRoutes, requirePermission, type AuthSettings } from './auth.js';
@@ -167,6 +168,7 @@ export async function buildConsoleServer(settings: ConsoleSettings): Promise<Con
     limits: { maxUploadBytes: web.maxUploadBytes },
     profiles: Object.values(PROFILES).map((profile) => ({ name: profile.name, apis: profile.apis })),
     rubrics: rubrics.map((choice) => ({ id: choice.id, name: choice.name })),
+    formats: RESULT_FORMATS,
     encodings: DOWNLOAD_ENCODINGS,
   }));
   const batchRoutes = registerBatchRoutes(app, {

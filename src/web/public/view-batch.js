@@ -19,13 +19,32 @@ const ROW_STATUSES = ['screened', 'partial', 'not_screened', 'invalid'];
 const FILE_KINDS = ['result', 'masked', 'high', 'medium', 'low', 'unscored', 'manifest'];
 const RETRY_MS = 5000;
 
+/**
+ * The download choices, Excel first (what most people want): `xlsx`, then a CSV per
+ * encoding (`csv:utf8-bom`, `csv:gb18030`), then the formats for data platforms.
+ */
+function downloadChoices(session) {
+  const formats = session.formats && session.formats.length ? session.formats : ['csv'];
+  const encodings = session.encodings && session.encodings.length ? session.encodings : ['utf8-bom', 'gb18030'];
+  const choices = formats.includes('xlsx') ? ['xlsx'] : [];
+  if (formats.includes('csv')) for (const e of encodings) choices.push(`csv:${e}`);
+  for (const f of formats) if (f !== 'xlsx' && f !== 'csv') choices.push(f);
+  return choices;
+}
+
+/** A choice as the files route's query: the format, a CSV's encoding, the page's language (a workbook's sheet names). */
+function choiceQuery(choice) {
+  const [format, encoding] = choice.split(':');
+  return { format, encoding, lang: getLang() === 'en' ? 'en' : 'zh' };
+}
+
 function finished(b) {
   return b && !isActive(b.status);
 }
 
 export function createBatchView(ctx, id) {
   const session = ctx.session;
-  const encodings = session.encodings && session.encodings.length ? session.encodings : ['utf8-bom', 'gb18030'];
+  const choices = downloadChoices(session);
   const s = {
     batch: null,
     loadError: null,
@@ -33,7 +52,7 @@ export function createBatchView(ctx, id) {
     compare: null, // null: not loaded; [] none
     compareError: null,
     compareId: '',
-    encoding: encodings[0],
+    choice: choices[0],
     cancelling: false,
     cancelError: null,
     actionError: null,
@@ -488,8 +507,8 @@ export function createBatchView(ctx, id) {
       );
     }
     const links = [];
-    const hrefFor = (kind) => fileUrl(id, kind, { encoding: s.encoding });
-    const changesHref = () => (s.compareId ? fileUrl(id, 'changes', { compare: s.compareId, encoding: s.encoding }) : null);
+    const hrefFor = (kind) => (kind === 'manifest' ? fileUrl(id, kind) : fileUrl(id, kind, choiceQuery(s.choice)));
+    const changesHref = () => (s.compareId ? fileUrl(id, 'changes', { compare: s.compareId, ...choiceQuery(s.choice) }) : null);
     const link = (kind, hint) => {
       const a = h(
         'a',
@@ -508,7 +527,11 @@ export function createBatchView(ctx, id) {
     );
     setLink(changes, changesHref());
     links.push([changes, changesHref]);
-    const refresh = () => links.forEach(([a, fn]) => setLink(a, fn()));
+    const formatHint = h('p', { class: 'download-format-hint', testid: 'file-format-hint' }, t(`fmtHint.${s.choice}`));
+    const refresh = () => {
+      links.forEach(([a, fn]) => setLink(a, fn()));
+      formatHint.textContent = t(`fmtHint.${s.choice}`);
+    };
 
     const compare = s.compare || [];
     const compareSelect = selectEl(
@@ -534,22 +557,23 @@ export function createBatchView(ctx, id) {
         { class: 'downloads-head' },
         h('h3', null, t('batch.downloads')),
         h('span', { class: 'spacer' }),
-        h('label', { for: 'encoding', class: 'inline-label' }, t('batch.encodingLabel')),
+        h('label', { for: 'file-format', class: 'inline-label' }, t('batch.formatLabel')),
         selectEl(
-          encodings.map((e) => [e, t(`enc.${e}`) === `enc.${e}` ? e : t(`enc.${e}`)]),
-          s.encoding,
+          choices.map((c) => [c, t(`fmt.${c}`) === `fmt.${c}` ? c : t(`fmt.${c}`)]),
+          s.choice,
           {
-            id: 'encoding',
-            testid: 'encoding',
+            id: 'file-format',
+            testid: 'file-format',
             on: {
               change: (e) => {
-                s.encoding = e.target.value;
+                s.choice = e.target.value;
                 refresh();
               },
             },
           },
         ),
       ),
+      formatHint,
       h(
         'div',
         { class: 'download-grid' },

@@ -6,10 +6,11 @@
  * every attempt recorded; a rejected file reported; `submit --webhook`.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../../src/cli/exit-codes.js';
+import type { NightlyRun } from '../../../src/nightly/nightly-store.js';
 import { runDateOf } from '../../../src/nightly/outbox.js';
 import { writeNumberList } from '../engine/harness.js';
 import { filesIn, startNightly, startReceiver, waitUntil, type NightlyHarness, type Receiver } from './support.js';
@@ -136,6 +137,125 @@ describe('the outbox and webhooks (queue engine)', () => {
     expect(result).toContain('mobile_hash');
     expect(withoutDigests(result)).not.toMatch(/(?<!\d)1\d{10}(?!\d)/);
   }, 60_000);
+
+  it('writes each --format of a run under its base name, the CSV and the run’s manifest last; compares with the CSV; retention and the webhook take every format along; a retry overwrites its own files', async () => {
+    nightly = await startNightly();
+    receiver = await startReceiver();
+    const h = nightly;
+    h.startRunner();
+    const added = await h.cli([
+      'schedule', 'add', 'formats', '--cron', '0 2 * * *', '--inbox', h.inbox, '--outbox', h.outbox, '--settle', '0', '--profile', 'status',
+      '--split', '--keep', '2', '--format', 'xlsx', '--format', 'jsonl,xlsx', '--lang', 'en', '--webhook', receiver.url,
+    ]);
+    expect(added.code, added.err).toBe(EXIT.ok);
+    expect(added.out).toContain('  formats csv, xlsx, jsonl (workbook in en)\n');
+    expect((await h.cli(['schedule', 'list'])).out).toContain('  formats csv, xlsx, jsonl (workbook in en)\n');
+    expect(JSON.parse((await h.cli(['schedule', 'list', '--json'])).out)[0].output).toEqual({ mask: false, split: true, encoding: 'utf8-bom', formats: ['csv', 'xlsx', 'jsonl'], language: 'en' });
+
+    const day = runDateOf(new Date().toISOString(), 'Asia/Shanghai');
+    const levels = ['high', 'low', 'medium', 'unscored'];
+    const filesOf = (base: string, changes: boolean) =>
+      ['csv', 'xlsx', 'jsonl'].flatMap((ext) => [
+        `${base}.result.${ext}`,
+        ...levels.map((level) => `${base}.${level}.${ext}`),
+        ...(changes ? [`${base}.changes.${ext}`] : []),
+        ext === 'csv' ? `${base}.result.manifest.json` : `${base}.result.${ext}.manifest.json`,
+      ]);
+    const screenOnce = async (seed: number) => {
+      const before = receiver!.deliveries.length;
+      writeNumberList(h.inbox, 'applicants.csv', 10, { seed });
+      const out = await tickNow(h, 'formats');
+      const batchId = /-> batch (b\S+)/.exec(out)![1]!;
+      await waitUntil('the webhook', () => receiver!.deliveries.length > before, 60_000);
+      return { batchId, delivery: receiver!.deliveries.at(-1)! };
+    };
+
+    // The first run: every format, each with its own manifest; the run's manifest is the CSV's, written last.
+    const first = await screenOnce(1);
+    const base1 = `applicants.${day}`;
+    expect(filesIn(h.outbox)).toEqual(filesOf(base1, false).sort());
+    const mainPath = join(h.outbox, `${base1}.result.manifest.json`);
+    const main = JSON.parse(readFileSync(mainPath, 'utf8'));
+    const xlsx = JSON.parse(readFileSync(join(h.outbox, `${base1}.result.xlsx.manifest.json`), 'utf8'));
+    const jsonl = JSON.parse(readFileSync(join(h.outbox, `${base1}.result.jsonl.manifest.json`), 'utf8'));
+    expect(main.result).toMatchObject({ file: `${base1}.result.csv`, format: 'csv', rows: 10 });
+    expect(xlsx.result).toMatchObject({ file: `${base1}.result.xlsx`, format: 'xlsx', rows: 10 });
+    expect(jsonl.result).toMatchObject({ file: `${base1}.result.jsonl`, format: 'jsonl', rows: 10 });
+    expect(xlsx.files.levels.high.file).toBe(`${base1}.high.xlsx`);
+    expect(jsonl.files.levels.unscored.file).toBe(`${base1}.unscored.jsonl`);
+    expect(xlsx.options.output).toMatchObject({ format: 'xlsx', language: 'en', split: true });
+    for (const m of [xlsx, jsonl]) {
+      expect(m.schedule).toEqual(main.schedule);
+      expect(m.batch.id).toBe(first.batchId);
+      expect(m.rows).toEqual(main.rows);
+      // Written before the CSV: the run's manifest appears once every format is whole.
+      expect(Date.parse(m.times.files_written)).toBeLessThanOrEqual(Date.parse(main.times.files_written));
+    }
+    const mainWritten = statSync(mainPath).mtimeMs;
+    for (const name of filesIn(h.outbox)) expect(statSync(join(h.outbox, name)).mtimeMs, name).toBeLessThanOrEqual(mainWritten);
+
+    // The webhook: the CSV's files and the run's manifest first (as before formats), then each other format's, every digest right.
+    const files1 = first.delivery.payload.files;
+    expect(first.delivery.verified).toBe(true);
+    expect(files1.map((file) => `${file.format}:${file.role}`)).toEqual([
+      'csv:result', 'csv:low', 'csv:medium', 'csv:high', 'csv:unscored', 'csv:manifest',
+      'xlsx:result', 'xlsx:low', 'xlsx:medium', 'xlsx:high', 'xlsx:unscored', 'xlsx:manifest',
+      'jsonl:result', 'jsonl:low', 'jsonl:medium', 'jsonl:high', 'jsonl:unscored', 'jsonl:manifest',
+    ]);
+    expect(files1.map((file) => file.name).sort()).toEqual(filesOf(base1, false).sort());
+    for (const file of files1) expect(file.sha256, file.name).toBe(sha256(file.path));
+
+    // The second run: the changes in every format, each compared with the first run's CSV.
+    const second = await screenOnce(1);
+    const base2 = `applicants.${day}-2`;
+    expect(filesIn(h.outbox)).toEqual([...filesOf(base1, false), ...filesOf(base2, true)].sort());
+    for (const name of [`${base2}.result.manifest.json`, `${base2}.result.xlsx.manifest.json`, `${base2}.result.jsonl.manifest.json`]) {
+      const m = JSON.parse(readFileSync(join(h.outbox, name), 'utf8'));
+      expect(m.changes, name).toMatchObject({ unchanged: 10, new: 0, gone: 0, compared_with: { name: `${base1}.result.csv` } });
+    }
+    expect(second.delivery.payload.changes).toMatchObject({ unchanged: 10, compared_with: { name: `${base1}.result.csv` } });
+    expect(second.delivery.payload.files.filter((file) => file.role === 'changes').map((file) => file.name)).toEqual(['csv', 'xlsx', 'jsonl'].map((ext) => `${base2}.changes.${ext}`));
+
+    // The third run: --keep 2 removes every format of the first.
+    const third = await screenOnce(2);
+    const base3 = `applicants.${day}-3`;
+    expect(filesIn(h.outbox)).toEqual([...filesOf(base2, true), ...filesOf(base3, true)].sort());
+    expect(third.delivery.payload.notes).toContain('18 files of runs older than the newest 2 removed from the outbox');
+    expect(third.delivery.payload.changes).toMatchObject({ new: 10, gone: 10, compared_with: { name: `${base2}.result.csv` } });
+
+    // The same batch handed on again (a crash after the files, a re-delivered event): the same names, overwritten in place.
+    const digests = new Map(filesIn(h.outbox).filter((name) => !name.endsWith('.json')).map((name) => [name, sha256(join(h.outbox, name))]));
+    const run: NightlyRun = {
+      batchId: third.batchId,
+      schedule: {
+        name: 'formats', file: 'applicants.csv', stem: 'applicants', runDate: day, outbox: h.outbox,
+        output: { mask: false, split: true, encoding: 'utf8-bom', formats: ['csv', 'xlsx', 'jsonl'], language: 'en' }, keep: 2, taken: null,
+      },
+      webhook: null,
+    };
+    // Left under this name by an attempt in a format this run does not write (a schedule replaced since): cleared, manifest first.
+    writeFileSync(join(h.outbox, `${base3}.result.parquet`), 'stale');
+    writeFileSync(join(h.outbox, `${base3}.result.parquet.manifest.json`), JSON.stringify({ batch: { id: 'other' }, result: { file: `${base3}.result.parquet` }, files: {} }));
+    await h.store.putRun(run);
+    await h.queues.nightly.add('batch-end', { batchId: third.batchId }, { jobId: `${third.batchId}.end-again` });
+    await waitUntil('the second hand-on', async () => (await h.store.run(third.batchId)) === null, 60_000);
+    expect(filesIn(h.outbox)).toEqual([...filesOf(base2, true), ...filesOf(base3, true)].sort());
+    // CSV and JSON Lines are the same bytes; a workbook carries its own write time.
+    for (const [name, digest] of digests) if (!name.endsWith('.xlsx')) expect(sha256(join(h.outbox, name)), name).toBe(digest);
+    const again = JSON.parse(readFileSync(join(h.outbox, `${base3}.result.xlsx.manifest.json`), 'utf8'));
+    expect(again.result.sha256).toBe(sha256(join(h.outbox, `${base3}.result.xlsx`)));
+    expect(again.changes).toMatchObject({ new: 10, gone: 10, compared_with: { name: `${base2}.result.csv` } });
+
+    // A last attempt whose CSV cannot be written (a folder in its way): the workbook and
+    // JSON Lines it wrote first go again, so no other format is left that no run lists.
+    await h.store.putRun(run);
+    rmSync(join(h.outbox, `${base3}.result.csv`));
+    mkdirSync(join(h.outbox, `${base3}.result.csv`));
+    await h.queues.nightly.add('batch-end', { batchId: third.batchId }, { jobId: `${third.batchId}.end-blocked`, attempts: 1 });
+    await waitUntil('the failed last attempt', async () => (await h.store.run(third.batchId)) === null, 60_000);
+    // (The CSVs of the earlier attempt stay, with no manifest: nothing vouches for them, as always.)
+    expect(filesIn(h.outbox).filter((name) => name.startsWith(base3) && !name.endsWith('.csv'))).toEqual([]);
+  }, 180_000);
 
   it('retries a webhook after a 500 and after a timeout, records every attempt, and sends the same body each time', async () => {
     nightly = await startNightly();

@@ -47,7 +47,7 @@ describe('riskscreen run: result files', () => {
     const manifest = manifestOf(out);
     expect(manifest).toMatchObject({
       kind: 'riskscreen.result',
-      schema_version: '1.0',
+      schema_version: '1.1',
       input: { name: 'list.csv', columns: 2, phone_column: { number: 1, name: 'mobile' } },
       result: { file: 'result.csv', rows: 41, encoding: 'utf8-bom', masked: false },
       rows: { total: 41, by_status: { invalid: 1 } },
@@ -179,6 +179,33 @@ describe('riskscreen run: output mistakes cost no calls', () => {
     expect(underFile.err).toMatch(/not-a-result\.csv is not a folder/);
     expect(env.emulator.ledger.stats().calls).toBe(0);
     expect(readFileSync(list.path, 'utf8')).toMatch(/^mobile\n/);
+  });
+});
+
+describe('riskscreen run and result: a format mistake costs no calls', () => {
+  it('an unknown --format, one that --out contradicts, a look-alike name or an unknown --lang: exit 2 before a batch is made', async () => {
+    const list = writeNumberList(env.dir, 'list.csv', 5);
+    const unknown = await run([list.path, '--out', join(env.dir, 'r.out'), '--format', 'xls']);
+    expect(unknown.code).toBe(EXIT.usage);
+    expect(unknown.err).toBe('riskscreen: --format: "xls" is not a result format; use one of csv, xlsx, jsonl, parquet\n');
+    const contradicted = await run([list.path, '--out', join(env.dir, 'r.csv'), '--format', 'xlsx']);
+    expect(contradicted.code).toBe(EXIT.usage);
+    expect(contradicted.err).toBe('riskscreen: --out: r.csv ends in .csv, which is csv, but --format is xlsx; name the file r.xlsx or drop --format\n');
+    const lookalike = await run([list.path, '--out', join(env.dir, 'r.xls')]);
+    expect(lookalike.code).toBe(EXIT.usage);
+    expect(lookalike.err).toMatch(/^riskscreen: --out: r\.xls: riskscreen writes \.xlsx/);
+    const lang = await run([list.path, '--out', join(env.dir, 'r.xlsx'), '--lang', 'fr']);
+    expect(lang.code).toBe(EXIT.usage);
+    expect(lang.err).toBe('riskscreen: --lang: must be one of zh, en (got "fr")\n');
+
+    const io = captureIo();
+    expect(await main(['result', 'b20240501-080000-ab12', '--out', join(env.dir, 'r.csv'), '--format', 'parquet'], io)).toBe(EXIT.usage);
+    expect(io.err()).toMatch(/^riskscreen: --out: r\.csv ends in \.csv, which is csv, but --format is parquet/);
+
+    expect(env.emulator.ledger.stats().calls).toBe(0);
+    // No batch was made: the local engine's data dir was never opened.
+    expect(existsSync(join(env.dir, 'riskscreen-data'))).toBe(false);
+    for (const name of ['r.out', 'r.csv', 'r.xls', 'r.xlsx']) expect(existsSync(join(env.dir, name))).toBe(false);
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryLoginThrottle } from '../../../src/web/login-throttle.js';
@@ -146,6 +147,7 @@ describe('login and logout', () => {
       engine: { kind: 'local' },
       limits: { maxUploadBytes: 200 * 1024 * 1024 },
       rubrics: [{ id: 'default' }],
+      formats: ['csv', 'xlsx', 'jsonl', 'parquet'],
       encodings: ['utf8-bom', 'gb18030'],
     });
     expect(session.profiles.map((p: { name: string }) => p.name)).toContain('standard');
@@ -467,6 +469,47 @@ describe('files', () => {
     expect(manifest.json()).toMatchObject({ kind: 'riskscreen.result', batch: { id: doneId } });
     expect((await operator.request({ url: `/api/batches/${doneId}/files/result?encoding=latin1` })).statusCode).toBe(422);
     expect((await operator.request({ url: `/api/batches/${doneId}/files/everything` })).statusCode).toBe(404);
+  });
+
+  it('an unknown format or language is refused naming the field and listing the values, before anything is written', async () => {
+    const format = await operator.request({ url: `/api/batches/${doneId}/files/result?format=xls` });
+    expect(format.statusCode).toBe(422);
+    expect(format.json()).toMatchObject({ code: 'RISKSCREEN_BAD_OPTION', details: { field: 'format' } });
+    expect(format.json().message).toBe('format: "xls" is not a result format; use one of csv, xlsx, jsonl, parquet');
+    const lang = await operator.request({ url: `/api/batches/${doneId}/files/result?format=xlsx&lang=fr` });
+    expect(lang.statusCode).toBe(422);
+    expect(lang.json()).toMatchObject({ code: 'RISKSCREEN_BAD_OPTION', details: { field: 'lang' }, message: 'lang: one of zh, en' });
+    // format=csv is the default, said or not.
+    const csv = await operator.request({ url: `/api/batches/${doneId}/files/high?format=csv&encoding=gb18030&lang=en` });
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-disposition']).toBe(`attachment; filename="${doneId}.high.gb18030.csv"`);
+    expect(csv.headers['content-type']).toBe('text/csv; charset=gb18030');
+  });
+
+  // Needs the XLSX writer (src/report/result-xlsx.ts).
+  it('an Excel workbook: its content type, a name ending .xlsx for the result and a level, every row in it', async () => {
+    const result = await operator.request({ url: `/api/batches/${doneId}/files/result?format=xlsx&lang=zh` });
+    expect(result.statusCode, result.body.slice(0, 300)).toBe(200);
+    expect(result.headers['content-type']).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    expect(result.headers['content-disposition']).toBe(`attachment; filename="${doneId}.xlsx"`);
+    expect(result.rawPayload.subarray(0, 2).toString('latin1')).toBe('PK');
+    const workbook = async (payload: Buffer) => {
+      const book = new ExcelJS.Workbook();
+      await book.xlsx.load(payload as unknown as ArrayBuffer);
+      return book;
+    };
+    // lang=zh: the sheets are named in Chinese; the header is the list's own, then the added columns.
+    const results = (await workbook(result.rawPayload)).getWorksheet('结果');
+    expect(results).toBeDefined();
+    expect(results!.getRow(1).getCell(1).text).toBe('手机号');
+    expect(results!.actualRowCount).toBe(3001);
+    const high = await operator.request({ url: `/api/batches/${doneId}/files/high?format=xlsx&lang=en&encoding=gb18030` });
+    expect(high.statusCode).toBe(200);
+    expect(high.headers['content-disposition']).toBe(`attachment; filename="${doneId}.high.xlsx"`);
+    const detail = (await operator.request({ url: `/api/batches/${doneId}` })).json();
+    const highSheet = (await workbook(high.rawPayload)).getWorksheet('Results');
+    expect(highSheet).toBeDefined();
+    expect(highSheet!.actualRowCount - 1).toBe(detail.levels.high);
   });
 
   it('changes against an earlier batch picked from the list', async () => {

@@ -94,6 +94,15 @@ describe('the console in Chromium', () => {
     expect(await text(page, 'batch-rows')).toContain('3,000');
     await page.screenshot({ path: join(shotsDir, 'batch.png'), fullPage: false });
 
+    // Excel is offered first, in the page's language; a CSV is one choice away.
+    const choices = await page.getByTestId('file-format').locator('option').evaluateAll((options) => options.map((option) => option.getAttribute('value')));
+    expect(choices).toEqual(['xlsx', 'csv:utf8-bom', 'csv:gb18030', 'jsonl', 'parquet']);
+    expect(await page.getByTestId('download-result').getAttribute('href')).toBe(`/api/batches/${batchId}/files/result?format=xlsx&lang=zh`);
+    expect(await page.getByTestId('download-manifest').getAttribute('href')).toBe(`/api/batches/${batchId}/files/manifest`);
+    expect(await text(page, 'file-format-hint')).toContain('Excel');
+    await page.getByTestId('file-format').selectOption('csv:gb18030');
+    expect(await page.getByTestId('download-high').getAttribute('href')).toBe(`/api/batches/${batchId}/files/high?format=csv&encoding=gb18030&lang=zh`);
+    await page.getByTestId('file-format').selectOption('csv:utf8-bom');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-result').click()]);
     expect(download.suggestedFilename()).toBe(`${batchId}.csv`);
     const rows = parse(readFileSync((await download.path())!), { bom: true, columns: true, relax_column_count: true }) as Array<Record<string, string>>;

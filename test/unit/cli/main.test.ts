@@ -53,7 +53,7 @@ describe('riskscreen CLI', () => {
     expect(view.apis.callDuration.clearNumberOnTheWire).toBe(true);
     expect(io.out()).not.toContain('abcdef0123456789');
     expect(io.out()).not.toContain('openid-0123456789');
-    expect(view.report).toMatchObject({ rubric: { file: null, name: 'default' }, encoding: 'utf8-bom' });
+    expect(view.report).toMatchObject({ rubric: { file: null, name: 'default' }, encoding: 'utf8-bom', language: 'zh' });
   });
 
   it('shows the engine, console, nightly and metrics options, without the Redis password or the engine secret', async () => {
@@ -80,6 +80,22 @@ describe('riskscreen CLI', () => {
       expect(out).not.toContain('engine-secret');
       expect(out).not.toContain('abcdef0123456789');
     }
+  });
+
+  it('names the workbook language from the environment (zh by default), and a bad one exits 4', async () => {
+    process.env.JUHE_KEY = 'abcdef0123456789';
+    const plain = captureIo();
+    expect(await main(['config'], plain)).toBe(EXIT.ok);
+    expect(plain.out()).toMatch(/\nresult files:\s+utf8-bom\nlanguage:\s+zh \(an Excel result's sheet names and summary\)\n/);
+    process.env.RISKSCREEN_LANGUAGE = 'en';
+    const json = captureIo();
+    expect(await main(['config', '--json'], json)).toBe(EXIT.ok);
+    expect(JSON.parse(json.out()).report.language).toBe('en');
+    process.env.RISKSCREEN_LANGUAGE = 'fr';
+    const bad = captureIo();
+    expect(await main(['config'], bad)).toBe(EXIT.config);
+    expect(bad.err()).toBe('riskscreen: configuration: RISKSCREEN_LANGUAGE: must be one of zh, en (got "fr")\n');
+    delete process.env.RISKSCREEN_LANGUAGE;
   });
 
   it('names the rubric and output encoding from the environment, and a bad one exits 4', async () => {

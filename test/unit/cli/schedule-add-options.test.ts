@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../../src/cli/exit-codes.js';
 import { main } from '../../../src/cli/main.js';
-import { runScheduleCommand, scheduleFrom, SCHEDULE_HELP } from '../../../src/cli/schedule-command.js';
+import { formatsWords, runScheduleCommand, scheduleFrom, SCHEDULE_HELP } from '../../../src/cli/schedule-command.js';
 import { loadOptions } from '../../../src/config/load.js';
 import type { Options } from '../../../src/config/options.js';
 import { ScheduleError } from '../../../src/nightly/schedule.js';
@@ -155,6 +155,9 @@ describe('scheduleFrom: screening and output options', () => {
       [{ settle: '-1' }, /^--settle: must be a whole number from 0 to 86400 \(got "-1"\)$/],
       [{ settle: '86401' }, /^--settle: must be a whole number from 0 to 86400/],
       [{ 'out-encoding': 'latin1' }, /^--out-encoding: must be one of utf8-bom, utf8, gb18030 \(got "latin1"\)$/],
+      [{ format: ['csv,xls'] }, /^--format: "xls" is not a result format; use one or more of csv, xlsx, jsonl, parquet/],
+      [{ format: [''] }, /^--format: is empty/],
+      [{ lang: 'fr' }, /^--lang: "fr" is not a workbook language; use zh or en$/],
     ];
     for (const [given, problem] of cases) {
       const error = await refusal(scheduleFrom('nightly', required(given), options(), {}));
@@ -164,7 +167,7 @@ describe('scheduleFrom: screening and output options', () => {
   });
 
   it('makes no folder when any option is refused (the folders are checked, and made, last)', async () => {
-    for (const given of [{ profile: 'nope' }, { keep: '0' }, { settle: 'x' }, { webhook: 'https://hooks.example.com/in' }, { rubric: join(dir, 'none.json') }, { mask: true }]) {
+    for (const given of [{ profile: 'nope' }, { keep: '0' }, { settle: 'x' }, { webhook: 'https://hooks.example.com/in' }, { rubric: join(dir, 'none.json') }, { mask: true }, { format: ['xls'] }, { lang: 'fr' }]) {
       await refusal(scheduleFrom('nightly', required(given as Partial<Values>), options(), {}));
       expect(await readdir(inbox), JSON.stringify(given)).toEqual([]);
       expect(await readdir(dir), JSON.stringify(given)).toEqual(['inbox']);
@@ -217,7 +220,7 @@ describe('scheduleFrom: screening and output options', () => {
       rubric: null,
       rubricFile: null,
       input: {},
-      output: { mask: false, split: false, encoding: 'gb18030' },
+      output: { mask: false, split: false, encoding: 'gb18030', formats: ['csv'], language: 'zh' },
       keep: 30,
       settleSeconds: 60,
       markers: false,
@@ -247,6 +250,8 @@ describe('scheduleFrom: screening and output options', () => {
         mask: true,
         split: true,
         'out-encoding': 'UTF8',
+        format: ['xlsx,jsonl', 'XLSX'],
+        lang: 'en',
         keep: '7',
         webhook: ' HTTPS://Hooks.Example.com/in#frag ',
         'webhook-secret': SECRET,
@@ -267,12 +272,48 @@ describe('scheduleFrom: screening and output options', () => {
       profile: 'status,tenure',
       maxCalls: 5000,
       input: { column: 'mobile', since: '20260101', header: 'yes' },
-      output: { mask: true, split: true, encoding: 'utf8' },
+      output: { mask: true, split: true, encoding: 'utf8', formats: ['csv', 'xlsx', 'jsonl'], language: 'en' },
       keep: 7,
       settleSeconds: 0,
       markers: true,
       webhook: 'https://hooks.example.com/in',
     });
+  });
+});
+
+describe('scheduleFrom: --format and --lang', () => {
+  it('stores the formats checked, csv first and once, whether named or not; listing csv is allowed', async () => {
+    const cases: Array<[string[], string[]]> = [
+      [['xlsx'], ['csv', 'xlsx']],
+      [['csv,xlsx'], ['csv', 'xlsx']],
+      [['csv'], ['csv']],
+      [['parquet', 'csv, jsonl', 'parquet'], ['csv', 'parquet', 'jsonl']],
+    ];
+    for (const [format, formats] of cases) {
+      const { spec } = await scheduleFrom('nightly', required({ format }), options(), {});
+      expect(spec.output.formats, format.join(' ')).toEqual(formats);
+      expect(spec.output.language).toBe('zh');
+    }
+  });
+
+  it('refuses a format it does not write, with a ScheduleError naming --format and listing the formats', async () => {
+    const error = await refusal(scheduleFrom('nightly', required({ format: ['csv', 'xlsx,json'] }), options(), {}));
+    expect(error).toBeInstanceOf(ScheduleError);
+    expect((error as ScheduleError).option).toBe('--format');
+    expect(error.kind).toBe('usage');
+    expect(error.message).toBe('--format: "json" is not a result format; use one or more of csv, xlsx, jsonl, parquet, separated by commas (e.g. --format csv,xlsx)');
+  });
+
+  it('--lang sets the workbook language', async () => {
+    const { spec } = await scheduleFrom('nightly', required({ format: ['xlsx'], lang: 'EN' }), options(), {});
+    expect(spec.output).toMatchObject({ formats: ['csv', 'xlsx'], language: 'en' });
+  });
+
+  it('says what a schedule writes, also one stored before formats', () => {
+    expect(formatsWords({ mask: false, split: false, encoding: 'utf8-bom' })).toBe('csv');
+    expect(formatsWords({ mask: false, split: false, encoding: 'utf8-bom', formats: ['csv', 'jsonl'], language: 'en' })).toBe('csv, jsonl');
+    expect(formatsWords({ mask: false, split: false, encoding: 'utf8-bom', formats: ['csv', 'xlsx'], language: 'en' })).toBe('csv, xlsx (workbook in en)');
+    expect(formatsWords({ mask: false, split: false, encoding: 'utf8-bom', formats: ['xlsx'] })).toBe('csv, xlsx (workbook in zh)');
   });
 });
 
@@ -285,6 +326,9 @@ describe('riskscreen schedule (command line, no Redis)', () => {
     expect(await runScheduleCommand(['--help'], help, {})).toBe(EXIT.ok);
     expect(help.out()).toMatch(/^Usage: riskscreen schedule add NAME --cron/);
     expect(help.out()).toMatch(/--webhook-secret S/);
+    expect(help.out()).toMatch(/--format LIST .*csv, xlsx, jsonl, parquet/);
+    expect(help.out()).toMatch(/csv is always written/);
+    expect(help.out()).toMatch(/--lang zh\|en/);
     const viaMain = captureIo();
     expect(await main(['schedule', 'add', '-h'], viaMain)).toBe(EXIT.ok);
     expect(viaMain.out()).toBe(SCHEDULE_HELP);
@@ -319,6 +363,9 @@ describe('riskscreen schedule (command line, no Redis)', () => {
     const noCron = captureIo();
     expect(await main(['schedule', 'add', 'nightly', '--inbox', inbox, '--outbox', outbox], noCron)).toBe(EXIT.usage);
     expect(noCron.err()).toMatch(/^riskscreen: --cron: is required/);
+    const format = captureIo();
+    expect(await main(['schedule', 'add', 'nightly', '--cron', '0 2 * * *', '--inbox', inbox, '--outbox', outbox, '--format', 'csv', '--format', 'xls'], format)).toBe(EXIT.usage);
+    expect(format.err()).toBe('riskscreen: --format: "xls" is not a result format; use one or more of csv, xlsx, jsonl, parquet, separated by commas (e.g. --format csv,xlsx)\n');
     const unknown = captureIo();
     expect(await main(['schedule', 'add', 'nightly', '--crone', '0 2 * * *'], unknown)).toBe(EXIT.usage);
     expect(unknown.err()).toMatch(/^riskscreen: .*--crone/);

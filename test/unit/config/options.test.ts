@@ -45,6 +45,14 @@ describe('layering: defaults, config file, env, flags', () => {
     expect(loadOptions({ env: { RISKSCREEN_CONFIG: path }, cwd: config.dir }).log.level).toBe('debug');
     expect(loadOptions({ env: {}, configFile: path, cwd: config.dir }).log.level).toBe('debug');
   });
+
+  it('report.language: zh unless the config file or RISKSCREEN_LANGUAGE says en', () => {
+    expect(DEFAULT_OPTIONS.report.language).toBe('zh');
+    expect(loadOptions({ env: {}, cwd: config.dir }).report.language).toBe('zh');
+    configFile({ report: { language: 'en', encoding: 'gb18030' } });
+    expect(loadOptions({ env: {}, cwd: config.dir }).report).toMatchObject({ language: 'en', encoding: 'gb18030' });
+    expect(loadOptions({ env: { RISKSCREEN_LANGUAGE: ' ZH ' }, cwd: config.dir }).report.language).toBe('zh');
+  });
 });
 
 describe('validation names the option as the user set it', () => {
@@ -59,6 +67,8 @@ describe('validation names the option as the user set it', () => {
     [{ JUHE_FORMS: 'status=sha256' }, 'JUHE_FORMS', /status has no sha256 form; it accepts plain, aes, rsa/],
     [{ JUHE_FORMS: 'status=base64' }, 'JUHE_FORMS', /unknown form/],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /must be one of/],
+    [{ RISKSCREEN_OUTPUT_ENCODING: 'latin1' }, 'RISKSCREEN_OUTPUT_ENCODING', /^RISKSCREEN_OUTPUT_ENCODING: must be one of utf8-bom, utf8, gb18030 \(got "latin1"\)$/],
+    [{ RISKSCREEN_LANGUAGE: 'fr' }, 'RISKSCREEN_LANGUAGE', /^RISKSCREEN_LANGUAGE: must be one of zh, en \(got "fr"\)$/],
   ])('%o -> %s', (env, option, problem) => {
     const err = errorOf(() => loadOptions({ env, cwd: config.dir }));
     expect(err.option).toBe(option);
@@ -69,6 +79,8 @@ describe('validation names the option as the user set it', () => {
   it('names the config file and key for a bad value or an unknown option', () => {
     const path = configFile({ juhe: { connections: -1 } });
     expect(errorOf(() => loadOptions({ env: {}, cwd: config.dir })).option).toBe(`${path}: juhe.connections`);
+    const language = configFile({ report: { language: 'english' } });
+    expect(errorOf(() => loadOptions({ env: {}, cwd: config.dir })).message).toBe(`${language}: report.language: must be one of zh, en (got "english")`);
     configFile({ juhe: { conections: 4 } });
     expect(errorOf(() => loadOptions({ env: {}, cwd: config.dir })).message).toMatch(/juhe\.conections: unknown option/);
     configFile('{ not json');

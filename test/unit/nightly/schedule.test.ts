@@ -8,12 +8,16 @@ import {
   DEFAULT_TIME_ZONE,
   ScheduleError,
   checkCron,
+  checkFormats,
   checkInteger,
+  checkLanguage,
   checkScheduleFolders,
   checkScheduleName,
   checkTimeZone,
   localTime,
   nextTicks,
+  scheduleFormats,
+  scheduleLanguage,
 } from '../../../src/nightly/schedule.js';
 
 /** The ScheduleError `run` throws (or fails the test). */
@@ -166,6 +170,56 @@ describe('checkInteger', () => {
       expect(error.option).toBe('--keep');
       expect(error.message).toBe(`--keep: must be a whole number from 1 to 10000 (got ${JSON.stringify(value)})`);
     }
+  });
+});
+
+describe('checkFormats (--format)', () => {
+  it('takes a comma list, the option repeated, any case and spaces; duplicates removed; csv first, always', () => {
+    expect(checkFormats(['csv'])).toEqual(['csv']);
+    expect(checkFormats(['xlsx'])).toEqual(['csv', 'xlsx']);
+    expect(checkFormats(['csv,xlsx'])).toEqual(['csv', 'xlsx']);
+    expect(checkFormats(['parquet, XLSX', 'jsonl', 'xlsx,csv'])).toEqual(['csv', 'parquet', 'xlsx', 'jsonl']);
+    expect(checkFormats(['xlsx,', ',,jsonl'])).toEqual(['csv', 'xlsx', 'jsonl']);
+  });
+
+  it('refuses a name that is no format, naming --format and listing the formats', () => {
+    for (const given of [['xls'], ['csv,json'], ['csv', 'excel'], ['csv xlsx']]) {
+      const error = scheduleErrorOf(() => checkFormats(given));
+      expect(error.option, given.join(' ')).toBe('--format');
+      expect(error.message).toMatch(/^--format: ".+" is not a result format; use one or more of csv, xlsx, jsonl, parquet, separated by commas \(e\.g\. --format csv,xlsx\)$/);
+    }
+    expect(scheduleErrorOf(() => checkFormats(['xls'])).message).toContain('"xls"');
+  });
+
+  it('refuses an empty list', () => {
+    for (const given of [[], [''], [' , ']]) {
+      const error = scheduleErrorOf(() => checkFormats(given));
+      expect(error.message).toBe('--format: is empty; give one or more of csv, xlsx, jsonl, parquet, separated by commas (e.g. --format csv,xlsx)');
+    }
+  });
+});
+
+describe('checkLanguage (--lang)', () => {
+  it('takes zh or en, any case; refuses anything else naming --lang', () => {
+    expect(checkLanguage('zh')).toBe('zh');
+    expect(checkLanguage(' EN ')).toBe('en');
+    const error = scheduleErrorOf(() => checkLanguage('fr'));
+    expect(error.option).toBe('--lang');
+    expect(error.message).toBe('--lang: "fr" is not a workbook language; use zh or en');
+  });
+});
+
+describe('scheduleFormats and scheduleLanguage', () => {
+  it('read a schedule stored before formats as CSV alone, workbooks in Chinese', () => {
+    expect(scheduleFormats({})).toEqual(['csv']);
+    expect(scheduleLanguage({})).toBe('zh');
+  });
+
+  it('keep csv first and once, whatever is stored', () => {
+    expect(scheduleFormats({ formats: ['csv', 'xlsx'] })).toEqual(['csv', 'xlsx']);
+    expect(scheduleFormats({ formats: ['xlsx', 'csv', 'xlsx'] })).toEqual(['csv', 'xlsx']);
+    expect(scheduleFormats({ formats: [] })).toEqual(['csv']);
+    expect(scheduleLanguage({ language: 'en' })).toBe('en');
   });
 });
 

@@ -131,7 +131,7 @@ describe('batchEndedPayload', () => {
   };
 
   it('says how the batch ended, with rows, calls by API, changes and files', () => {
-    const files: WebhookFile[] = [{ role: 'result', name: 'customers.20261207.result.csv', path: '/out/customers.20261207.result.csv', bytes: 103, sha256: SHA('b'), rows: 3 }];
+    const files: WebhookFile[] = [{ role: 'result', format: 'csv', name: 'customers.20261207.result.csv', path: '/out/customers.20261207.result.csv', bytes: 103, sha256: SHA('b'), rows: 3 }];
     const m = manifest({ changes: true });
     const payload = batchEndedPayload({ view: view({}, calls), schedule: 'nightly', manifest: m, files, notes: ['a note'], now: NOW });
     expect(payload).toEqual({
@@ -200,14 +200,29 @@ describe('batchEndedPayload', () => {
 });
 
 describe('manifestFiles', () => {
-  it('lists the result, the changes, each level and the manifest, in the folder', () => {
+  it('lists the result, the changes, each level and the manifest, in the folder, each with the format (csv when the manifest names none)', () => {
     const files = manifestFiles(manifest({ changes: true, levels: true }), '/srv/outbox', '/srv/outbox/customers.20261207.result.manifest.json', 900, SHA('d'));
     expect(files).toEqual([
-      { role: 'result', name: 'customers.20261207.result.csv', path: '/srv/outbox/customers.20261207.result.csv', bytes: 103, sha256: SHA('b'), rows: 3 },
-      { role: 'changes', name: 'customers.20261207.changes.csv', path: '/srv/outbox/customers.20261207.changes.csv', bytes: 102, sha256: SHA('b'), rows: 2 },
-      { role: 'high', name: 'customers.20261207.high.csv', path: '/srv/outbox/customers.20261207.high.csv', bytes: 101, sha256: SHA('b'), rows: 1 },
-      { role: 'low', name: 'customers.20261207.low.csv', path: '/srv/outbox/customers.20261207.low.csv', bytes: 102, sha256: SHA('b'), rows: 2 },
-      { role: 'manifest', name: 'customers.20261207.result.manifest.json', path: '/srv/outbox/customers.20261207.result.manifest.json', bytes: 900, sha256: SHA('d'), rows: null },
+      { role: 'result', format: 'csv', name: 'customers.20261207.result.csv', path: '/srv/outbox/customers.20261207.result.csv', bytes: 103, sha256: SHA('b'), rows: 3 },
+      { role: 'changes', format: 'csv', name: 'customers.20261207.changes.csv', path: '/srv/outbox/customers.20261207.changes.csv', bytes: 102, sha256: SHA('b'), rows: 2 },
+      { role: 'high', format: 'csv', name: 'customers.20261207.high.csv', path: '/srv/outbox/customers.20261207.high.csv', bytes: 101, sha256: SHA('b'), rows: 1 },
+      { role: 'low', format: 'csv', name: 'customers.20261207.low.csv', path: '/srv/outbox/customers.20261207.low.csv', bytes: 102, sha256: SHA('b'), rows: 2 },
+      { role: 'manifest', format: 'csv', name: 'customers.20261207.result.manifest.json', path: '/srv/outbox/customers.20261207.result.manifest.json', bytes: 900, sha256: SHA('d'), rows: null },
+    ]);
+  });
+
+  it('gives another format’s files and manifest that format', () => {
+    const m = manifest({ changes: true });
+    const xlsx: ResultManifest = {
+      ...m,
+      result: { ...file('customers.20261207.result.xlsx', 3), format: 'xlsx', encoding: 'utf8-bom', masked: false, sheets: [{ name: '结果', rows: 3 }] },
+      files: { changes: file('customers.20261207.changes.xlsx', 2) },
+    };
+    const files = manifestFiles(xlsx, '/srv/outbox', '/srv/outbox/customers.20261207.result.xlsx.manifest.json', 800, SHA('c'));
+    expect(files.map((f) => [f.role, f.format, f.name])).toEqual([
+      ['result', 'xlsx', 'customers.20261207.result.xlsx'],
+      ['changes', 'xlsx', 'customers.20261207.changes.xlsx'],
+      ['manifest', 'xlsx', 'customers.20261207.result.xlsx.manifest.json'],
     ]);
   });
 

@@ -221,7 +221,7 @@ describe('exportResult: default output', () => {
     const manifest = await readManifest(manifestPath);
     expect(manifest).toEqual(exported.manifest);
     const bytes = await readFile(out);
-    expect(manifest.result).toEqual({ file: 'out.csv', rows: SOURCE.length, bytes: bytes.length, sha256: sha256(bytes), encoding: 'utf8-bom', masked: false });
+    expect(manifest.result).toEqual({ file: 'out.csv', rows: SOURCE.length, bytes: bytes.length, sha256: sha256(bytes), format: 'csv', encoding: 'utf8-bom', masked: false });
     expect(manifest.result.sha256).toBe(base.result.sha256);
     expect(manifest.options.output).toEqual(DEFAULT_OUTPUT);
     expect(manifest.files).toEqual({});
@@ -710,9 +710,9 @@ describe('maskNumbersIn and maskCell', () => {
     expect(maskNumbersIn(input)).toBe(expected);
   });
 
-  it('maskCell keeps 3 and 4 characters of the phone cell and sets aside a neutralizing quote', () => {
+  it('maskCell keeps 3 and 4 characters of the phone cell (given as read, never neutralized)', () => {
     expect(maskCell('13800138000')).toBe('138****8000');
-    expect(maskCell("'+86 138 0013 8000")).toBe('+86****8000');
+    expect(maskCell('+86 138 0013 8000')).toBe('+86****8000');
     expect(maskCell("'quoted name")).toBe("'qu****name");
     expect(maskCell('')).toBe('');
   });

@@ -78,12 +78,12 @@ describe('openResultCsv', () => {
     for (const cell of parsed.flat()) expect(isFormulaRisk(cell), JSON.stringify(cell)).toBe(false);
   });
 
-  it('writes a neutralized cell again unchanged (no piling quotes)', async () => {
+  it("keeps a cell that already starts with ' and a trigger apart from the neutralized one (one more quote)", async () => {
     const path = join(dir, 'result.csv');
     const file = await openResultCsv(path, ['a'], 'utf8');
     await file.writeRows([["'=1+1"], ['=1+1']]);
     await file.commit();
-    expect(await readFile(path, 'utf8')).toBe("a\r\n'=1+1\r\n'=1+1\r\n");
+    expect(await readFile(path, 'utf8')).toBe("a\r\n''=1+1\r\n'=1+1\r\n");
   });
 
   it.each(['utf8-bom', 'utf8', 'gb18030'] as const)('%s: commit returns the rows, bytes and sha256 of the file on disk', async (encoding) => {
