@@ -21,6 +21,7 @@ import { ExceljsInternalsError, openWorkbookParts, type Relationship, type Sheet
 import type { SheetChoice } from './options.js';
 import { isBlankRow, type RawRow, type RowStats } from './rows.js';
 import { ZipDirectory, type RandomAccess } from './zip.js';
+import { partOfType, partPath } from './workbook-parts.js';
 
 export interface XlsxRowOptions {
   /** The workbook's bytes, by position (the read's one file descriptor). */
@@ -40,7 +41,6 @@ export interface XlsxRowStats extends RowStats {
   sheet?: SheetInfo;
 }
 
-const RELATIONSHIP = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships/';
 
 export async function* readXlsxRows(options: XlsxRowOptions, stats: XlsxRowStats): AsyncGenerator<RawRow> {
   const { file } = options;
@@ -119,21 +119,6 @@ function findIndex<T>(items: readonly T[], test: (item: T) => boolean): number |
   return index === -1 ? undefined : index;
 }
 
-/** `worksheets/sheet1.xml` (relative to xl/) or `/xl/worksheets/sheet1.xml` -> `xl/worksheets/sheet1.xml`. */
-function partPath(target: string): string {
-  if (target.startsWith('/')) return target.slice(1);
-  const parts: string[] = ['xl'];
-  for (const part of target.split('/')) {
-    if (part === '..') parts.pop();
-    else if (part !== '.' && part !== '') parts.push(part);
-  }
-  return parts.join('/');
-}
-
-function partOfType(relationships: readonly Relationship[], type: string): string | undefined {
-  const relationship = relationships.find((candidate) => candidate.Type === `${RELATIONSHIP}${type}`);
-  return relationship ? partPath(relationship.Target) : undefined;
-}
 
 function asWorkbookError(error: unknown, file: string): unknown {
   if (isInputFileError(error) || error instanceof ExceljsInternalsError) return error;

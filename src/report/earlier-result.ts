@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { detectEncoding } from '../input/encoding.js';
 import { RISK_LEVELS, type RiskLevel } from '../risk/index.js';
@@ -195,12 +195,7 @@ async function isUtf8File(file: string): Promise<boolean> {
 }
 
 async function sniffEncoding(file: string): Promise<{ encoding: string; source: string }> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (err) {
-    throw new CompareError(file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
+  const handle = await openForCompare(file);
   try {
     const sample = Buffer.alloc(SAMPLE_BYTES);
     const { bytesRead } = await handle.read(sample, 0, SAMPLE_BYTES, 0);
@@ -252,12 +247,7 @@ const FORMAT_WORDS: Record<ResultFormat, string> = { csv: 'CSV', xlsx: 'a risksc
  * anything else is read as CSV, as before formats.
  */
 async function formatOf(file: string): Promise<ResultFormat> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (err) {
-    throw new CompareError(file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
+  const handle = await openForCompare(file);
   try {
     const head = Buffer.alloc(8);
     const { bytesRead } = await handle.read(head, 0, 8, 0);
@@ -269,6 +259,15 @@ async function formatOf(file: string): Promise<ResultFormat> {
     return text.startsWith('{') ? 'jsonl' : 'csv';
   } finally {
     await handle.close();
+  }
+}
+
+/** The file open for reading, or a CompareError saying why it cannot be. */
+async function openForCompare(file: string): Promise<FileHandle> {
+  try {
+    return await open(file, 'r');
+  } catch (err) {
+    throw new CompareError(file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
 }
 

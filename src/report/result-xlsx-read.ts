@@ -28,6 +28,7 @@
 import { open } from 'node:fs/promises';
 import { ExceljsInternalsError, openWorkbookParts, type Relationship, type SheetRow } from '../input/exceljs-parts.js';
 import { ZipDirectory, ZipFormatError, type RandomAccess } from '../input/zip.js';
+import { partOfType, partPath } from '../input/workbook-parts.js';
 import { TYPED_COLUMNS, type ColumnType, type ExportColumn } from './result-columns.js';
 import { ResultReadError, type ResultFileRow } from './result-jsonl-read.js';
 import { SHEET_NAMES, unescapeXlsxText } from './result-xlsx.js';
@@ -40,7 +41,6 @@ export interface XlsxResultRow extends ResultFileRow {
 }
 
 const RESULTS_SHEET = new RegExp(`^(?:${Object.values(SHEET_NAMES).map((names) => names.results).join('|')})(?: [1-9]\\d*)?$`);
-const RELATIONSHIP = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships/';
 
 /** Whether a sheet name is a results sheet's (`结果`, `Results 3`). */
 export function isResultsSheet(name: string): boolean {
@@ -157,18 +157,3 @@ function yyyymmdd(date: Date): string {
   return `${date.getUTCFullYear()}${String(date.getUTCMonth() + 1).padStart(2, '0')}${String(date.getUTCDate()).padStart(2, '0')}`;
 }
 
-/** `worksheets/sheet1.xml` (relative to xl/) or `/xl/worksheets/sheet1.xml` -> `xl/worksheets/sheet1.xml`. */
-function partPath(target: string): string {
-  if (target.startsWith('/')) return target.slice(1);
-  const parts: string[] = ['xl'];
-  for (const part of target.split('/')) {
-    if (part === '..') parts.pop();
-    else if (part !== '.' && part !== '') parts.push(part);
-  }
-  return parts.join('/');
-}
-
-function partOfType(relationships: readonly Relationship[], type: string): string | undefined {
-  const relationship = relationships.find((candidate) => candidate.Type === `${RELATIONSHIP}${type}`);
-  return relationship ? partPath(relationship.Target) : undefined;
-}

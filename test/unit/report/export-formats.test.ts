@@ -2,12 +2,13 @@
  * exportResult writing the typed formats: what it must keep across the mask, split and
  * compare paths (the gone rows of an earlier result in any format, typed cells that came
  * through another tool), and that a file that fails leaves every other file of the
- * export as it was.
+ * export as it was: every file is finished (written, flushed to disk) before any is
+ * renamed into place.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { API_IDS, type ApiId } from '../../../src/juhe/catalogue.js';
 import { DEFAULT_OUTPUT, exportResult, type ExportRequest } from '../../../src/report/export.js';
 import { MANIFEST_KIND, manifestFile, manifestPathOf, RowTally, writeManifest, type OutputOptions, type ResultManifest } from '../../../src/report/manifest.js';
@@ -16,6 +17,25 @@ import { readJsonlResult } from '../../../src/report/result-jsonl-read.js';
 import { readXlsxResult } from '../../../src/report/result-xlsx-read.js';
 import { ADDED_COLUMNS, RESULT_SCHEMA_VERSION, type AddedColumn, type RowStatus } from '../../../src/report/result-row.js';
 import type { RiskLevel } from '../../../src/risk/index.js';
+
+// The real sinks, but the one at `failing.path` fails at its finish (a full disk, a workbook's zip).
+const failing = vi.hoisted(() => ({ path: null as string | null }));
+vi.mock('../../../src/report/open-sink.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../../src/report/open-sink.js')>();
+  return {
+    openSink: async (...args: Parameters<typeof real.openSink>) => {
+      const sink = await real.openSink(...args);
+      if (args[1].path !== failing.path) return sink;
+      return {
+        ...sink,
+        finish: async () => {
+          await sink.abort();
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        },
+      };
+    },
+  };
+});
 
 // Input columns with an empty name and two that differ in case only: JSON Lines and Parquet key them `column_2`, `Name_3`.
 const ORIGINAL = ['name', '', 'Name', 'phone'];
@@ -40,6 +60,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'riskscreen-export-formats-'));
 });
 afterEach(async () => {
+  failing.path = null;
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -123,8 +144,6 @@ describe('exportResult to the typed formats', () => {
     // The batch CSV edited by hand: a score that is no number, in the last row (after the rows a workbook holds back).
     const source = await makeSource('now', [...NOW, rowOf(['李四', 'b', 'B', '13900002222'], added('13900002222', 'low', 'ten'))]);
     const out = join(dir, 'out', 'r.xlsx');
-    await rm(join(dir, 'out'), { recursive: true, force: true });
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(join(dir, 'out'));
     const before = ['r.xlsx', 'r.high.xlsx', 'r.medium.xlsx', 'r.low.xlsx', 'r.unscored.xlsx'];
     for (const name of before) await writeFile(join(dir, 'out', name), `old ${name}`);
@@ -152,5 +171,23 @@ describe('exportResult to the typed formats', () => {
     // A CSV copy is the 1.0 file itself, byte for byte: no warning.
     const copied = await exportResult(request(source, join(dir, 'out', 'r.csv'), {}));
     expect(copied.warnings).toEqual([]);
+  });
+  it.each(['xlsx', 'parquet', 'csv'] as const)('%s: a file failing at its finish leaves the earlier files of the export unreplaced: all are finished before any is renamed', async (format) => {
+    const source = await makeSource('now', [...NOW, rowOf(['李四', 'b', 'B', '13900002222'], added('13900002222', 'low', '5'))]);
+    const out = join(dir, 'out', `r.${format}`);
+    await mkdir(join(dir, 'out'));
+    const names = ['r', 'r.high', 'r.medium', 'r.low', 'r.unscored'].map((stem) => `${stem}.${format}`);
+    for (const name of names) await writeFile(join(dir, 'out', name), `old ${name}`);
+    // The last level file fails: the result and the other levels were finished before it.
+    failing.path = join(dir, 'out', `r.unscored.${format}`);
+    const output = { format, split: true, encoding: 'utf8' } as const;
+    await expect(exportResult(request(source, out, output))).rejects.toThrow(/ENOSPC/);
+    expect((await readdir(join(dir, 'out'))).sort()).toEqual([...names].sort());
+    for (const name of names) expect(await readFile(join(dir, 'out', name), 'utf8')).toBe(`old ${name}`);
+
+    // And without the failure, every file is new.
+    failing.path = null;
+    await exportResult(request(source, out, output));
+    for (const name of names) expect(await readFile(join(dir, 'out', name), 'utf8')).not.toBe(`old ${name}`);
   });
 });

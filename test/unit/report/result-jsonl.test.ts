@@ -10,11 +10,12 @@ import { CARRIERS } from '../../../src/phone/carrier.js';
 import { NUMBER_KINDS } from '../../../src/phone/prefixes.js';
 import { RISK_LEVELS } from '../../../src/risk/index.js';
 import { CHANGES } from '../../../src/report/manifest.js';
-import { CellTypeError, inputKeys, resultColumns, type ResultColumn } from '../../../src/report/result-columns.js';
+import { CellTypeError, inputKeys, type ResultColumn } from '../../../src/report/result-columns.js';
 import { readJsonlResult, ResultReadError } from '../../../src/report/result-jsonl-read.js';
 import { openJsonlSink } from '../../../src/report/result-jsonl.js';
 import { ADDED_COLUMNS, RESULT_SCHEMA_VERSION, ROW_STATUSES } from '../../../src/report/result-row.js';
-import type { ResultFacts, SinkOptions } from '../../../src/report/result-sink.js';
+import type { SinkOptions } from '../../../src/report/result-sink.js';
+import { columnsFor, FACTS, INVALID, rowFor, SCREENED } from '../../support/result-rows.js';
 
 const SCHEMA_PATH = new URL('../../../docs/result.schema.json', import.meta.url);
 const schema = JSON.parse(await readFile(SCHEMA_PATH, 'utf8')) as {
@@ -29,42 +30,6 @@ const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true }
 ajv.addKeyword('x-riskscreen-schema-version');
 addFormats(ajv);
 const validate = ajv.compile(schema);
-
-const FACTS = { manifest: { batch: { id: 'b20261122-101500-a1b2' } }, rubric: null } as unknown as ResultFacts;
-
-/** A result's columns: the input's, then the added ones (`mobile_hash` after `mobile` with mask, `change` last with compare). */
-function columnsFor(input: readonly string[], { mask = false, compare = false } = {}): ResultColumn[] {
-  const added: string[] = [...ADDED_COLUMNS];
-  if (mask) added.splice(1, 0, 'mobile_hash');
-  if (compare) added.push('change');
-  return resultColumns([...input, ...added], input.length);
-}
-
-/** A row aligned with `columns`: the input cells, then the added cells by name (missing ones empty). */
-function rowFor(columns: readonly ResultColumn[], input: readonly string[], added: Record<string, string>): string[] {
-  return columns.map((column) => (column.origin === 'input' ? input[column.index]! : (added[column.name] ?? '')));
-}
-
-const SCREENED: Record<string, string> = {
-  mobile: '13800138000',
-  row_status: 'screened',
-  carrier: 'cmcc',
-  number_kind: 'mobile',
-  line_status: 'normal',
-  line_status_code: '0',
-  tenure: '24+',
-  tenure_code: '04',
-  resale: 'not_recycled',
-  resale_code: '2',
-  resale_date: '20240131',
-  province: '北京',
-  city: '北京',
-  risk_score: '73',
-  risk_level: 'high',
-  risk_confidence: '0.80',
-  risk_reasons: 'tenure <= 3 months (+30); MVNO number (+10)',
-};
-const INVALID: Record<string, string> = { row_status: 'invalid', error: 'invalid number (landline): a landline number (starts with an area code 0)' };
 
 let dir: string;
 beforeEach(async () => {

@@ -10,46 +10,13 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CellTypeError, resultColumns, type ResultColumn } from '../../../src/report/result-columns.js';
+import { CellTypeError, type ResultColumn } from '../../../src/report/result-columns.js';
 import { ResultReadError } from '../../../src/report/result-jsonl-read.js';
 import { readParquetResult } from '../../../src/report/result-parquet-read.js';
 import { openParquetSink } from '../../../src/report/result-parquet.js';
-import { ADDED_COLUMNS, RESULT_SCHEMA_VERSION } from '../../../src/report/result-row.js';
-import type { ResultFacts, SinkOptions } from '../../../src/report/result-sink.js';
-
-const FACTS = { manifest: { batch: { id: 'b20261122-101500-a1b2' } }, rubric: null } as unknown as ResultFacts;
-
-function columnsFor(input: readonly string[], { mask = false, compare = false } = {}): ResultColumn[] {
-  const added: string[] = [...ADDED_COLUMNS];
-  if (mask) added.splice(1, 0, 'mobile_hash');
-  if (compare) added.push('change');
-  return resultColumns([...input, ...added], input.length);
-}
-
-function rowFor(columns: readonly ResultColumn[], input: readonly string[], added: Record<string, string>): string[] {
-  return columns.map((column) => (column.origin === 'input' ? input[column.index]! : (added[column.name] ?? '')));
-}
-
-const SCREENED: Record<string, string> = {
-  mobile: '13800138000',
-  row_status: 'screened',
-  carrier: 'cmcc',
-  number_kind: 'mobile',
-  line_status: 'normal',
-  line_status_code: '0',
-  tenure: '24+',
-  tenure_code: '04',
-  resale: 'not_recycled',
-  resale_code: '2',
-  resale_date: '20240131',
-  province: '北京',
-  city: '北京',
-  risk_score: '73',
-  risk_level: 'high',
-  risk_confidence: '0.80',
-  risk_reasons: 'tenure <= 3 months (+30); MVNO number (+10)',
-};
-const INVALID: Record<string, string> = { row_status: 'invalid', error: 'invalid number (landline): a landline number (starts with an area code 0)' };
+import { RESULT_SCHEMA_VERSION } from '../../../src/report/result-row.js';
+import type { SinkOptions } from '../../../src/report/result-sink.js';
+import { columnsFor, FACTS, INVALID, rowFor, SCREENED } from '../../support/result-rows.js';
 
 let duck: DuckDBInstance;
 let db: DuckDBConnection;
