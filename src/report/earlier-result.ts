@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 import { detectEncoding } from '../input/encoding.js';
 import { RISK_LEVELS, type RiskLevel } from '../risk/index.js';
 import { readCsvRows } from './csv-rows.js';
-import { unneutralizeCell } from './csv-safety.js';
+import { unneutralizeRow } from './csv-safety.js';
 import { MANIFEST_KIND, manifestPathOf } from './manifest.js';
 import { formatOfPath, type ResultFormat } from './result-format.js';
 import { readJsonlResult, ResultReadError } from './result-jsonl-read.js';
@@ -155,7 +155,7 @@ export async function* earlierRows(earlier: EarlierResult): AsyncGenerator<{ row
       first = false;
       continue;
     }
-    yield { row: entry.row, line: entry.line };
+    yield { row: earlier.format === 'csv' ? unneutralizeRow(entry.row) : entry.row, line: entry.line };
   }
 }
 
@@ -211,15 +211,15 @@ async function sniffEncoding(file: string): Promise<{ encoding: string; source: 
 }
 
 /**
- * The file's rows as the CSV result holds them, the input's cells as read (a CSV's
- * neutralizing quote set aside); an error reading it becomes a CompareError naming the
- * file and where.
+ * The file's rows as the CSV result holds them (a CSV's as written, its neutralizing
+ * quotes still on); an error reading it becomes a CompareError naming the file and where.
  */
 async function* rowsOf(file: string, format: ResultFormat, encoding: string, onBytes?: (chunk: Buffer) => void): AsyncGenerator<EarlierRow> {
   try {
     switch (format) {
       case 'csv':
-        for await (const { row, line } of readCsvRows(file, { encoding, ...(onBytes ? { onBytes } : {}) })) yield { row: row.map(unneutralizeCell), line };
+        // As written: earlierRows sets the neutralizing quotes aside, where the cells are used.
+        yield* readCsvRows(file, { encoding, ...(onBytes ? { onBytes } : {}) });
         return;
       case 'xlsx':
         for await (const { row, line, sheet } of readXlsxResult(file)) yield { row, line, where: `sheet "${sheet}", row ${line}` };

@@ -34,7 +34,7 @@ import { joinHash, maskCell, maskNumbersIn } from './masking.js';
 import { openAtomicFile } from '../shared/atomic-file.js';
 import { errnoWords } from '../shared/errno-words.js';
 import { readCsvRows } from './csv-rows.js';
-import { unneutralizeCell } from './csv-safety.js';
+import { unneutralizeRow } from './csv-safety.js';
 import { openSink } from './open-sink.js';
 import { dateOf, inputKeys, isoDay, resultColumns, typedCell, type ResultColumn } from './result-columns.js';
 import { siblingPath } from './result-format.js';
@@ -213,7 +213,7 @@ export async function exportResult(request: ExportRequest): Promise<Exported> {
 
     for await (const { row: written } of readCsvRows(source)) {
       // The cells as the input had them: the batch's CSV neutralized them against formulas.
-      const row = written.map(unneutralizeCell);
+      const row = unneutralizeRow(written);
       if (!sourceHeader) {
         sourceHeader = row;
         header = [...row];
