@@ -174,6 +174,10 @@ async function measure(request: ChildRequest): Promise<void> {
               lookups += hashes.length;
               return 0;
             },
+            getMany: async (_api, hashes) => {
+              lookups += hashes.length;
+              return hashes.map(() => null);
+            },
             set: async () => undefined,
           }
         : null;

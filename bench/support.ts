@@ -161,20 +161,32 @@ const MOBILE_PREFIXES = allPrefixes().filter((p) => p.kind === 'mobile' && p.pre
 /**
  * `count` distinct valid mobile numbers over every carrier's ordinary 3-digit prefixes
  * (about 60% China Mobile/Unicom/Telecom mix as the table has them), one per row after a
- * `手机号,序号` header. Deterministic for a given `salt`.
+ * `手机号,序号` header. Deterministic for a given `salt`. With `datedBefore` (yyyymmdd)
+ * each row also has a `注册日期` (sign-up date, what the resale question asks with),
+ * yyyy-mm-dd, spread evenly over the ten years up to two years before that date: the
+ * kind of customer list test/unit/emulator/world.test.ts checks the recycled share of.
  */
-export async function writeNumbersCsv(file: string, count: number, salt = 0): Promise<{ bytes: number; byCarrier: Record<Carrier, number> }> {
+export async function writeNumbersCsv(
+  file: string,
+  count: number,
+  salt = 0,
+  options: { datedBefore?: string } = {},
+): Promise<{ bytes: number; byCarrier: Record<Carrier, number> }> {
   const handle = await open(file, 'w');
   const byCarrier: Record<Carrier, number> = { cmcc: 0, cucc: 0, ctcc: 0, cbn: 0 };
   let bytes = 0;
+  const before = options.datedBefore;
+  const lastDay = before === undefined ? 0 : Date.UTC(Number(before.slice(0, 4)), Number(before.slice(4, 6)) - 1, Number(before.slice(6, 8))) - 730 * 86_400_000;
+  // 193 is coprime with 3,650: consecutive rows land years apart, every day is used.
+  const dateOf = (i: number): string => new Date(lastDay - ((i * 193) % 3_650) * 86_400_000).toISOString().slice(0, 10);
   try {
-    let chunk = '手机号,序号\n';
+    let chunk = before === undefined ? '手机号,序号\n' : '手机号,序号,注册日期\n';
     for (let i = 0; i < count; i++) {
       const info = MOBILE_PREFIXES[i % MOBILE_PREFIXES.length]!;
       const k = Math.floor(i / MOBILE_PREFIXES.length) + salt * 1_000_003;
       // 7,919 is prime and coprime with 10^8: distinct k give distinct suffixes.
       const suffix = String((k * 7_919 + 12_345) % 100_000_000).padStart(8, '0');
-      chunk += `${info.prefix}${suffix},${i}\n`;
+      chunk += before === undefined ? `${info.prefix}${suffix},${i}\n` : `${info.prefix}${suffix},${i},${dateOf(i)}\n`;
       byCarrier[info.carrier]++;
       if (chunk.length > 1 << 16) {
         bytes += Buffer.byteLength(chunk);

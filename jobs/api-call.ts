@@ -11,7 +11,7 @@
  * re-run or another batch within the cache TTL therefore finds the answer and pays
  * nothing. Failures become control-flow errors chosen by the API layer's policy.
  */
-import { APIS } from '../src/juhe/catalogue.js';
+import { APIS, type ApiId } from '../src/juhe/catalogue.js';
 import { isServiceCode } from '../src/juhe/error-policy.js';
 import { isJuheError, type JuheError } from '../src/juhe/errors.js';
 import type { CallOutcome } from '../src/juhe/model.js';
@@ -21,6 +21,7 @@ import { apiJobId, type ApiJobData, type EngineContext } from '../src/engine/con
 import { callCodeOf } from '../src/engine/error-code.js';
 import { openNumber } from '../src/engine/keys.js';
 import type { CallTurn } from '../src/engine/store.js';
+import { stageValue } from '../src/engine/stages.js';
 import { isStoreWriteError } from '../src/engine/store-errors.js';
 import { decodeTaskResult, encodeTaskResult, type SkipWhy, type TaskResult } from '../src/engine/task-result.js';
 
@@ -91,7 +92,12 @@ async function askOnce(ctx: EngineContext, data: ApiJobData, attemptsMade: numbe
     stores.cache.get(data.api, data.hash),
   ]);
   if (exhausted) return skip(ctx, data, 'quota_exhausted');
-  if (existing) return 'already';
+  if (existing) {
+    // Recorded by an earlier delivery that may have stopped before its next stage was
+    // queued (a kill -9 in between): queue it now (idempotent, by job id and result).
+    await queueNextStage(ctx, data, existing);
+    return 'already';
+  }
 
   if (cached) {
     await record(ctx, data, cached, { cacheHits: 1, ...countsOf(decodeTaskResult(data.api, cached)) });
@@ -380,13 +386,59 @@ function countsOf(result: TaskResult): Partial<Record<CounterName, number>> {
       return { failed: 1 };
     case 'skipped':
       return { skipped: 1 };
+    case 'decided':
+      return { decided: 1 };
   }
 }
 
-/** Store the result once; when it is the batch's last, queue the one report job. */
+/**
+ * Store the result once; then, under the staged plan, move the number on to its next
+ * stage; when it is the batch's last result, queue the one report job. Every way a
+ * question ends (answered, cached, failed, skipped, settled) comes through here.
+ */
 async function record(ctx: EngineContext, data: ApiJobData, encoded: string, deltas: Partial<Record<CounterName, number>>): Promise<void> {
   const outcome = await ctx.stores.batches.recordResult(data.batchId, data.taskId, encoded, { ...withApiCounts(data.api, deltas), [`final.${data.api}`]: 1 });
+  if (data.next && data.next.length > 0) {
+    // Also when the result was already there: a delivery before this one may have died
+    // between its record and this step. Then the next stage follows the result kept,
+    // not this delivery's (a skip or a settled failure must not reopen a decided level).
+    const [kept] = outcome.isNew ? [encoded] : await ctx.stores.batches.getResults(data.batchId, [data.taskId]);
+    if (kept) await queueNextStage(ctx, data, kept);
+  }
   if (outcome.isNew && outcome.tasks !== null && outcome.final >= outcome.tasks) {
     await ctx.scheduler.addReportJob(data.batchId);
   }
+}
+
+/**
+ * Staged plan: the first question of a number has a result. An answer that decides the
+ * level (`data.decides`) settles the number's other questions as decided, never asked;
+ * any other result (another answer, no record, a failure, a skip) leaves the level open,
+ * so they are queued now, each on its API's queue. Idempotent: a decided question
+ * already recorded is not counted again, a job already queued is not added again.
+ */
+async function queueNextStage(ctx: EngineContext, data: ApiJobData, encoded: string): Promise<void> {
+  if (!data.next || data.next.length === 0) return;
+  const result = decodeTaskResult(data.api, encoded);
+  const value = result.kind === 'answered' ? stageValue(data.api, result.signals) : null;
+  const decided = value !== null && (data.decides ?? []).includes(value);
+  const jobs = new Map<ApiId, ApiJobData[]>();
+  const settled: Promise<void>[] = [];
+  for (const question of data.next) {
+    const next: ApiJobData = {
+      batchId: data.batchId,
+      api: question.api,
+      taskId: `${question.api}.${question.hash}`,
+      hash: question.hash,
+      sealed: data.sealed,
+      date: question.date,
+      carrier: data.carrier,
+      maxCalls: data.maxCalls,
+    };
+    if (!decided) jobs.set(question.api, [...(jobs.get(question.api) ?? []), next]);
+    else settled.push(record(ctx, next, encodeTaskResult(next.api, { kind: 'decided', by: data.api, value: value! }), { decided: 1 }));
+  }
+  // Each record is atomic on its own (the last one queues the report): sent together.
+  await Promise.all(settled);
+  for (const [api, list] of jobs) await ctx.scheduler.addApiJobs(api, list);
 }

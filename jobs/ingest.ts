@@ -8,12 +8,14 @@
  */
 import { readPhoneList } from '../src/input/index.js';
 import type { ApiId } from '../src/juhe/catalogue.js';
-import { FINAL_STATUSES } from '../src/engine/batch.js';
+import { FINAL_STATUSES, planOf } from '../src/engine/batch.js';
 import { GiveUp } from '../src/engine/control.js';
 import type { ApiJobData, EngineContext, IngestJobData } from '../src/engine/context.js';
 import { sealNumber } from '../src/engine/keys.js';
 import { planRecord, ResaleQuestionsSeen } from '../src/engine/plan.js';
 import { resolveProfile } from '../src/engine/profiles.js';
+import { StagePlanner } from '../src/engine/stages.js';
+import { DEFAULT_RUBRIC } from '../src/risk/index.js';
 
 /** Jobs handed to the queue in one call. */
 const FLUSH_AT = 500;
@@ -53,13 +55,20 @@ export async function runIngestJob(ctx: EngineContext, data: IngestJobData): Pro
   let fields = reader.layout.header?.length ?? 0;
   let stopped: string | null = null;
   const resaleSeen = new ResaleQuestionsSeen();
+  // Staged plan: a number's first question carries the others; they are counted in
+  // `tasks` here all the same, so the batch ends when every one has a result.
+  const stages = new StagePlanner(planOf(batch.options), batch.options.rubric ?? DEFAULT_RUBRIC);
+  // A waiting first-stage job turns into up to one job per other API of the profile when
+  // it is answered: ingest waits at a share of maxWaiting then, so the jobs waiting stay
+  // within maxWaiting once every carried question is queued too.
+  const waitLimit = stages.stages ? Math.max(FLUSH_AT, Math.floor(ctx.options.maxWaiting / Math.max(1, profile.apis.length))) : ctx.options.maxWaiting;
 
   const flush = async () => {
     for (const [api, jobs] of pending) if (jobs.length > 0) await ctx.scheduler.addApiJobs(api, jobs);
     pending.clear();
     pendingCount = 0;
     // Backpressure: wait while the queues hold more than maxWaiting jobs.
-    while ((await ctx.scheduler.pendingApiJobs()) > ctx.options.maxWaiting) {
+    while ((await ctx.scheduler.pendingApiJobs()) > waitLimit) {
       const status = await batches.status(data.batchId);
       if (status && FINAL_STATUSES.has(status)) return;
       await new Promise((resolve) => setTimeout(resolve, BACKPRESSURE_POLL_MS));
@@ -80,12 +89,19 @@ export async function runIngestJob(ctx: EngineContext, data: IngestJobData): Pro
       }
       const mobile = record.mobile;
       if (!mobile) continue;
-      for (const task of planRecord(record, profile, ctx.keys)) {
-        // A number's questions are asked once, on its first row; the resale question
-        // once per (number, date), since duplicate rows may carry other dates.
-        if (task.api === 'resale' ? !resaleSeen.add(mobile, task.date!) : record.status !== 'valid') continue;
+      // A number's questions are asked once, on its first row; the resale question
+      // once per (number, date), since duplicate rows may carry other dates.
+      const asked = planRecord(record, profile, ctx.keys).filter((task) =>
+        task.api === 'resale' ? resaleSeen.add(mobile, task.date!) : record.status === 'valid',
+      );
+      if (asked.length === 0) continue;
+      for (const task of asked) {
         tasks++;
         tasksByApi.set(task.api, (tasksByApi.get(task.api) ?? 0) + 1);
+      }
+      const sealed = sealNumber(ctx.keys, mobile);
+      const staged = stages.split(asked);
+      for (const task of staged.now) {
         let list = pending.get(task.api);
         if (!list) pending.set(task.api, (list = []));
         list.push({
@@ -93,10 +109,11 @@ export async function runIngestJob(ctx: EngineContext, data: IngestJobData): Pro
           api: task.api,
           taskId: task.taskId,
           hash: task.hash,
-          sealed: sealNumber(ctx.keys, mobile),
+          sealed,
           date: task.date,
           carrier: record.carrier,
           maxCalls: batch.options.maxCalls,
+          ...(staged.first?.task === task ? { next: staged.first.next, decides: staged.first.decides } : {}),
         });
         if (++pendingCount >= FLUSH_AT) await flush();
       }

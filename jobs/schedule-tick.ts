@@ -28,7 +28,7 @@ import { errorKindOf } from '../src/shared/error-kind.js';
 import { fileIdentity, moveToRejected, moveToTaken, rejectedPathFor, scanInbox, unchangedSince, type InboxFile } from '../src/nightly/inbox.js';
 import type { HeldLock, NightlyRun, TickRecord } from '../src/nightly/nightly-store.js';
 import { outboxStem, runDateOf } from '../src/nightly/outbox.js';
-import type { ScheduleSpec } from '../src/nightly/schedule.js';
+import { schedulePlan, type ScheduleSpec } from '../src/nightly/schedule.js';
 import { fileFailedPayload, rejectedPayload, tickFailedPayload } from '../src/nightly/webhook-event.js';
 import { maskNumbersIn } from '../src/report/masking.js';
 import type { JobAttempt, NightlyContext, TickJobData } from './nightly-context.js';
@@ -127,6 +127,7 @@ async function takeFile(ctx: NightlyContext, spec: ScheduleSpec, file: InboxFile
         input: spec.input,
         profile: spec.profile,
         maxCalls: spec.maxCalls,
+        plan: schedulePlan(spec),
         ...(spec.rubric ? { rubric: spec.rubric } : {}),
         submittedBy: `schedule ${spec.name}`,
       });

@@ -64,7 +64,23 @@ export function failedJobSweeper(context: EngineContext, queues: ReadonlyMap<str
   };
 }
 
-/** Settle the failed jobs since `sinceMs` whose batch has no report yet and no result for them. Returns how many. */
+/** The API jobs of one batch whose question, or a question of the next stage they carry, has no result. */
+async function openApiJobs(batches: EngineContext['stores']['batches'], batchId: string, jobs: readonly Job[]): Promise<Job[]> {
+  const asked = jobs.map((job) => {
+    const data = job.data as ApiJobData;
+    return [data.taskId, ...(data.next ?? []).map((question) => `${question.api}.${question.hash}`)];
+  });
+  const results = await batches.getResults(batchId, asked.flat());
+  let at = 0;
+  return jobs.filter((_, i) => {
+    const ids = asked[i]!;
+    const missing = results.slice(at, at + ids.length).some((result) => result === null);
+    at += ids.length;
+    return missing;
+  });
+}
+
+/** Settle the failed jobs since `sinceMs` whose batch has no report yet and no result for them (or for the next stage they carry). Returns how many. */
 export async function sweepFailedJobs(context: EngineContext, queues: ReadonlyMap<string, Queue>, sinceMs = 0): Promise<number> {
   const { batches } = context.stores;
   let settled = 0;
@@ -85,10 +101,10 @@ export async function sweepFailedJobs(context: EngineContext, queues: ReadonlyMa
       // Waiting for these jobs: a batch without its report (cancelled and blocked ones too).
       const view = await batches.get(batchId);
       if (!view || view.resultPath !== null || view.status === 'done' || view.status === 'failed') continue;
-      const open =
-        name === INGEST_QUEUE || name === REPORT_QUEUE
-          ? jobs
-          : await batches.getResults(batchId, jobs.map((job) => (job.data as ApiJobData).taskId)).then((results) => jobs.filter((_, i) => results[i] === null));
+      // An API job is open while its question has no result, or (staged plan) while one of
+      // the questions it carries for its number's next stage has none: settling it then
+      // queues or decides them from the result kept.
+      const open = name === INGEST_QUEUE || name === REPORT_QUEUE ? jobs : await openApiJobs(batches, batchId, jobs);
       for (const job of open) {
         await settleFailedJob(context, name, job, job.failedReason ?? 'unknown failure');
         settled++;

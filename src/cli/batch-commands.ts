@@ -38,6 +38,8 @@ Options:
   --profile NAME|APIS    which APIs to ask (default standard)
   --rate API=N,...       calls per second for these APIs (shared by every batch)
   --max-calls N          never more than N billable calls for this batch
+  --plan staged|all      staged (default, RISKSCREEN_PLAN): line status first, the other
+                         APIs only when its answer leaves the level open; all: every API at once
   --rubric FILE          risk rubric JSON (default: the shipped one); stored with the batch
   --webhook URL          POST a signed JSON event when the batch ends (docs/webhooks.md)
   --webhook-secret S     its signing secret, 16 characters or more (or RISKSCREEN_WEBHOOK_SECRET)
@@ -54,12 +56,14 @@ export const STATUS_HELP = `Usage: riskscreen status <batch> [--json]
 Show a batch (of the queue engine with REDIS_URL, else of the local engine, kept in
 the data dir): status (queued, ingesting, screening, reporting, done, failed,
 cancelled, blocked), the reason in plain words when it is not done,
-counts, billed calls, errors by code, times and the result file. A batch that is not
-done also says what it waits for: no worker alive for a queue, the first call of an
-API (the key check), the rate gate, a hold the service asked for (10011, 224924) and
-until when, a spent quota, ingest paused while the queues drain; a local batch whose
-run ended before it did (run the same list again to resume it). With no progress
-for RISKSCREEN_STUCK_AFTER (10 min) it is flagged STUCK, with the reason.
+counts, billed calls, the plan (staged or all) and the calls staging saved by API,
+errors by code, times and the result file. A batch that is not done also says what it
+waits for: no worker alive for a queue, the first call of an API (the key check), the
+rate gate, a hold the service asked for (10011, 224924) and until when, a spent quota,
+ingest paused while the queues drain, under the staged plan the questions waiting for
+their numbers' line status answers; a local batch whose run ended before it did (run
+the same list again to resume it). With no progress for RISKSCREEN_STUCK_AFTER
+(10 min) it is flagged STUCK, with the reason.
 
 Options:
   --json         print the batch record, with a health object (idleMs, stuck, waits)

@@ -8,9 +8,9 @@ import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { loadOptions } from '../config/load.js';
-import { parseRates } from '../config/validate.js';
+import { parseRates, planOption } from '../config/validate.js';
 import type { Options } from '../config/options.js';
-import { FINAL_STATUSES, type BatchView } from '../engine/batch.js';
+import { FINAL_STATUSES, type BatchView, type Plan } from '../engine/batch.js';
 import { PROFILES, DEFAULT_PROFILE, resolveProfile } from '../engine/profiles.js';
 import { resumableBatches } from '../engine/resume.js';
 import { submitBatch } from '../engine/submit.js';
@@ -48,6 +48,9 @@ Options:
   --profile NAME|APIS    ${Object.values(PROFILES).map((p) => p.name).join(', ')}, or a list like status,resale (default ${DEFAULT_PROFILE})
   --rate API=N,...       calls per second for these APIs (default RISKSCREEN_RATES, 20 each)
   --max-calls N          never more than N billable calls for this batch
+  --plan staged|all      staged (default, RISKSCREEN_PLAN): line status first, the other
+                         APIs only when its answer leaves the level open (same levels,
+                         fewer calls); all: every API at once
   --no-worker            queue engine only: submit and wait, leave the work to other workers
   --json                 print the finished batch record as JSON instead of the summary
   --quiet                no progress display
@@ -68,6 +71,7 @@ export const ENGINE_FLAGS = {
   profile: { type: 'string' },
   rate: { type: 'string' },
   'max-calls': { type: 'string' },
+  plan: { type: 'string' },
   rubric: { type: 'string' },
   config: { type: 'string' },
 } as const;
@@ -77,10 +81,11 @@ export interface EngineRequest {
   rates: Partial<Record<ApiId, number>>;
   maxCalls: number | null;
   rubric: Rubric;
+  plan: Plan;
 }
 
 export function engineRequestFrom(
-  values: { profile?: string | undefined; rate?: string | undefined; 'max-calls'?: string | undefined },
+  values: { profile?: string | undefined; rate?: string | undefined; 'max-calls'?: string | undefined; plan?: string | undefined },
   options: Options,
 ): EngineRequest {
   const profile = resolveProfile(values.profile).name;
@@ -92,7 +97,15 @@ export function engineRequestFrom(
     }
     maxCalls = Number(values['max-calls']);
   }
-  return { profile, rates, maxCalls, rubric: loadRubric(options.report.rubric) };
+  let plan = options.engine.plan;
+  if (values.plan !== undefined) {
+    try {
+      plan = planOption('--plan', values.plan);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  return { profile, rates, maxCalls, rubric: loadRubric(options.report.rubric), plan };
 }
 
 export async function runRunCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -231,7 +244,7 @@ async function takeBatch(
   const { batches } = session.stores;
   const sha256 = await fileSha256(file).catch(() => null);
   if (sha256) {
-    const rerun = { sha256, input, profile: request.profile, maxCalls: request.maxCalls, rubric: request.rubric };
+    const rerun = { sha256, input, profile: request.profile, maxCalls: request.maxCalls, rubric: request.rubric, plan: request.plan };
     for (const candidate of resumableBatches(await batches.list(), rerun)) {
       if (!(await batches.claim(candidate.id)).claimed) continue;
       // Looked at again once claimed (no other run can change that now): it may have ended meanwhile.

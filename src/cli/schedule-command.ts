@@ -20,6 +20,7 @@ import {
   checkFormats,
   checkInteger,
   checkLanguage,
+  checkPlan,
   checkScheduleFolders,
   checkScheduleName,
   checkTimeZone,
@@ -27,6 +28,7 @@ import {
   nextTicks,
   scheduleFormats,
   scheduleLanguage,
+  schedulePlan,
   type ScheduleOutput,
   type ScheduleSpec,
 } from '../nightly/schedule.js';
@@ -67,6 +69,8 @@ add NAME (letters, digits, - and _):
   --markers              take only files with a NAME.ready marker beside them
   --profile NAME|APIS    which APIs to ask (default standard)
   --max-calls N          never more than N billable calls per batch
+  --plan staged|all      staged (default: RISKSCREEN_PLAN, else staged): line status first,
+                         the other APIs only when its answer leaves the level open; all: every API
   --rubric FILE          risk rubric JSON, read now and kept with the schedule
   --mask                 numbers masked in the outbox (138****1234, plus mobile_hash)
   --split                also one file per level (<stem>.<yyyymmdd>.high.csv, ...)
@@ -101,6 +105,7 @@ const FLAGS = {
   markers: { type: 'boolean', default: false },
   profile: { type: 'string' },
   'max-calls': { type: 'string' },
+  plan: { type: 'string' },
   rubric: { type: 'string' },
   mask: { type: 'boolean', default: false },
   split: { type: 'boolean', default: false },
@@ -175,6 +180,7 @@ export async function scheduleFrom(name: string, values: Values, options: Option
   const cron = checkCron(values.cron, tz);
   const profile = resolveProfile(values.profile).name;
   const maxCalls = values['max-calls'] !== undefined ? checkInteger('--max-calls', values['max-calls'], 1, 1_000_000_000) : null;
+  const plan = values.plan !== undefined ? checkPlan(values.plan) : options.engine.plan;
   const rubric = values.rubric !== undefined ? loadRubric(values.rubric) : null;
   const input = inputOptionsFrom(values);
   resolveInputOptions(input);
@@ -200,6 +206,7 @@ export async function scheduleFrom(name: string, values: Values, options: Option
       outbox: folders.outbox,
       profile,
       maxCalls,
+      plan,
       rubric,
       rubricFile: values.rubric !== undefined ? resolve(values.rubric) : null,
       input,
@@ -297,7 +304,7 @@ async function listSchedules(session: QueueSession, json: boolean, io: CommandIo
     io.stdout.write(
       [
         `${spec.name}: ${spec.cron} (${spec.tz}); next ${next === null ? 'none' : localTime(new Date(next), spec.tz)}`,
-        `  inbox ${spec.inbox} -> outbox ${spec.outbox}; profile ${spec.profile}${spec.maxCalls !== null ? `, at most ${spec.maxCalls} calls per batch` : ''}`,
+        `  inbox ${spec.inbox} -> outbox ${spec.outbox}; profile ${spec.profile}, plan ${schedulePlan(spec)}${spec.maxCalls !== null ? `, at most ${spec.maxCalls} calls per batch` : ''}`,
         `  formats ${formatsWords(spec.output)}`,
         `  webhook ${spec.webhook ? safeWebhookUrl(spec.webhook) : 'none'}`,
         `  last tick ${last ? tickWords(last, spec.tz) : 'none yet'}`,

@@ -14,6 +14,7 @@ import {
   EmulatorOptionError,
   parseErrorRates,
   parseLatency,
+  parseNotInService,
   parseWholeNumber,
   type EmulatorOptions,
 } from '../emulator/options.js';
@@ -57,6 +58,8 @@ Options:
   --rsa-private-key FILE      PEM private key for mobile_status/queryRV2 (default: a fresh 2048-bit key)
   --rsa-public-key-out FILE   where to write the public key PEM (default: a new temporary directory)
   --reference-date YYYYMMDD   "today" for tenure and activation dates (default: today in China)
+  --not-in-service SHARE      share of lines not in service (inactive and pre-cancel, 2:1), as 0.2
+                              or 20%; the other states keep their proportions (default 0.06)
   --log-level LEVEL           pino level on stderr; debug logs every call, numbers masked
                               (default: $LOG_LEVEL or warn)
   -h, --help                  show this help
@@ -93,6 +96,7 @@ export async function runSimCommand(argv: string[], io: SimIo, control: SimContr
         'rsa-private-key': { type: 'string' },
         'rsa-public-key-out': { type: 'string' },
         'reference-date': { type: 'string' },
+        'not-in-service': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -135,6 +139,7 @@ export async function runSimCommand(argv: string[], io: SimIo, control: SimContr
       ...(flags['rsa-private-key'] !== undefined ? { rsaPrivateKeyFile: flags['rsa-private-key'] } : {}),
       ...(flags['rsa-public-key-out'] !== undefined ? { rsaPublicKeyFile: flags['rsa-public-key-out'] } : {}),
       ...(flags['reference-date'] !== undefined ? { referenceDate: flags['reference-date'] } : {}),
+      ...(flags['not-in-service'] !== undefined ? { notInService: parseNotInService(flags['not-in-service']) } : {}),
       logger: createLogger({ name: 'riskscreen-sim', level: logLevel, destination: io.stderr as unknown as DestinationStream }),
     };
   } catch (err) {
@@ -205,7 +210,8 @@ function banner(emulator: RunningEmulator): string {
     `  RSA public key: ${emulator.rsaPublicKeyFile}`,
     `  seed ${options.seed}; latency ${latency}; error rates ${rates}; qps ${options.qps ?? 'unlimited'}; ` +
       `quota ${options.quota ?? 'unlimited'}; known numbers ${emulator.knownNumbers}; same-number window ${options.sameNumberWindowMs === undefined ? 'off' : `${options.sameNumberWindowMs} ms`}; ` +
-      `reference date ${options.referenceDate}`,
+      `reference date ${options.referenceDate}` +
+      (options.notInService === undefined ? '' : `; lines not in service ${formatShare(options.notInService)}`),
     'Point riskscreen at it:',
     `  export JUHE_BASE_URL=${emulator.env.JUHE_BASE_URL}`,
     `  export JUHE_KEY=${emulator.env.JUHE_KEY}`,
@@ -215,6 +221,11 @@ function banner(emulator: RunningEmulator): string {
     'Stop with Ctrl-C.',
     '',
   ].join('\n');
+}
+
+/** 0.2 -> `20%`. */
+function formatShare(share: number): string {
+  return `${Number((share * 100).toFixed(4))}%`;
 }
 
 /** Resolves with what stopped it: a signal, or the caller's abort. */

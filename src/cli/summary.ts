@@ -1,6 +1,7 @@
 /** The short summary a command prints when a batch has finished. */
 import { basename } from 'node:path';
-import type { BatchView } from '../engine/batch.js';
+import { planOf, type BatchView } from '../engine/batch.js';
+import { API_IDS } from '../juhe/catalogue.js';
 import type { Exported } from '../report/export.js';
 import { CHANGES, LEVELS_AND_UNSCORED, type ManifestFile, type ResultManifest, type RowCounts } from '../report/manifest.js';
 import { ROW_STATUSES } from '../report/result-row.js';
@@ -23,10 +24,12 @@ export function summaryText(view: BatchView, out: string | null, exported?: Expo
       '    invalid       ' + pad(c.rowsInvalid),
     );
   }
+  const staged = planOf(view.options) === 'staged';
   lines.push(
     `  unique numbers  ${pad(c.unique)}   duplicates ${fmt(c.duplicates)}`,
-    `  questions       ${pad(c.tasks)}   answered ${fmt(c.answered)}, no record ${fmt(c.noRecord)}, failed ${fmt(c.failed)}, skipped ${fmt(c.skipped)}`,
+    `  questions       ${pad(c.tasks)}   answered ${fmt(c.answered)}, no record ${fmt(c.noRecord)}, failed ${fmt(c.failed)}, skipped ${fmt(c.skipped)}${staged ? `, decided ${fmt(c.decided)}` : ''}`,
     `  billed calls    ${pad(c.billed)}   from cache ${fmt(c.cacheHits)}${c.maybeBilled ? `, answers lost in flight (may be billed) ${fmt(c.maybeBilled)}` : ''}`,
+    planLine(view),
   );
   const errors = Object.entries(view.errorsByCode).sort((a, b) => b[1] - a[1]);
   if (errors.length > 0) lines.push(`  errors met      ${errors.map(([code, n]) => `${code}×${fmt(n)}`).join(', ')}`);
@@ -50,7 +53,18 @@ export function summaryText(view: BatchView, out: string | null, exported?: Expo
   return `${lines.join('\n')}\n`;
 }
 
-/** Data rows an Excel sheet holds, below its header row. */
+/**
+ * The plan, and under `staged` the calls it saved by API: the questions not asked
+ * because the number's line status answer had already decided its level.
+ */
+export function planLine(view: Pick<BatchView, 'options' | 'counts'>): string {
+  const c = view.counts;
+  if (planOf(view.options) === 'all') return `  plan            ${'all'.padStart(9)}   every API asked at once`;
+  const byApi = API_IDS.filter((api) => c[`decided.${api}`] > 0).map((api) => `${api} ${fmt(c[`decided.${api}`])}`);
+  if (c.decided === 0) return `  plan            ${'staged'.padStart(9)}   saved no call: no line status answer decided a level (or the rubric lets none)`;
+  const saved = `saved ${fmt(c.decided)} call${c.decided === 1 ? '' : 's'}${byApi.length > 0 ? ` (${byApi.join(', ')})` : ''}`;
+  return `  plan            ${'staged'.padStart(9)}   ${saved}: not asked, line status had decided the level`;
+}
 
 /** A workbook's results sheets, by file name, for every file the manifest lists. */
 function sheetsByFile(manifest: ResultManifest): Map<string, NonNullable<ManifestFile['sheets']>> {

@@ -36,6 +36,7 @@ export const ENV_NAMES: Readonly<Partial<Record<OptionPath, string>>> = {
   'engine.stallCheckMs': 'RISKSCREEN_STALL_CHECK_MS',
   'engine.maxStalls': 'RISKSCREEN_MAX_STALLS',
   'engine.stuckAfterSeconds': 'RISKSCREEN_STUCK_AFTER',
+  'engine.plan': 'RISKSCREEN_PLAN',
   'report.rubric': 'RISKSCREEN_RUBRIC',
   'report.encoding': 'RISKSCREEN_OUTPUT_ENCODING',
   'report.language': 'RISKSCREEN_LANGUAGE',

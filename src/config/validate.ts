@@ -9,6 +9,7 @@ import { RedisUrlError, parseRedisUrl } from '../shared/redis-url.js';
 import { DEFAULT_OPTIONS, WEB_ROLES, type Options, type OpsOptions, type WebOptions, type WebRole, type WebToken, type WebUser } from './options.js';
 import { OUTPUT_ENCODINGS, type OutputEncoding } from '../report/output-encoding.js';
 import { RESULT_LANGUAGES, type ResultLanguage } from '../report/result-language.js';
+import { PLANS, type Plan } from '../engine/batch.js';
 
 export const OPTION_PATHS = [
   'juhe.key',
@@ -35,6 +36,7 @@ export const OPTION_PATHS = [
   'engine.stallCheckMs',
   'engine.maxStalls',
   'engine.stuckAfterSeconds',
+  'engine.plan',
   'report.rubric',
   'report.encoding',
   'report.language',
@@ -144,6 +146,8 @@ export function validateOptions(raw: RawOptions): Options {
     }
     engine.stuckAfterSeconds = seconds;
   }
+  const plan = raw['engine.plan'];
+  if (plan) engine.plan = planOption(plan.source, plan.value);
   const rates = raw['engine.rates'];
   if (rates) Object.assign(engine.rates, apiNumberMap(rates.source, rates.value, parseRate));
   const ttl = raw['engine.cacheTtlSeconds'];
@@ -288,6 +292,15 @@ export function outputEncoding(option: string, value: unknown): OutputEncoding {
     throw new ConfigError(option, `must be one of ${OUTPUT_ENCODINGS.join(', ')} (got ${JSON.stringify(value)})`);
   }
   return text as OutputEncoding;
+}
+
+/** How a batch asks its questions (`--plan`, RISKSCREEN_PLAN, engine.plan). */
+export function planOption(source: string, value: unknown): Plan {
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : value;
+  if (typeof text !== 'string' || !(PLANS as readonly string[]).includes(text)) {
+    throw new ConfigError(source, `must be ${PLANS.join(' or ')} (got ${JSON.stringify(value)}): staged asks line status first and the other APIs only when its answer leaves the level open; all asks every API at once`);
+  }
+  return text as Plan;
 }
 
 /** The language of a workbook's sheet names and summary (`--lang`, RISKSCREEN_LANGUAGE). */

@@ -59,6 +59,12 @@ export interface EmulatorOptions {
   rsaPublicKeyFile?: string;
   /** "Today" (yyyymmdd) that tenure and activation dates count back from. Default today in China (UTC+8). */
   referenceDate?: string;
+  /**
+   * The share (0..1) of lines not in service, inactive (不在网) and pre-cancel (预销户)
+   * together, 2:1; the states in service keep their proportions (a number, or text `0.2`
+   * or `20%`). Default: the default world's 6% (4% inactive, 2% pre-cancel).
+   */
+  notInService?: number | string;
   /** Logs never carry a full number or the key. Default silent. */
   logger?: Logger;
 }
@@ -84,6 +90,8 @@ export interface ResolvedEmulatorOptions {
   rsaPrivateKeyFile: string | undefined;
   rsaPublicKeyFile: string | undefined;
   referenceDate: string;
+  /** Unset: the default world (6% not in service, drawn exactly as without the option). */
+  notInService: number | undefined;
   logger: Logger | undefined;
 }
 
@@ -175,6 +183,8 @@ export function resolveEmulatorOptions(options: EmulatorOptions = {}): ResolvedE
   if (!isCalendarDate(referenceDate)) {
     throw new EmulatorOptionError('--reference-date', `${JSON.stringify(referenceDate)} is not a date as yyyymmdd`);
   }
+  const notInService = typeof options.notInService === 'string' ? parseNotInService(options.notInService) : options.notInService;
+  if (notInService !== undefined) checkNotInService(notInService);
 
   return {
     host,
@@ -195,8 +205,29 @@ export function resolveEmulatorOptions(options: EmulatorOptions = {}): ResolvedE
     rsaPrivateKeyFile: options.rsaPrivateKeyFile,
     rsaPublicKeyFile: options.rsaPublicKeyFile,
     referenceDate,
+    notInService,
     logger: options.logger,
   };
+}
+
+/** `--not-in-service`: a share as `0.2` or a percentage as `20%`. */
+export function parseNotInService(text: string): number {
+  const match = /^\s*(\d*\.?\d+)\s*(%?)\s*$/.exec(text);
+  if (!match) {
+    throw new EmulatorOptionError('--not-in-service', `${JSON.stringify(text)} is not a share of lines: 0.2 or 20% (between 0 and 1, or 0% and 100%)`);
+  }
+  const share = match[2] === '%' ? Number(match[1]) / 100 : Number(match[1]);
+  checkNotInService(share);
+  return share;
+}
+
+function checkNotInService(share: number): void {
+  if (typeof share !== 'number' || !Number.isFinite(share) || share < 0 || share > 1) {
+    throw new EmulatorOptionError(
+      '--not-in-service',
+      `${String(share)} is not a share of lines between 0 and 1 (0.2 for 20%; the default world has 0.06)`,
+    );
+  }
 }
 
 /** `--latency-ms`: `N` (fixed) or `A-B` (uniform, inclusive). */

@@ -65,7 +65,7 @@ export async function startEmulator(input: EmulatorOptions = {}): Promise<Runnin
     privateKeyFile: options.rsaPrivateKeyFile,
     publicKeyFile: options.rsaPublicKeyFile,
   });
-  const world = new World(options.seed, options.referenceDate, pinned);
+  const world = new World(options.seed, options.referenceDate, pinned, { notInService: options.notInService });
   const service = new EmulatedService(options, world, rsa.privateKey, undefined, options.logger);
   service.addKnownNumbers(knownNumbers);
   const pending = new Set<NodeJS.Timeout>();

@@ -7,7 +7,8 @@
  * The default world looks like a business's customer list (sign-ups, loan applicants),
  * whose dates are mostly when the customer gave the number; docs/emulator.md (The world)
  * gives the shares and the reasoning. The answers agree across APIs:
- * - line state: 88% normal, 4% suspended, 2% unavailable, 4% inactive, 2% pre-cancel;
+ * - line state: 88% normal, 4% suspended, 2% unavailable, 4% inactive, 2% pre-cancel
+ *   (`notInService` sets the share of the last two together: a dormant list's world);
  * - an inactive line (不在网) has left the network (tenure 99), has no activation date
  *   (resale res 3) and no call record (232403);
  * - every other line has an activation date, and its tenure bucket is the one that date
@@ -79,6 +80,39 @@ const STATE_WEIGHTS: ReadonlyArray<readonly [LineState, number]> = [
   ['4', 2],
 ];
 
+/** The states of lines not in service: inactive (不在网) and pre-cancel (预销户). */
+const NOT_IN_SERVICE_STATES: ReadonlySet<LineState> = new Set<LineState>(['3', '4']);
+
+/** The share of lines not in service in the default world (states 3 and 4 of {@link STATE_WEIGHTS}): 0.06. */
+export const DEFAULT_NOT_IN_SERVICE_SHARE =
+  STATE_WEIGHTS.filter(([state]) => NOT_IN_SERVICE_STATES.has(state)).reduce((sum, [, weight]) => sum + weight, 0) /
+  STATE_WEIGHTS.reduce((sum, [, weight]) => sum + weight, 0);
+
+/**
+ * The state weights of a world with `share` (0..1) of its lines not in service: states 3
+ * and 4 scaled to that share together, keeping their 2:1 ratio, and the states in
+ * service to the rest, keeping their 88:4:2 proportions.
+ */
+export function stateWeightsFor(share: number): Array<readonly [LineState, number]> {
+  const total = (inService: boolean) =>
+    STATE_WEIGHTS.filter(([state]) => NOT_IN_SERVICE_STATES.has(state) !== inService).reduce((sum, [, weight]) => sum + weight, 0);
+  const outTotal = total(false);
+  const inTotal = total(true);
+  return STATE_WEIGHTS.map(([state, weight]) =>
+    NOT_IN_SERVICE_STATES.has(state) ? ([state, (weight / outTotal) * share] as const) : ([state, (weight / inTotal) * (1 - share)] as const),
+  );
+}
+
+/** How a world differs from the default one. */
+export interface WorldOptions {
+  /**
+   * The share (0..1) of lines not in service: inactive (不在网) and pre-cancel (预销户)
+   * together, 2:1 as in the default world, the other states keeping their proportions.
+   * Unset: the default world's 6%, drawn exactly as before the option existed.
+   */
+  notInService?: number;
+}
+
 /**
  * When the line's current subscriber got it. A customer list's dates are mostly within
  * the last {@link DATE_HORIZON_YEARS} years, and for most customers the phone was theirs
@@ -90,8 +124,10 @@ const STATE_WEIGHTS: ReadonlyArray<readonly [LineState, number]> = [
 type Activation = Exclude<TenureBucket, '24+' | 'left_network'> | 'reissued' | 'held';
 
 /**
- * Percent of all numbers; the 4% inactive lines have left the network and have no
- * activation date, so these add up to 96 (`pick` scales by the total).
+ * Percent of all numbers in the default world; the 4% inactive lines have left the
+ * network and have no activation date, so these add up to 96 (`pick` scales by the
+ * total). So they are, really, the shares among the lines still on the network, and a
+ * world with more or fewer inactive lines (`notInService`) keeps those shares.
  */
 const ACTIVATION_WEIGHTS: ReadonlyArray<readonly [Activation, number]> = [
   ['0-3', 1],
@@ -177,14 +213,22 @@ export const NO_RECORD_SHARE = 0.01;
 
 export class World {
   private readonly referenceDay: number;
+  private readonly stateWeights: ReadonlyArray<readonly [LineState, number]>;
 
   constructor(
     private readonly seed: string,
     /** yyyymmdd that tenure counts back from. */
     readonly referenceDate: string,
     private readonly pinned: ReadonlyMap<string, PinnedFacts> = new Map(),
+    options: WorldOptions = {},
   ) {
     this.referenceDay = dayNumber(referenceDate);
+    const share = options.notInService;
+    if (share !== undefined && !(Number.isFinite(share) && share >= 0 && share <= 1)) {
+      throw new RangeError(`notInService: ${share} is not a share between 0 and 1`);
+    }
+    // Unset: the default weights themselves, so the default world's draws are unchanged to the last bit.
+    this.stateWeights = share === undefined ? STATE_WEIGHTS : stateWeightsFor(share);
   }
 
   /** The fixture numbers, for the reverse index. */
@@ -205,7 +249,7 @@ export class World {
     const carrierKnown = pin?.carrier !== undefined || prefixCarrier !== undefined;
     const place = PLACES[Math.floor(draws[3]! * PLACES.length)]!;
 
-    const state = pin?.state ?? pick(STATE_WEIGHTS, draws[0]!);
+    const state = pin?.state ?? pick(this.stateWeights, draws[0]!);
     const inactive = state === '3';
     // Tenure and activation date come from one draw, so they always agree: the tenure
     // bucket is the one the activation date falls in, counted back from the reference date.

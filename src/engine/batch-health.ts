@@ -4,7 +4,9 @@
  * the rate gate, the store's clock) and this decides what they mean.
  */
 import { APIS, type ApiId } from '../juhe/catalogue.js';
-import type { BatchView } from './batch.js';
+import { DEFAULT_RUBRIC, SIGNAL_APIS } from '../risk/index.js';
+import { planOf, type BatchView } from './batch.js';
+import { StagePlanner } from './stages.js';
 
 export interface BatchFacts {
   /** Now on the store's clock (ms), the clock of `progressAt` and the holds. */
@@ -50,11 +52,16 @@ export function diagnoseBatch(view: BatchView, facts: BatchFacts): BatchHealth {
       idleMs,
       stuck: idleMs >= facts.stuckAfterMs,
       waits: [
-        'no riskscreen run is working on it (the run that started it ended first): run the same list with the same options again (riskscreen run) to resume it; questions already answered are not paid again',
+        'no riskscreen run is working on it (the run that started it ended first): run the same list with the same options again (riskscreen run; --plan included) to resume it; questions already answered are not paid again',
       ],
     };
   }
   const waits: string[] = [];
+  // Words that say why a question waits but name nothing wrong (the staged plan's second
+  // stage waiting for line status): they never stand in for a cause of a stuck batch.
+  let notCauses = 0;
+  const firstStage = firstStageApis(view);
+  const firstLeft = view.counts.ingestDone ? firstStage.reduce((sum, api) => sum + view.counts[`tasks.${api}`] - view.counts[`final.${api}`], 0) : null;
   const noWorker = (queue: string, what: string) =>
     `no worker is running for the ${queue} queue (${what}): start one with riskscreen worker, or check why the workers stopped`;
 
@@ -98,16 +105,29 @@ export function diagnoseBatch(view: BatchView, facts: BatchFacts): BatchHealth {
         const rate = facts.rates[api];
         waits.push(`${api} (${title}): waiting for the rate gate, the next call slot is in ${durationWords(gate)}${rate ? ` (${rate} calls/s shared by every batch)` : ''}`);
       }
+      if (firstStage.length > 0 && !firstStage.includes(api) && firstLeft !== 0) {
+        // Staged plan: a number's other questions are queued when its line status answer
+        // comes, and only if that answer leaves the level open. Not stuck: waiting.
+        const some = left === null || firstLeft === null ? 'its questions wait' : `up to ${Math.min(left, firstLeft).toLocaleString('en-US')} of its ${questions} wait`;
+        waits.push(`${api} (${title}): ${some} for their numbers' line status answers (staged plan: each is asked only when that answer leaves the level open)`);
+        notCauses++;
+      }
     }
     if (!stopped && view.options.maxCalls !== null && view.counts.reserved >= view.options.maxCalls) {
       waits.push(`--max-calls ${view.options.maxCalls} is reached: the questions left are skipped`);
     }
   }
   const stuck = idleMs >= facts.stuckAfterMs;
-  if (stuck && waits.length === 0) {
+  if (stuck && waits.length === notCauses) {
     waits.push('no cause found: workers are alive and nothing holds the batch; look at the workers\' logs (a worker may be hung)');
   }
   return { idleMs, stuck, waits };
+}
+
+/** The APIs a staged batch asks first (line status), whose answers the others wait for; none when nothing is staged. */
+function firstStageApis(view: BatchView): readonly ApiId[] {
+  if (!new StagePlanner(planOf(view.options), view.options.rubric ?? DEFAULT_RUBRIC).stages) return [];
+  return SIGNAL_APIS.line_status.filter((api) => view.options.apis.includes(api));
 }
 
 /** `02:13:05` in China time (UTC+8), the clock ops staff read. */

@@ -23,6 +23,21 @@ export interface BatchInput {
   fingerprint: InputFingerprint;
 }
 
+/**
+ * How a batch asks its questions. `all`: every API of the profile at once. `staged`: line
+ * status first, and the other APIs only when its answer leaves the level open (see
+ * src/engine/stages.ts); the level of every row is the same, the bill smaller.
+ */
+export const PLANS = ['staged', 'all'] as const;
+export type Plan = (typeof PLANS)[number];
+/** The plan of a new batch when none is chosen. */
+export const DEFAULT_PLAN: Plan = 'staged';
+
+/** The plan a stored batch was asked with: batches made before plans asked everything. */
+export function planOf(options: Pick<BatchOptions, 'plan'>): Plan {
+  return options.plan ?? 'all';
+}
+
 export interface BatchOptions {
   profile: string;
   apis: ApiId[];
@@ -33,6 +48,8 @@ export interface BatchOptions {
   rates: Partial<Record<ApiId, number>>;
   /** The rubric the report scores with (absent in batches made before scoring: the default). */
   rubric?: Rubric;
+  /** How questions are asked (absent in batches made before plans: `all`); read it with `planOf`. */
+  plan?: Plan;
 }
 
 export interface BatchMeta {
@@ -71,6 +88,8 @@ export const COUNTER_NAMES = [
   'noRecord',
   'failed',
   'skipped',
+  /** Questions not asked under the staged plan because the level was already decided (the calls staging saved). */
+  'decided',
   /** Of `skipped`, those not asked because the --max-calls budget was spent (`reserved` alone cannot say: units come back). */
   'skippedMaxCalls',
   'billed',
@@ -86,15 +105,18 @@ export const COUNTER_NAMES = [
   ...API_IDS.flatMap((api) => [`billed.${api}`, `cacheHits.${api}`, `maybeBilled.${api}`] as const),
   /** `tasks` and `final` per API: which API a batch is still waiting for (status). */
   ...API_IDS.flatMap((api) => [`tasks.${api}`, `final.${api}`] as const),
+  /** `decided` per API: the calls staging saved, by API. */
+  ...API_IDS.map((api) => `decided.${api}` as const),
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 
-/** Adds the per-API copies of `billed`, `cacheHits` and `maybeBilled` to a counter update. */
+/** Adds the per-API copies of `billed`, `cacheHits`, `maybeBilled` and `decided` to a counter update. */
 export function withApiCounts(api: ApiId, deltas: Partial<Counters>): Partial<Counters> {
   const out: Partial<Counters> = { ...deltas };
   if (deltas.billed) out[`billed.${api}`] = deltas.billed;
   if (deltas.cacheHits) out[`cacheHits.${api}`] = deltas.cacheHits;
   if (deltas.maybeBilled) out[`maybeBilled.${api}`] = deltas.maybeBilled;
+  if (deltas.decided) out[`decided.${api}`] = deltas.decided;
   return out;
 }
 export type Counters = Record<CounterName, number>;

@@ -7,6 +7,7 @@ import type { CallOutcome } from '../juhe/model.js';
 import type { Carrier } from '../phone/carrier.js';
 import type { EngineKeys } from './keys.js';
 import type { EngineObserver } from './observer.js';
+import type { NextQuestion } from './stages.js';
 import type { EngineStores } from './store.js';
 
 /** The one thing job code needs of the Juhe client. */
@@ -30,6 +31,14 @@ export interface ApiJobData {
   carrier: Carrier | null;
   /** The batch's --max-calls, carried so a job need not read the batch record. */
   maxCalls: number | null;
+  /**
+   * Staged plan, on a number's first question: its other questions, queued when this
+   * one has a result, or recorded as decided when the answer is one of `decides`
+   * (src/engine/stages.ts).
+   */
+  next?: NextQuestion[];
+  /** With `next`: the values of this API's answer that fix the level by themselves. */
+  decides?: string[];
 }
 
 export interface ReportJobData {

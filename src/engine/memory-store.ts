@@ -213,6 +213,12 @@ export class MemoryResultCache implements ResultCache {
     return n;
   }
 
+  async getMany(api: ApiId, hashes: readonly string[]): Promise<(string | null)[]> {
+    const values: (string | null)[] = [];
+    for (const hash of hashes) values.push(await this.get(api, hash));
+    return values;
+  }
+
   async set(api: ApiId, hash: string, encoded: string, ttlSeconds: number): Promise<void> {
     this.entries.set(`${api}.${hash}`, { value: encoded, expires: this.now() + ttlSeconds * 1000 });
   }

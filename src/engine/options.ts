@@ -3,6 +3,7 @@
  * riskscreen's one options object (src/config/options.ts), which loads and checks them.
  */
 import type { ApiId } from '../juhe/catalogue.js';
+import { DEFAULT_PLAN, type Plan } from './batch.js';
 
 export interface EngineOptions {
   /**
@@ -48,6 +49,12 @@ export interface EngineOptions {
    * recorded as failed, so the batch still ends). Env `RISKSCREEN_MAX_STALLS`.
    */
   maxStalls: number;
+  /**
+   * How a new batch asks its questions: `staged` (line status first; the other APIs only
+   * when its answer leaves the level open: the same levels for fewer calls) or `all`
+   * (every API at once). Env `RISKSCREEN_PLAN`; `--plan` per batch.
+   */
+  plan: Plan;
   /** A batch with no progress for this long is flagged stuck, with the reason. Env `RISKSCREEN_STUCK_AFTER` (`10m`, `600s`, `1h`). */
   stuckAfterSeconds: number;
 }
@@ -68,4 +75,5 @@ export const ENGINE_DEFAULTS: EngineOptions = {
   // High: a crashed worker is the case this engine is built for; each stall is a worker lost.
   maxStalls: 20,
   stuckAfterSeconds: 600,
+  plan: DEFAULT_PLAN,
 };

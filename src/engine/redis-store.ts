@@ -452,6 +452,12 @@ export class RedisResultCache implements ResultCache {
     if (hashes.length === 0) return 0;
     return this.redis.exists(...hashes.map((hash) => `${this.prefix}:cache:${api}:${hash}`));
   }
+
+  /** MGET: one command, like countCached (on a cluster, every key of the prefix is in its one slot). */
+  async getMany(api: ApiId, hashes: readonly string[]): Promise<(string | null)[]> {
+    if (hashes.length === 0) return [];
+    return this.redis.mget(...hashes.map((hash) => `${this.prefix}:cache:${api}:${hash}`));
+  }
 }
 
 export class RedisInflightLocks implements InflightLocks {

@@ -565,7 +565,7 @@ function cacheStatements(db: Database.Database) {
   };
 }
 
-/** Hashes per `IN (...)` of countCached: far under SQLite's 32,766 parameters. */
+/** Hashes per `IN (...)` of countCached and getMany: far under SQLite's 32,766 parameters. */
 const COUNT_CHUNK = 500;
 
 export class SqliteResultCache extends SqlitePart implements ResultCache {
@@ -593,6 +593,27 @@ export class SqliteResultCache extends SqlitePart implements ResultCache {
       n += statement.get(api, this.ctx.now(), ...chunk)?.n ?? 0;
     }
     return n;
+  }
+
+  /** Statements reading the answers of n hashes at once, made once per n. */
+  private readonly getIn = new Map<number, Database.Statement<unknown[], { hash: string; encoded: string }>>();
+
+  async getMany(api: ApiId, hashes: readonly string[]): Promise<(string | null)[]> {
+    const values: (string | null)[] = [];
+    for (let at = 0; at < hashes.length; at += COUNT_CHUNK) {
+      const chunk = hashes.slice(at, at + COUNT_CHUNK);
+      let statement = this.getIn.get(chunk.length);
+      if (!statement) {
+        statement = this.ctx.db.prepare<unknown[], { hash: string; encoded: string }>(
+          `SELECT hash, encoded FROM answers WHERE api = ? AND expires_at > ? AND hash IN (${chunk.map(() => '?').join(',')})`,
+        );
+        this.getIn.set(chunk.length, statement);
+      }
+      const found = new Map<string, string>();
+      for (const row of statement.all(api, this.ctx.now(), ...chunk)) found.set(row.hash, row.encoded);
+      for (const hash of chunk) values.push(found.get(hash) ?? null);
+    }
+    return values;
   }
 
   private readonly txSet = this.ctx.writer((api: ApiId, hash: string, encoded: string, ttlSeconds: number) => {

@@ -107,6 +107,12 @@ export interface ResultCache {
   set(api: ApiId, hash: string, encoded: string, ttlSeconds: number): Promise<void>;
   /** How many of these hashes have an answer (for an estimate: one round trip for many). */
   countCached(api: ApiId, hashes: readonly string[]): Promise<number>;
+  /**
+   * The answer of each hash, in order (null where none is kept or it expired): for an
+   * estimate that needs the values (a known line status), one round trip (one statement
+   * per chunk) for many.
+   */
+  getMany(api: ApiId, hashes: readonly string[]): Promise<(string | null)[]>;
 }
 
 /**

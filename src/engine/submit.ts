@@ -11,7 +11,7 @@ import { scanPhoneList, type InputFingerprint, type InputOptions, type PhoneList
 import type { ApiId } from '../juhe/catalogue.js';
 import { openAtomicFile } from '../shared/atomic-file.js';
 import { DEFAULT_RUBRIC, type Rubric } from '../risk/index.js';
-import { newBatchId, type BatchMeta } from './batch.js';
+import { DEFAULT_PLAN, newBatchId, type BatchMeta, type Plan } from './batch.js';
 import { resolveProfile } from './profiles.js';
 import type { BatchStore } from './store.js';
 
@@ -23,6 +23,8 @@ export interface SubmitRequest {
   rates?: Partial<Record<ApiId, number>>;
   /** How the report scores rows; the default rubric when unset. Stored with the batch, so every worker scores alike. */
   rubric?: Rubric;
+  /** How questions are asked (staged: line status first); DEFAULT_PLAN when unset. */
+  plan?: Plan;
   /** The original file name, when `file` is an upload's temporary path. */
   name?: string;
   /** Who queued it from the console (kept with the batch, shown in the batch list). */
@@ -67,6 +69,7 @@ export async function submitBatch(store: BatchStore, dataDir: string, request: S
       maxCalls: request.maxCalls ?? null,
       rates: request.rates ?? {},
       rubric: request.rubric ?? DEFAULT_RUBRIC,
+      plan: request.plan ?? DEFAULT_PLAN,
     },
     times: { created: new Date().toISOString() },
     resultPath: null,

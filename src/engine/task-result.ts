@@ -26,7 +26,13 @@ export type TaskResult =
   /** Given up: not retried or retries used up. `code` is the error class's stable code. */
   | { kind: 'failed'; juheCode: number | null; category: Category; code: string; reason: string }
   /** Never asked. */
-  | { kind: 'skipped'; why: SkipWhy };
+  | { kind: 'skipped'; why: SkipWhy }
+  /**
+   * Not asked under the staged plan, and rightly: the answer of `by` (line status) was
+   * `value`, which fixes the level by itself (a hard rule to the top level, see
+   * src/risk/staging.ts). Not a gap: the row is screened, the score counts it as known.
+   */
+  | { kind: 'decided'; by: ApiId; value: string };
 
 type Location = [province: string, city: string, isp: string];
 
@@ -40,6 +46,8 @@ export function encodeTaskResult(api: ApiId, result: TaskResult): string {
       return JSON.stringify(['f', result.juheCode, result.category, result.code, result.reason]);
     case 'skipped':
       return JSON.stringify(['s', result.why]);
+    case 'decided':
+      return JSON.stringify(['d', result.by, result.value]);
   }
 }
 
@@ -60,12 +68,14 @@ export function decodeTaskResult(api: ApiId, text: string): TaskResult {
       };
     case 's':
       return { kind: 'skipped', why: parts[1] as SkipWhy };
+    case 'd':
+      return { kind: 'decided', by: parts[1] as ApiId, value: parts[2] as string };
     default:
       throw new Error(`not a stored task result: ${text.slice(0, 40)}`);
   }
 }
 
-/** Only answers are worth caching across batches: failures and skips are this batch's. */
+/** Only answers are worth caching across batches: failures, skips and decided questions are this batch's. */
 export function isCacheable(result: TaskResult): boolean {
   return result.kind === 'answered' || result.kind === 'no_record';
 }

@@ -12,6 +12,7 @@ import type { InputOptions } from '../input/index.js';
 import type { Rubric } from '../risk/index.js';
 import { isResultFormat, RESULT_FORMATS, type ResultFormat } from '../report/result-format.js';
 import { RESULT_LANGUAGES, type ResultLanguage } from '../report/result-language.js';
+import { PLANS, type Plan } from '../engine/batch.js';
 import { errnoWords } from '../shared/errno-words.js';
 
 export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
@@ -30,6 +31,8 @@ export interface ScheduleSpec {
   outbox: string;
   profile: string;
   maxCalls: number | null;
+  /** How its batches ask (`--plan`); absent in a schedule added before plans: `all`, as it always did (see schedulePlan). */
+  plan?: Plan;
   /** The rubric read when the schedule was added (a file changed later does not change it). */
   rubric: Rubric | null;
   rubricFile: string | null;
@@ -63,6 +66,14 @@ export interface ScheduleOutput {
 }
 
 export const DEFAULT_SCHEDULE_LANGUAGE: ResultLanguage = 'zh';
+
+/**
+ * The plan of a schedule's batches. One added before plans keeps asking everything: its
+ * readers were set up for those files, and a plan is chosen, not changed under them.
+ */
+export function schedulePlan(spec: Pick<ScheduleSpec, 'plan'>): Plan {
+  return spec.plan ?? 'all';
+}
 
 export class ScheduleError extends Error {
   readonly code = 'RISKSCREEN_SCHEDULE';
@@ -129,6 +140,15 @@ export function checkFormats(given: readonly string[]): ResultFormat[] {
     if (!formats.includes(format)) formats.push(format);
   }
   return formats;
+}
+
+/** `--plan`: how the schedule's batches ask their questions. */
+export function checkPlan(value: string): Plan {
+  const plan = value.trim().toLowerCase();
+  if (!(PLANS as readonly string[]).includes(plan)) {
+    throw new ScheduleError('--plan', `"${value}" is not a plan; use ${PLANS.join(' or ')} (staged: line status first, the other APIs only when it leaves the level open)`);
+  }
+  return plan as Plan;
 }
 
 /** `--lang`: the language of a workbook's sheet names and summary. */

@@ -1,13 +1,14 @@
 /**
- * What a webhook says (docs/webhooks.md, "The payload"): the event, the batch and how
- * it ended, rows by status and level, billable calls and cache hits by API, and every
- * file with its sha256. Built once when the event happens, so every retry sends the
- * same body (receivers de-duplicate by `delivery_id`). Never a phone number: counts,
- * names and digests only; a number in a file's name or a rejected file's problem is
- * masked (outbox names never hold one: see outboxStem).
+ * What a webhook says (docs/webhooks.md, "The payload"): the event, the batch, its plan
+ * and how it ended, rows by status and level, billable calls, cache hits and the calls
+ * staging saved by API, and every file with its sha256. Built once when the event
+ * happens, so every retry sends the same body (receivers de-duplicate by
+ * `delivery_id`). Never a phone number: counts, names and digests only; a number in a
+ * file's name or a rejected file's problem is masked (outbox names never hold one: see
+ * outboxStem).
  */
-import type { BatchView } from '../engine/batch.js';
-import { callsOf, type ManifestFile, type ResultManifest, type RowCounts } from '../report/manifest.js';
+import { planOf, type BatchView, type Plan } from '../engine/batch.js';
+import { callsOf, type BatchCalls, type ManifestFile, type ResultManifest, type RowCounts } from '../report/manifest.js';
 import { maskNumbersIn } from '../report/masking.js';
 import type { ResultFormat } from '../report/result-format.js';
 
@@ -43,14 +44,16 @@ export interface WebhookPayload {
     status: string;
     reason: string | null;
     profile: string;
+    /** How the batch asked its questions (`staged`: line status first; `all`: every API at once). */
+    plan: Plan;
     max_calls: number | null;
     created: string;
     finished: string | null;
   } | null;
   input: { name: string; sha256: string; bytes: number } | null;
   rows: RowCounts | null;
-  /** The manifest's call counts (the per-API maybe-billed counts stay in the manifest). */
-  calls: Pick<ResultManifest['calls'], 'billable_total' | 'billable_by_api' | 'cache_hits_total' | 'cache_hits_by_api' | 'maybe_billed_total'> | null;
+  /** The manifest's call counts, the calls staging saved included (the per-API maybe-billed counts stay in the manifest). */
+  calls: Omit<BatchCalls, 'maybe_billed_by_api'> | null;
   /** With a changes file: rows by change against the earlier run. */
   changes: NonNullable<ResultManifest['changes']> | null;
   files: WebhookFile[];
@@ -97,6 +100,7 @@ export function batchEndedPayload(facts: BatchEndFacts): WebhookPayload {
       status: view.status,
       reason: view.reason === null ? null : maskNumbersIn(view.reason),
       profile: view.options.profile,
+      plan: planOf(view.options),
       max_calls: view.options.maxCalls,
       created: view.times.created,
       finished: view.times.finished ?? null,

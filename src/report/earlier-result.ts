@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { detectEncoding } from '../input/encoding.js';
+import { LINE_STATUSES } from '../juhe/model.js';
 import { RISK_LEVELS, type RiskLevel } from '../risk/index.js';
 import { readCsvRows } from './csv-rows.js';
 import { unneutralizeRow } from './csv-safety.js';
@@ -24,12 +25,14 @@ export class CompareError extends Error {
   readonly kind = 'input';
   constructor(
     readonly file: string,
-    problem: string,
+    readonly problem: string,
     readonly line?: number,
     /** Where in the file, when a line number does not say it (`sheet 结果, row 7`). */
     readonly where?: string,
+    /** The option that named the file (`estimate --earlier` reads one too). */
+    readonly flag: string = '--compare',
   ) {
-    super(`--compare ${file}${where ? `, ${where}` : line ? `, line ${line}` : ''}: ${problem}`);
+    super(`${flag} ${file}${where ? `, ${where}` : line ? `, line ${line}` : ''}: ${problem}`);
     this.name = 'CompareError';
   }
 }
@@ -145,6 +148,94 @@ export async function readEarlierResult(file: string): Promise<EarlierResult> {
   if (!header || !levels) throw new CompareError(file, 'the file is empty');
   const sha256 = format === 'csv' ? hash.digest('hex') : await sha256Of(file);
   return { file, name: basename(file), sha256, format, encoding, header, keyBy, levels };
+}
+
+/** What an earlier result's line_status cell can say: a line status, or that the service had no record. */
+const EARLIER_LINE_STATUSES = [...LINE_STATUSES, 'no_record'] as const;
+export type EarlierLineStatus = (typeof EARLIER_LINE_STATUSES)[number];
+/** Cells that say nothing about the line: the question failed or was not asked (or is empty). */
+const NOT_KNOWN = new Set(['', 'failed', 'skipped']);
+
+/**
+ * The line status of every number of an earlier result, compactly (a million numbers as
+ * doubles mapping to a small integer), for `estimate --earlier`: the first row of a
+ * number that tells one wins; `no_record` is known (the service has none).
+ */
+export class EarlierLineStatuses {
+  private readonly map = new Map<number | string, number>();
+  constructor(readonly keyBy: 'mobile' | 'mobile_hash') {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  add(key: string, value: EarlierLineStatus): void {
+    const k = this.key(key);
+    if (!this.map.has(k)) this.map.set(k, EARLIER_LINE_STATUSES.indexOf(value));
+  }
+
+  /** Null: not known. */
+  get(key: string): EarlierLineStatus | null {
+    const value = this.map.get(this.key(key));
+    return value === undefined ? null : EARLIER_LINE_STATUSES[value]!;
+  }
+
+  private key(key: string): number | string {
+    return this.keyBy === 'mobile' ? Number(key) : key;
+  }
+}
+
+export interface EarlierLineStatusResult {
+  file: string;
+  name: string;
+  format: ResultFormat;
+  /** How its numbers are matched: by number, or by keyed hash (a masked file). */
+  keyBy: 'mobile' | 'mobile_hash';
+  statuses: EarlierLineStatuses;
+}
+
+/**
+ * Reads an earlier result (any format, masked or not, found as `readEarlierResult` finds
+ * it) for the line status of its numbers. Problems are CompareErrors naming `flag`.
+ */
+export async function readEarlierLineStatuses(file: string, flag = '--earlier'): Promise<EarlierLineStatusResult> {
+  try {
+    const format = await formatOf(file);
+    const encoding = format === 'csv' ? await encodingOf(file) : 'utf-8';
+    let statuses: EarlierLineStatuses | null = null;
+    let keyAt = -1;
+    let statusAt = -1;
+    for await (const { row, line, where } of rowsOf(file, format, encoding)) {
+      if (!statuses) {
+        // As readEarlierResult: riskscreen's columns come after the input's.
+        const mobileAt = row.lastIndexOf('mobile');
+        const hashAt = mobileAt >= 0 && row[mobileAt + 1] === 'mobile_hash' ? mobileAt + 1 : -1;
+        keyAt = hashAt >= 0 ? hashAt : mobileAt;
+        statusAt = row.lastIndexOf('line_status');
+        if (keyAt < 0) throw new CompareError(file, 'not a riskscreen result file: it has no "mobile" column', line, where, flag);
+        if (statusAt < 0) throw new CompareError(file, 'it has no "line_status" column (a result written with --columns leaving it out cannot tell line statuses)', line, where, flag);
+        statuses = new EarlierLineStatuses(hashAt >= 0 ? 'mobile_hash' : 'mobile');
+        continue;
+      }
+      const key = row[keyAt] ?? '';
+      const value = row[statusAt] ?? '';
+      if (!key) continue;
+      if (statuses.keyBy === 'mobile' && !/^1\d{10}$/.test(key)) {
+        if (key.includes('*')) throw new CompareError(file, 'its numbers are masked and it has no mobile_hash column to match them by', line, where, flag);
+        continue;
+      }
+      if (NOT_KNOWN.has(value)) continue;
+      if (!(EARLIER_LINE_STATUSES as readonly string[]).includes(value)) {
+        throw new CompareError(file, `line_status ${JSON.stringify(value)} is not one of ${[...EARLIER_LINE_STATUSES, ...NOT_KNOWN].filter(Boolean).join(', ')} or empty`, line, where, flag);
+      }
+      statuses.add(key, value as EarlierLineStatus);
+    }
+    if (!statuses) throw new CompareError(file, 'the file is empty', undefined, undefined, flag);
+    return { file, name: basename(file), format, keyBy: statuses.keyBy, statuses };
+  } catch (err) {
+    if (err instanceof CompareError && err.flag !== flag) throw new CompareError(err.file, err.problem, err.line, err.where, flag);
+    throw err;
+  }
 }
 
 /** The earlier file's data rows again, with their 1-based line, for the rows that are gone: the cells as the input had them. */

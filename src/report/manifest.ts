@@ -3,14 +3,15 @@
  * goes with it) is in place. Present means complete: a downstream system waits for the
  * manifest, never for the CSV. It says what the files hold (rows by status and level,
  * sizes and sha256), where they came from (batch, input file and its sha256, options,
- * rubric) and what it cost (billable calls by API, cache hits, errors by code).
+ * rubric, plan) and what it cost (billable calls by API, cache hits, the calls the staged
+ * plan saved, errors by code).
  * docs/output-schema.md documents every field.
  */
 import { readFile, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { ApiId } from '../juhe/catalogue.js';
 import { API_IDS } from '../juhe/catalogue.js';
-import type { BatchView } from '../engine/batch.js';
+import { planOf, type BatchView, type Plan } from '../engine/batch.js';
 import { RISK_LEVELS, rubricDigest, DEFAULT_RUBRIC, type RiskLevel } from '../risk/index.js';
 import { openAtomicFile } from '../shared/atomic-file.js';
 import type { OutputEncoding } from './output-encoding.js';
@@ -81,6 +82,13 @@ export interface ResultManifest {
     /** Answers lost in flight that the service may have billed (see README, "billing twice"). */
     maybe_billed_total: number;
     maybe_billed_by_api: Record<ApiId, number>;
+    /**
+     * Questions not asked under the staged plan because the number's line status answer
+     * already decided its level: the calls staging saved (0 under `all`). Absent in a
+     * manifest written before plans (schema 1.2).
+     */
+    saved_by_staging_total?: number;
+    saved_by_staging_by_api?: Record<ApiId, number>;
   };
   /** Every error met on the way (each attempt), by Juhe code or failure name. */
   errors_by_code: Record<string, number>;
@@ -89,7 +97,8 @@ export interface ResultManifest {
   rubric: { name: string; digest: string };
   /** Files a schedule wrote to its outbox (docs/nightly.md): which schedule, which run, which input stem. */
   schedule?: { name: string; run_date: string; stem: string; inbox_file: string };
-  options: { rates: Partial<Record<ApiId, number>>; input: unknown; output: OutputOptions };
+  /** `plan` is how the batch asked its questions; absent in a manifest written before plans (schema 1.2): `all`. */
+  options: { rates: Partial<Record<ApiId, number>>; input: unknown; output: OutputOptions; plan?: Plan };
   times: {
     created: string;
     ingest_started: string | null;
@@ -131,9 +140,12 @@ export function manifestFile(written: WrittenFile): ManifestFile {
   return { file: written.name, rows: written.rows, bytes: written.bytes, sha256: written.sha256, ...(written.sheets ? { sheets: written.sheets } : {}) };
 }
 
+/** A batch's calls as a manifest written now has them: every field present. */
+export type BatchCalls = Required<ResultManifest['calls']>;
+
 /** A batch's calls as the manifest (and a batch's webhook) reports them, from its counters. */
-export function callsOf(view: BatchView): ResultManifest['calls'] {
-  const perApi = (prefix: 'billed' | 'cacheHits' | 'maybeBilled') =>
+export function callsOf(view: BatchView): BatchCalls {
+  const perApi = (prefix: 'billed' | 'cacheHits' | 'maybeBilled' | 'decided') =>
     Object.fromEntries(API_IDS.map((api) => [api, view.counts[`${prefix}.${api}`]])) as Record<ApiId, number>;
   return {
     billable_total: view.counts.billed,
@@ -142,7 +154,14 @@ export function callsOf(view: BatchView): ResultManifest['calls'] {
     cache_hits_by_api: perApi('cacheHits'),
     maybe_billed_total: view.counts.maybeBilled,
     maybe_billed_by_api: perApi('maybeBilled'),
+    saved_by_staging_total: view.counts.decided,
+    saved_by_staging_by_api: perApi('decided'),
   };
+}
+
+/** The plan a manifest's batch asked with: a manifest written before plans is `all`. */
+export function manifestPlan(manifest: Pick<ResultManifest, 'options'>): Plan {
+  return manifest.options.plan ?? 'all';
 }
 
 /** The manifest of a batch's own result file, as the report job writes it. */
@@ -163,7 +182,12 @@ export function batchManifest(
     calls: callsOf(view),
     errors_by_code: view.errorsByCode,
     rubric: { name: rubric.name, digest: rubricDigest(rubric) },
-    options: { rates: view.options.rates, input: view.options.input, output: { encoding: 'utf8-bom', mask: false, split: false, compare: null, format: 'csv' } },
+    options: {
+      rates: view.options.rates,
+      input: view.options.input,
+      output: { encoding: 'utf8-bom', mask: false, split: false, compare: null, format: 'csv' },
+      plan: planOf(view.options),
+    },
     times: {
       created: view.times.created,
       ingest_started: view.times.ingestStarted ?? null,

@@ -15,7 +15,7 @@ import { riskInputOf, type RowQuestion } from './risk-input.js';
 export type { RowQuestion } from './risk-input.js';
 
 /** Bumped when a column is added (minor) or changed, removed or moved (major). */
-export const RESULT_SCHEMA_VERSION = '1.1';
+export const RESULT_SCHEMA_VERSION = '1.2';
 
 export const ADDED_COLUMNS = [
   'mobile',
@@ -94,6 +94,12 @@ export function resultRow(record: PhoneRecord, questions: readonly RowQuestion[]
         row[cells.value] = 'skipped';
         row[cells.code] = result.why;
         errors.push(`${api} ${result.why}: not asked, ${SKIP_REASONS[result.why]}`);
+        break;
+      case 'decided':
+        // Not a gap (staged plan): no answer could change the level, so the row is
+        // screened; the value cells stay empty and the code says why, the reasons say by what.
+        answered++;
+        row[cells.code] = 'decided';
         break;
     }
   }

@@ -43,7 +43,8 @@ import type { Cell, Row, Style, Worksheet } from 'exceljs';
 import { APIS, API_IDS } from '../juhe/catalogue.js';
 import { RISK_LEVELS, SIGNAL_NAMES, SIGNAL_VALUES, describeValue, type RiskLevel, type Rubric, type SignalName } from '../risk/index.js';
 import { openAtomicFile, type AtomicFile } from '../shared/atomic-file.js';
-import { CHANGES, LEVELS_AND_UNSCORED, type Change, type LevelOrUnscored } from './manifest.js';
+import type { Plan } from '../engine/batch.js';
+import { CHANGES, LEVELS_AND_UNSCORED, manifestPlan, type Change, type LevelOrUnscored } from './manifest.js';
 import { typedCell, type ResultColumn } from './result-columns.js';
 import { ROW_STATUSES, type RowStatus } from './result-row.js';
 import { withCommit, type ResultFacts, type ResultLanguage, type ResultSink, type SinkOptions, type WrittenFile } from './result-sink.js';
@@ -459,6 +460,11 @@ const EN = {
   status: 'Status',
   reason: 'Reason',
   profile: 'Profile',
+  plan: 'Plan (--plan)',
+  plans: {
+    staged: 'staged: line status first; the other APIs only when its answer leaves the level open',
+    all: 'all: every API of the profile at once',
+  } as Record<Plan, string>,
   apis: 'APIs asked',
   maxCalls: 'Call limit (--max-calls)',
   none: 'none',
@@ -505,6 +511,8 @@ const EN = {
   cacheHitsTotal: 'Cache hits: total',
   maybeBilled: (api: string) => `Maybe billed (answer lost in flight): ${api}`,
   maybeBilledTotal: 'Maybe billed: total',
+  saved: (api: string) => `Saved by staging (not asked: line status decided the level): ${api}`,
+  savedTotal: 'Saved by staging: total',
   apiTitle: (api: (typeof API_IDS)[number]) => `${APIS[api].titleEn} (${api})`,
   rubric: 'Risk rubric',
   rubricName: 'Name',
@@ -573,6 +581,11 @@ const ZH: Words = {
   status: '状态',
   reason: '原因',
   profile: '配置（profile）',
+  plan: '查询计划（--plan）',
+  plans: {
+    staged: '分步（staged）：先查在网状态，其结果不能确定风险等级时才查其他接口',
+    all: '全部（all）：同时查询配置中的所有接口',
+  },
   apis: '查询的接口',
   maxCalls: '调用上限（--max-calls）',
   none: '无',
@@ -619,6 +632,8 @@ const ZH: Words = {
   cacheHitsTotal: '缓存命中：合计',
   maybeBilled: (api) => `可能已计费（应答途中丢失）：${api}`,
   maybeBilledTotal: '可能已计费：合计',
+  saved: (api) => `分步查询省下（未查询：在网状态已确定等级）：${api}`,
+  savedTotal: '分步查询省下：合计',
   apiTitle: (api) => `${APIS[api].titleZh}（${api}）`,
   rubric: '风险评分规则',
   rubricName: '名称',
@@ -712,6 +727,7 @@ function summaryLines(summary: SummaryFacts): SummaryLine[] {
   add(w.status, manifest.batch.status);
   add(w.reason, manifest.batch.reason ?? w.none);
   add(w.profile, manifest.batch.profile);
+  add(w.plan, w.plans[manifestPlan(manifest)]);
   add(w.apis, manifest.batch.apis.join(', ') || w.none);
   add(w.maxCalls, manifest.batch.max_calls ?? w.noLimit);
 
@@ -752,6 +768,9 @@ function summaryLines(summary: SummaryFacts): SummaryLine[] {
   add(w.cacheHitsTotal, calls.cache_hits_total);
   for (const api of API_IDS) if ((calls.maybe_billed_by_api[api] ?? 0) > 0) add(w.maybeBilled(w.apiTitle(api)), calls.maybe_billed_by_api[api]!);
   add(w.maybeBilledTotal, calls.maybe_billed_total);
+  // Under the staged plan every API's saving, as billed calls are; under `all` nothing was saved.
+  if (manifestPlan(manifest) === 'staged') for (const api of API_IDS) add(w.saved(w.apiTitle(api)), calls.saved_by_staging_by_api?.[api] ?? 0);
+  add(w.savedTotal, calls.saved_by_staging_total ?? 0);
 
   heading(w.rubric);
   add(w.rubricName, manifest.rubric.name);

@@ -9,21 +9,13 @@ import { CARRIER_NAMES } from '../phone/carrier.js';
 import type { Profile } from '../engine/profiles.js';
 import { SKIP_REASONS, type TaskResult } from '../engine/task-result.js';
 import type { BatchStatus } from '../engine/batch.js';
-import type { MissingSignal, Observation, RiskInput, SignalName } from '../risk/index.js';
+import { SIGNAL_APIS, SIGNAL_TITLES, signalOfApi, type MissingSignal, type Observation, type RiskInput, type SignalName } from '../risk/index.js';
 
 export interface RowQuestion {
   api: ApiId;
   /** Null when the batch has no result for it (the batch stopped before asking). */
   result: TaskResult | null;
 }
-
-/** Which APIs answer each signal (number_kind comes from the prefix table). */
-const SIGNAL_APIS: Record<Exclude<SignalName, 'number_kind'>, readonly ApiId[]> = {
-  line_status: ['status'],
-  tenure: ['tenureCmcc', 'tenure'],
-  resale: ['resale'],
-  call_minutes: ['callDuration'],
-};
 
 export function riskInputOf(record: PhoneRecord, questions: readonly RowQuestion[], profile: Profile, batchStatus: BatchStatus): RiskInput {
   const observe = <S extends Exclude<SignalName, 'number_kind'>>(signal: S, pick: (signals: Signals) => string | undefined) => {
@@ -43,6 +35,8 @@ export function riskInputOf(record: PhoneRecord, questions: readonly RowQuestion
         return missing('failed', `failed (${result.juheCode ?? result.code})`);
       case 'skipped':
         return missing('not_asked', `not asked, ${SKIP_REASONS[result.why]}`);
+      case 'decided':
+        return missing('decided', decidedDetail(result));
     }
   };
   return {
@@ -52,6 +46,11 @@ export function riskInputOf(record: PhoneRecord, questions: readonly RowQuestion
     call_minutes: observe('call_minutes', (s) => busierBucket(s)),
     number_kind: record.kind ? { value: record.kind } : missing('not_applicable', 'not in the prefix table'),
   } as RiskInput;
+}
+
+/** "the level was decided by line status (inactive)": the words of a row's reasons and of its error-free explanation. */
+export function decidedDetail(result: { by: ApiId; value: string }): string {
+  return `the level was decided by ${SIGNAL_TITLES[signalOfApi(result.by)]} (${result.value})`;
 }
 
 /** Calling or called minutes, whichever bucket is higher: a line is silent only if both are. */

@@ -4,6 +4,8 @@
  *
  * 1. Each present signal adds its value's points; each missing one adds the rubric's
  *    `missing` points and is named in the reasons, so a gap never passes for good news.
+ *    A signal not asked because the level was already decided (staged plan) adds
+ *    nothing and counts as present for the confidence: it is named in the reasons too.
  * 2. score = the sum, clamped to 0-100; the level follows from the thresholds.
  * 3. Hard rules whose signal has one of their values raise the level.
  * 4. Below `min_confidence_for_low` a row is not low.
@@ -24,7 +26,13 @@ export type MissingWhy =
   /** Asked and given up (an error not worth retrying, or retries used up). */
   | 'failed'
   /** Never asked: quota used up, --max-calls, the batch cancelled or blocked. */
-  | 'not_asked';
+  | 'not_asked'
+  /**
+   * Not asked under the staged plan because another answer already fixed the level (a
+   * hard rule to the top level, src/risk/staging.ts). Not a gap: it adds no points and
+   * counts as known for the confidence, since no answer could have changed the level.
+   */
+  | 'decided';
 
 export interface MissingSignal {
   missing: MissingWhy;
@@ -40,7 +48,7 @@ export interface RiskAssessment {
   /** 0-100. */
   score: number;
   level: RiskLevel;
-  /** 0-1, two decimals: the share of the rubric's signal weight that was present. */
+  /** 0-1, two decimals: the share of the rubric's signal weight that was present (or not asked because the level was decided). */
   confidence: number;
   /** Plain words, in signal order, then rules: "tenure <= 3 months (+30)". */
   reasons: string[];
@@ -60,6 +68,9 @@ export function assessRisk(input: RiskInput, rubric: Rubric): RiskAssessment {
       const add = Object.hasOwn(spec.points, observed.value) ? spec.points[observed.value]! : 0;
       points += add;
       if (add !== 0) reasons.push(`${describeValue(signal, observed.value)} (${signed(add)})`);
+    } else if (observed.missing === 'decided') {
+      present += spec.weight;
+      reasons.push(`${SIGNAL_TITLES[signal]} not asked: ${observed.detail}`);
     } else {
       points += spec.missing;
       reasons.push(`${SIGNAL_TITLES[signal]} missing: ${observed.detail}${spec.missing !== 0 ? ` (${signed(spec.missing)})` : ''}`);

@@ -3,6 +3,7 @@
  * plain words a reason uses for each value. The values are the API layer's decoded
  * values, so a rubric names exactly what the result file's columns show.
  */
+import type { ApiId } from '../juhe/catalogue.js';
 import { CALL_MINUTES_BUCKETS } from '../juhe/decode.js';
 import { LINE_STATUSES, RESALE_VALUES, TENURE_BUCKETS, type LineStatus, type Resale, type TenureBucket } from '../juhe/model.js';
 import { NUMBER_KINDS, type NumberKind } from '../phone/prefixes.js';
@@ -28,6 +29,20 @@ export const SIGNAL_VALUES: { readonly [S in SignalName]: readonly string[] } = 
   call_minutes: CALL_MINUTES_LABELS,
   number_kind: NUMBER_KINDS,
 };
+
+/** Which APIs answer each signal (number_kind comes from the prefix table, never from a call). */
+export const SIGNAL_APIS: { readonly [S in Exclude<SignalName, 'number_kind'>]: readonly ApiId[] } = {
+  line_status: ['status'],
+  tenure: ['tenureCmcc', 'tenure'],
+  resale: ['resale'],
+  call_minutes: ['callDuration'],
+};
+
+/** The signal an API's answer gives. */
+export function signalOfApi(api: ApiId): Exclude<SignalName, 'number_kind'> {
+  for (const [signal, apis] of Object.entries(SIGNAL_APIS)) if (apis.includes(api)) return signal as Exclude<SignalName, 'number_kind'>;
+  throw new Error(`no signal is answered by API ${api}`);
+}
 
 /** What the signal is called in a reason ("tenure missing: ..."). */
 export const SIGNAL_TITLES: Record<SignalName, string> = {

@@ -11,7 +11,7 @@ export type AuditEvent =
   | { event: 'login_failed'; user: string; why: 'unknown_or_wrong_password' | 'throttled' }
   | { event: 'logout'; user: string }
   | { event: 'upload'; user: string; upload: string; file: string; bytes: number; sha256: string }
-  | { event: 'start'; user: string; batch: string; file: string; sha256: string; rows: number; profile: string; maxCalls: number | null }
+  | { event: 'start'; user: string; batch: string; file: string; sha256: string; rows: number; profile: string; plan?: string; maxCalls: number | null }
   | { event: 'cancel'; user: string; batch: string }
   | { event: 'download'; user: string; batch: string; kind: string; format: string; encoding: string; language: string; compare: string | null };
 

@@ -4,7 +4,7 @@
  * the batch, its health and its manifest; this shapes them. No phone number is in any
  * of it (a batch record holds none).
  */
-import type { BatchView } from '../engine/batch.js';
+import { planOf, type BatchView } from '../engine/batch.js';
 import type { BatchHealth } from '../engine/batch-health.js';
 import { CODE_POLICIES, TRANSPORT_FAILURES } from '../juhe/error-policy.js';
 import type { ResultManifest } from '../report/manifest.js';
@@ -64,6 +64,7 @@ export function batchDetail(view: BatchView, health: BatchHealth, manifest: Resu
       apis: view.options.apis,
       maxCalls: view.options.maxCalls,
       rubric: view.options.rubric?.name ?? null,
+      plan: planOf(view.options),
     },
     input: { name: view.input.name, bytes: view.input.bytes, sha256: view.input.sha256 },
     counts: {
@@ -81,8 +82,11 @@ export function batchDetail(view: BatchView, health: BatchHealth, manifest: Resu
       billed: c.billed,
       cacheHits: c.cacheHits,
       maybeBilled: c.maybeBilled,
+      decided: c.decided,
       ingestDone: c.ingestDone,
     },
+    /** The batch's APIs, each with its billed calls, cache hits and the calls staging saved (questions the line status answer made needless). */
+    calls: view.options.apis.map((api) => ({ api, billed: c[`billed.${api}`], cacheHits: c[`cacheHits.${api}`], saved: c[`decided.${api}`] })),
     rate: {
       callsPerSecond: measurable ? round1(c.billed / seconds) : null,
       questionsPerSecond: measurable ? round1(c.final / seconds) : null,

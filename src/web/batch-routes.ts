@@ -20,7 +20,7 @@ import { batchFile, DOWNLOAD_ENCODINGS, isFileKind } from './batch-files.js';
 import { batchDetail, batchSummary } from './batch-json.js';
 import { BatchWatch } from './batch-watch.js';
 import { isActive, type ConsoleEngine } from './console-engine.js';
-import { previewUpload } from './preview.js';
+import { previewRubricOf, previewUpload } from './preview.js';
 import type { RubricChoice } from './rubric-catalogue.js';
 import { inputOptionsOf, profileOf, runRequestOf, RUN_FIELDS } from './run-request.js';
 import type { UploadStore, Upload } from './uploads.js';
@@ -139,7 +139,10 @@ export function registerBatchRoutes(app: FastifyInstance, settings: BatchRouteSe
     const unknown = Object.keys(query).filter((field) => !(RUN_FIELDS as readonly string[]).includes(field));
     if (unknown.length > 0) throw new WebError('RISKSCREEN_BAD_OPTION', `${unknown[0]}: unknown option`, { field: unknown[0] });
     try {
-      return await previewUpload(upload, inputOptionsOf(query, maxFileBytes), profileOf(query.profile), engine.cache);
+      return await previewUpload(upload, inputOptionsOf(query, maxFileBytes), profileOf(query.profile), engine.cache, {
+        rubric: previewRubricOf(query.rubric, settings.rubrics),
+        plan: options.engine.plan,
+      });
     } catch (err) {
       throw inputErrorOf(err, upload);
     }
@@ -193,7 +196,7 @@ export function registerBatchRoutes(app: FastifyInstance, settings: BatchRouteSe
     const { uploadId: _ignored, ...runFields } = fields;
     let meta;
     try {
-      const run = runRequestOf(runFields, settings.rubrics, maxFileBytes);
+      const run = runRequestOf(runFields, settings.rubrics, maxFileBytes, settings.options.engine.plan);
       meta = await engine.submit({ file: upload.path, name: upload.name, ...run, submittedBy: principal.name });
     } catch (err) {
       // A bad option or list: the upload stays for another try, but a one-step upload goes.
@@ -205,7 +208,7 @@ export function registerBatchRoutes(app: FastifyInstance, settings: BatchRouteSe
     await claimed.done();
     const view = await engine.get(meta.id);
     audit.record(
-      { event: 'start', user: principal.name, batch: meta.id, file: upload.name, sha256: meta.input.sha256, rows: meta.input.fingerprint.rows, profile: meta.options.profile, maxCalls: meta.options.maxCalls },
+      { event: 'start', user: principal.name, batch: meta.id, file: upload.name, sha256: meta.input.sha256, rows: meta.input.fingerprint.rows, profile: meta.options.profile, plan: meta.options.plan, maxCalls: meta.options.maxCalls },
       address,
     );
     return reply.code(201).send({ id: meta.id, batch: view ? batchSummary(view, null) : null });

@@ -2,16 +2,22 @@
  * The preview of an upload, before anything is queued or paid for: how the list reads
  * (encoding, delimiter, header, the phone and date columns found), its counts, invalid
  * rows by reason with their first examples (masked, with line numbers), questions per
- * API, the billable upper bound and what the shared cache saves. Two reads of the file:
- * the input layer's scan, then the engine's estimate (the same questions a batch asks).
+ * API, the billable upper bound and what the shared cache saves, and what each plan
+ * would bill (the same upper bound; the expected bill under `staged` where the cache
+ * knows line statuses that decide the level under the chosen rubric). Two reads of the
+ * file: the input layer's scan, then the engine's estimate (the same questions a batch asks).
  */
+import type { Plan } from '../engine/batch.js';
 import type { EngineKeys } from '../engine/keys.js';
 import { estimateBatch } from '../engine/estimate.js';
 import type { ResultCache } from '../engine/store.js';
 import { scanPhoneList, type InputOptions } from '../input/index.js';
 import { maskedLayout, maskedPhoneCell } from '../input/masked-layout.js';
 import { INVALID_REASON_CODES, INVALID_REASONS, type InvalidReason } from '../input/normalize.js';
+import { DEFAULT_RUBRIC, type Rubric } from '../risk/index.js';
+import type { RubricChoice } from './rubric-catalogue.js';
 import type { Upload } from './uploads.js';
+import { WebError } from './web-error.js';
 
 /** Invalid rows read for the examples; of each reason, the first few are shown. */
 const INVALID_KEPT = 200;
@@ -22,9 +28,13 @@ export async function previewUpload(
   input: InputOptions,
   profile: string | undefined,
   cache: { store: ResultCache; keys: EngineKeys } | null,
+  /** The rubric chosen (its hard rules say which line statuses decide) and the plan a batch gets when none is chosen. */
+  plans: { rubric?: Rubric; plan?: Plan } = {},
 ) {
   const scan = await scanPhoneList(upload.path, input, { keepInvalid: INVALID_KEPT });
-  const estimate = await estimateBatch(upload.path, input, profile, cache?.keys ?? placeholderKeys(), cache?.store ?? null);
+  const estimate = await estimateBatch(upload.path, input, profile, cache?.keys ?? placeholderKeys(), cache?.store ?? null, {
+    rubric: plans.rubric ?? DEFAULT_RUBRIC,
+  });
   const layout = maskedLayout(scan.layout);
   const columnCount = Math.max(layout.header?.length ?? 0, estimate.maxFields, layout.phoneColumn.index + 1, (layout.dateColumn?.index ?? -1) + 1);
   const invalid = INVALID_REASON_CODES.filter((reason) => scan.counts.invalidByReason[reason] > 0).map((reason: InvalidReason) => ({
@@ -74,8 +84,24 @@ export async function previewUpload(
     billableUpperBound: estimate.billableUpperBound,
     cached: estimate.cached,
     cacheSaves,
+    /** The plan a batch gets when the request names none (the server's engine.plan). */
+    plan: plans.plan ?? 'staged',
+    /** Each plan's bill: the same upper bound; `expected` less the cache's answers and, under staged, the questions a known deciding line status leaves unasked. */
+    plans: estimate.plans,
+    /** What the staged figure is based on (line statuses known from the cache; the console has no earlier result). */
+    staging: estimate.staging,
     warnings,
   };
+}
+
+/** The rubric a preview is asked for (`rubric`: an id of the server's catalogue, default `default`), as the run request takes it. */
+export function previewRubricOf(value: unknown, rubrics: readonly RubricChoice[]): Rubric {
+  const id = value === undefined || value === null || value === '' ? 'default' : String(value);
+  const choice = rubrics.find((entry) => entry.id === id);
+  if (!choice) {
+    throw new WebError('RISKSCREEN_BAD_OPTION', `rubric: no rubric "${id}" on this server; it offers ${rubrics.map((entry) => entry.id).join(', ')}`, { field: 'rubric' });
+  }
+  return choice.rubric;
 }
 export type PreviewJson = Awaited<ReturnType<typeof previewUpload>>;
 

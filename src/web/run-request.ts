@@ -3,6 +3,7 @@
  * script sends them (JSON values, or multipart fields, which are all strings), checked
  * in one place: each problem is a 422 naming the field.
  */
+import { DEFAULT_PLAN, PLANS, type Plan } from '../engine/batch.js';
 import { PROFILES, ProfileError, resolveProfile } from '../engine/profiles.js';
 import type { InputOptions } from '../input/index.js';
 import type { Rubric } from '../risk/index.js';
@@ -10,13 +11,14 @@ import type { RubricChoice } from './rubric-catalogue.js';
 import { WebError } from './web-error.js';
 
 export const INPUT_FIELDS = ['column', 'dateColumn', 'since', 'sheet', 'header', 'delimiter', 'encoding'] as const;
-export const RUN_FIELDS = [...INPUT_FIELDS, 'profile', 'maxCalls', 'rubric', 'uploadId'] as const;
+export const RUN_FIELDS = [...INPUT_FIELDS, 'profile', 'maxCalls', 'rubric', 'plan', 'uploadId'] as const;
 
 export interface RunRequest {
   input: InputOptions;
   profile: string;
   maxCalls: number | null;
   rubric: Rubric;
+  plan: Plan;
 }
 
 function badOption(field: string, problem: string): WebError {
@@ -59,7 +61,15 @@ export function profileOf(value: unknown): string {
   }
 }
 
-export function runRequestOf(fields: Record<string, unknown>, rubrics: readonly RubricChoice[], maxFileBytes: number): RunRequest {
+/** `plan`: staged or all; the server's configured plan (engine.plan) when not given. */
+export function planOf(value: unknown, configured: Plan): Plan {
+  if (!given(value)) return configured;
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : '';
+  if (!(PLANS as readonly string[]).includes(text)) throw badOption('plan', `must be ${PLANS.join(' or ')} (got ${JSON.stringify(value)})`);
+  return text as Plan;
+}
+
+export function runRequestOf(fields: Record<string, unknown>, rubrics: readonly RubricChoice[], maxFileBytes: number, configuredPlan: Plan = DEFAULT_PLAN): RunRequest {
   const unknown = Object.keys(fields).filter((field) => !(RUN_FIELDS as readonly string[]).includes(field));
   if (unknown.length > 0) throw badOption(unknown[0]!, `unknown field; the fields are ${RUN_FIELDS.join(', ')}`);
   let maxCalls: number | null = null;
@@ -71,5 +81,5 @@ export function runRequestOf(fields: Record<string, unknown>, rubrics: readonly 
   const rubricId = given(fields.rubric) ? String(fields.rubric) : 'default';
   const rubric = rubrics.find((choice) => choice.id === rubricId);
   if (!rubric) throw badOption('rubric', `no rubric "${rubricId}" on this server; it offers ${rubrics.map((choice) => choice.id).join(', ')}`);
-  return { input: inputOptionsOf(fields, maxFileBytes), profile: profileOf(fields.profile), maxCalls, rubric: rubric.rubric };
+  return { input: inputOptionsOf(fields, maxFileBytes), profile: profileOf(fields.profile), maxCalls, rubric: rubric.rubric, plan: planOf(fields.plan, configuredPlan) };
 }

@@ -276,6 +276,7 @@ export function createBatchView(ctx, id) {
           [t('batch.failedQ'), c.failed],
           [t('batch.skipped'), c.skipped],
           [t('batch.maybeBilled'), c.maybeBilled],
+          [t('batch.decided'), (b.options || {}).plan === 'staged' ? c.decided : undefined],
         ]
           .filter(([, v]) => v !== undefined && v !== null)
           .map(([k, v]) => h('span', null, `${k} ${num(v)}`)),
@@ -360,6 +361,8 @@ export function createBatchView(ctx, id) {
         ),
         kv(t('batch.submittedBy'), b.submittedBy || '—'),
         kv(t('batch.profile'), profileName(o.profile || b.profile || '—'), 'batch-profile'),
+        o.plan ? kv(t('batch.plan'), `${t(`batch.plan.${o.plan}`)} · ${o.plan}`, 'batch-plan') : null,
+        o.plan === 'staged' ? kv(t('batch.saved'), savedByStaging(b), 'batch-saved') : null,
         o.apis ? kv(t('batch.apis'), o.apis.map(apiName).join(t('list.sep'))) : null,
         kv(t('batch.maxCalls'), o.maxCalls === null || o.maxCalls === undefined ? t('batch.noMaxCalls') : num(o.maxCalls)),
         o.rubric ? kv(t('batch.rubric'), o.rubric) : null,
@@ -376,6 +379,18 @@ export function createBatchView(ctx, id) {
             ]
           : null,
       ),
+    );
+  }
+
+  /** The calls the staged plan saved: the total, then each API that saved any, on its own line. */
+  function savedByStaging(b) {
+    const calls = (b.calls || []).filter((c) => c.saved > 0);
+    const total = calls.reduce((sum, c) => sum + c.saved, 0);
+    return h(
+      'span',
+      { title: t('batch.savedHint') },
+      h('strong', null, t('batch.savedCalls', { n: num(total) })),
+      calls.map((c) => h('div', { class: 'muted small', data: { api: c.api } }, `${apiName(c.api)} ${num(c.saved)}`)),
     );
   }
 

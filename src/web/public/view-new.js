@@ -18,6 +18,8 @@ const DELIMITERS = [
 ];
 /** How the list is read, and which columns: what the operator chose ('' = detected). */
 const READ_KEYS = ['encoding', 'delimiter', 'header', 'sheet', 'column', 'dateColumn'];
+/** The plans a batch can be asked with (POST /api/batches `plan`), the default first. */
+const PLANS = ['staged', 'all'];
 
 function delimiterWord(d) {
   const found = DELIMITERS.find(([, char]) => char === d);
@@ -62,6 +64,7 @@ export function createNewView(ctx) {
       since: '',
       maxCalls: '',
       rubric: rubrics[0] ? rubrics[0].id : '',
+      plan: '', // '' = the server's default (the preview says which)
     },
     retryColumn: '',
     lastGood: null, // the read options of the last preview that could be read
@@ -199,6 +202,8 @@ export function createNewView(ctx) {
       dateColumn: o.dateColumn || undefined,
       since: toYmd(o.since) || undefined,
       profile: o.profile || undefined,
+      // The rubric says which line statuses decide the level: the staged figure depends on it.
+      rubric: o.rubric || undefined,
     };
     try {
       const preview = await api.preview(s.upload.id, query, previewController.signal);
@@ -239,6 +244,12 @@ export function createNewView(ctx) {
     }
   }
 
+  /** The plan chosen, else the server's default as the preview gave it. */
+  function planValue() {
+    if (s.opts.plan) return s.opts.plan;
+    return s.preview && PLANS.includes(s.preview.plan) ? s.preview.plan : 'staged';
+  }
+
   function maxCallsValue() {
     const text = String(s.opts.maxCalls).trim().replace(/[,，\s]/g, '');
     if (text === '') return { ok: true, value: null };
@@ -266,6 +277,7 @@ export function createNewView(ctx) {
       since: toYmd(s.opts.since),
       maxCalls: cap.value,
       rubric: s.opts.rubric || null,
+      plan: planValue(),
     };
     s.starting = true;
     s.startError = null;
@@ -758,6 +770,7 @@ export function createNewView(ctx) {
           ? t('new.cacheNull')
           : t('new.cacheSaves', { n: num(p.cacheSaves) }),
       ),
+      plansTable(p),
       h('h3', null, t('new.questions')),
       h(
         'table',
@@ -799,6 +812,49 @@ export function createNewView(ctx) {
         ),
       ),
     );
+  }
+
+  /** Both plans: the same upper bound, and the bill expected from what the cache knows. */
+  function plansTable(p) {
+    const plans = p.plans;
+    if (!plans) return null;
+    const chosen = planValue();
+    const st = p.staging || {};
+    const basis =
+      !st.decidingValues || st.decidingValues.length === 0
+        ? t('new.stagingNone', { rubric: st.rubric || '' })
+        : p.cached === null || p.cached === undefined
+          ? t('new.stagingUnknown')
+          : !st.known
+            ? t('new.stagingNothingKnown')
+            : t('new.stagingKnown', { known: num(st.known), numbers: num(st.numbers), deciding: num(st.deciding), saved: num(st.savedTotal) });
+    return [
+      h('h3', null, t('new.plans')),
+      h(
+        'table',
+        { class: 'table table-compact', testid: 'preview-plans' },
+        h(
+          'thead',
+          null,
+          h('tr', null, h('th', null, t('new.plan')), h('th', { class: 'num' }, t('new.atMost')), h('th', { class: 'num' }, t('new.expected'))),
+        ),
+        h(
+          'tbody',
+          null,
+          PLANS.filter((plan) => plans[plan]).map((plan) => {
+            const name = t(`batch.plan.${plan}`);
+            return h(
+              'tr',
+              { data: { plan } },
+              h('td', null, plan === chosen ? h('strong', null, name) : name),
+              h('td', { class: 'num' }, num(plans[plan].upperBound)),
+              h('td', { class: 'num', testid: `preview-expected-${plan}` }, plan === chosen ? h('strong', null, num(plans[plan].expected)) : num(plans[plan].expected)),
+            );
+          }),
+        ),
+      ),
+      h('div', { class: 'muted small', testid: 'preview-staging' }, basis),
+    ];
   }
 
   function optionsCard(p) {
@@ -859,6 +915,25 @@ export function createNewView(ctx) {
         ),
         profile ? t('new.profileApis', { apis: (profile.apis || []).map(apiName).join(t('list.sep')) }) : null,
       ),
+      field(
+        t('new.plan'),
+        selectEl(
+          PLANS.map((plan) => [plan, t(`batch.plan.${plan}`)]),
+          planValue(),
+          {
+            id: 'plan',
+            testid: 'plan',
+            disabled: s.starting,
+            on: {
+              change: (e) => {
+                s.opts.plan = e.target.value;
+                draw();
+              },
+            },
+          },
+        ),
+        t(`new.planHint.${planValue()}`),
+      ),
       field(t('new.since'), sinceInput, t('new.sinceHint')),
       field(t('new.maxCalls'), maxCalls, t('new.maxCallsHint')),
       field(
@@ -866,7 +941,17 @@ export function createNewView(ctx) {
         selectEl(
           rubrics.map((r) => [r.id, r.name && r.name !== r.id ? `${r.name} (${r.id})` : r.id]),
           s.opts.rubric,
-          { id: 'rubric', testid: 'rubric', disabled: s.starting, on: { change: (e) => (s.opts.rubric = e.target.value) } },
+          {
+            id: 'rubric',
+            testid: 'rubric',
+            disabled: busy,
+            on: {
+              change: (e) => {
+                s.opts.rubric = e.target.value;
+                runPreview();
+              },
+            },
+          },
         ),
       ),
       s.startError

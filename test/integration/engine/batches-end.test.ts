@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeTaskResult } from '../../../src/engine/task-result.js';
+import { decodeTaskResult, encodeTaskResult } from '../../../src/engine/task-result.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { buildEngineParts } from '../../../workers/engine-parts.js';
 import { sweepFailedJobs } from '../../../workers/unrecorded-failures.js';
@@ -108,5 +108,51 @@ describe('batches always end', () => {
     expect(decodeTaskResult('status', stored!)).toMatchObject({ kind: 'failed', code: 'RISKSCREEN_JOB_LOST' });
     // The last result queued the report.
     expect(await harness.queues.report.getJob(`${id}.report`)).toBeDefined();
+  }, 60_000);
+
+  it('staged: the sweep also settles a first-stage job that kept its answer but failed before its next stage: the next stage is queued', async () => {
+    harness = await startHarness({});
+    const list = writeNumberList(harness.dir, 'sweep-staged.csv', 3);
+    const ingest = await harness.startWorker(['--queues', 'ingest']);
+    const id = await harness.submit({ file: list.path, profile: 'basic', plan: 'staged' });
+    await harness.waitFor(id, 30_000, (view) => view.counts.ingestDone === 1);
+    await new Promise((resolve) => ingest.once('exit', resolve).kill('SIGTERM'));
+    expect(await harness.queues.api.tenure.getWaitingCount()).toBe(0);
+
+    // Each status job keeps an answer that leaves the level open, then fails for good
+    // before its next stage is queued (its worker died right after).
+    const connection = harness.redis.client.duplicate();
+    const stores = harness.stores;
+    const bare = new Worker(
+      'api-status',
+      async (job) => {
+        const data = job.data as { batchId: string; taskId: string };
+        await stores.batches.recordResult(data.batchId, data.taskId, encodeTaskResult('status', { kind: 'answered', signals: { lineStatus: { value: 'normal', raw: '0' } } }), {
+          answered: 1,
+          'final.status': 1,
+        });
+        throw new UnrecoverableError('job stalled more than allowable limit');
+      },
+      { connection, prefix: harness.options.engine.prefix },
+    );
+    const queue = harness.queues.api.status;
+    for (let waited = 0; (await queue.getFailedCount()) < 3; waited += 50) {
+      if (waited > 20_000) throw new Error('the bare worker did not fail the jobs');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await bare.close();
+    await connection.quit();
+    expect((await harness.stores.batches.get(id))!.counts.final).toBe(3);
+
+    const parts = buildEngineParts(harness.options, harness.stores, silentLogger);
+    try {
+      const context = { ...parts.context, scheduler: harness.queues };
+      expect(await sweepFailedJobs(context, new Map([['api-status', queue]]))).toBe(3);
+    } finally {
+      await parts.client.close();
+    }
+    // The kept answers stay; the next stage of every number is queued, nothing counted twice.
+    expect(await harness.queues.api.tenure.getWaitingCount()).toBe(3);
+    expect((await harness.stores.batches.get(id))!.counts).toMatchObject({ tasks: 6, final: 3, answered: 3, failed: 0 });
   }, 60_000);
 });

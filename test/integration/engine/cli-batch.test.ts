@@ -88,8 +88,9 @@ describe('submit, status, cancel, result', () => {
 });
 
 describe('estimate', () => {
-  it('counts questions per API and what the shared cache already holds, calling nothing', async () => {
-    harness = await startHarness({});
+  it('counts questions per API and what the shared cache already holds, calling nothing; the staged bill from the cached line statuses', async () => {
+    // 30% of lines not in service: the staged batch decides some numbers' other questions.
+    harness = await startHarness({ notInService: 0.3 });
     Object.assign(process.env, harness.env);
     const list = writeNumberList(harness.dir, 'list.csv', 40, { dates: true });
     const before = await cli(['estimate', list.path, '--json']);
@@ -100,14 +101,27 @@ describe('estimate', () => {
     expect(estimate.questions.resale).toBe(40);
     expect(estimate.billableUpperBound).toBe(40 * 3 + estimate.questions.callDuration);
     expect(estimate.cached.status).toBe(0);
+    expect(estimate.cacheFrom).toBe('redis');
+    // Nothing known yet: both plans expect their (common) upper bound.
+    expect(estimate.plans.all).toMatchObject({ upperBound: estimate.billableUpperBound, expected: estimate.billableUpperBound });
+    expect(estimate.plans.staged).toMatchObject({ upperBound: estimate.billableUpperBound, expected: estimate.billableUpperBound });
+    expect(estimate.staging).toMatchObject({ numbers: 40, known: 0, savedTotal: 0 });
     expect(harness.emulator.ledger.stats().calls).toBe(0);
 
-    // Screen it once; the estimate then finds every answer in the cache.
+    // Screen it once under staged; the estimate then finds every answer asked in the
+    // cache, and counts the questions the batch decided as what staged saves.
     await harness.startWorker(['--concurrency', '8']);
-    const id = await harness.submit({ file: list.path });
-    await harness.waitFor(id, 60_000);
+    const id = await harness.submit({ file: list.path, plan: 'staged' });
+    const view = await harness.waitFor(id, 60_000);
+    expect(view.counts.decided).toBeGreaterThan(0);
     const after = JSON.parse((await cli(['estimate', list.path, '--json'])).out);
     expect(after.cached.status).toBe(40);
-    expect(after.cached.resale).toBe(40);
+    expect(after.staging).toMatchObject({ known: 40, knownFromCache: 40, savedTotal: view.counts.decided });
+    for (const api of ['tenure', 'resale', 'callDuration'] as const) {
+      expect(after.staging.saved[api]).toBe(view.counts[`decided.${api}`] ?? 0);
+      expect(after.cached[api] + after.staging.saved[api]).toBe(after.questions[api]);
+    }
+    expect(after.plans.all.expected).toBe(view.counts.decided);
+    expect(after.plans.staged.expected).toBe(0);
   }, 120_000);
 });

@@ -65,5 +65,24 @@ describe('riskscreen run (local engine)', () => {
     const io2 = captureIo();
     expect(await main(['run', list.path, '--out', join(env.dir, 'r.csv'), '--rate', 'status=fast'], io2)).toBe(EXIT.config);
     expect(io2.err()).toMatch(/--rate/);
+    const io3 = captureIo();
+    expect(await main(['run', list.path, '--out', join(env.dir, 'r.csv'), '--plan', 'cheap'], io3)).toBe(EXIT.usage);
+    expect(io3.err()).toMatch(/--plan: must be staged or all \(got "cheap"\)/);
+  });
+
+  it('--plan all and RISKSCREEN_PLAN=all ask everything; the default is staged, kept with the batch', async () => {
+    const list = writeNumberList(env.dir, 'list.csv', 30, { dates: true });
+    const plans: string[] = [];
+    for (const [args, plan] of [[[], undefined], [['--plan', 'all'], undefined], [[], 'all'], [['--plan', 'staged'], 'all']] as const) {
+      const io = captureIo();
+      if (plan) process.env.RISKSCREEN_PLAN = plan;
+      try {
+        expect(await main(['run', list.path, '--out', join(env.dir, 'p.csv'), ...args, ...FAST, '--json'], io)).toBe(EXIT.ok);
+      } finally {
+        delete process.env.RISKSCREEN_PLAN;
+      }
+      plans.push((JSON.parse(io.out()) as { options: { plan: string } }).options.plan);
+    }
+    expect(plans).toEqual(['staged', 'all', 'all', 'staged']);
   });
 });

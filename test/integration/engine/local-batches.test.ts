@@ -60,7 +60,7 @@ describe('local batches, kept in the data dir', () => {
     const id = await unrunBatch(list.path);
     const status = await runCli(['status', id]);
     expect(status.code, status.err).toBe(EXIT.ok);
-    expect(status.out).toMatch(/waiting\s+no riskscreen run is working on it .*run the same list with the same options again \(riskscreen run\) to resume it/);
+    expect(status.out).toMatch(/waiting\s+no riskscreen run is working on it .*run the same list with the same options again \(riskscreen run; --plan included\) to resume it/);
 
     const cancel = await runCli(['cancel', id]);
     expect(cancel.code, cancel.err).toBe(EXIT.ok);

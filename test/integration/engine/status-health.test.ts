@@ -63,4 +63,34 @@ describe('status says why a batch waits', () => {
     await stopProcess(full);
     expect(await aliveWorkers(harness.redis.client, harness.options.engine.prefix)).toEqual([]);
   }, 120_000);
+
+  it('staged plan: the other questions wait for line status answers, which status says in words, with the plan and the calls saved', async () => {
+    harness = await startHarness({});
+    Object.assign(process.env, harness.env);
+    const list = writeNumberList(harness.dir, 'list.csv', 40);
+    const id = (await cli(['submit', list.path, '--profile', 'basic'])).out.trim();
+
+    // Workers for everything but line status: tenure has its worker, and still waits.
+    const others = await harness.startWorker(['--queues', 'ingest,report,tenure']);
+    await harness.waitFor(id, 30_000, (view) => view.counts.ingestDone === 1);
+    const waiting = await cli(['status', id]);
+    expect(waiting.out).toMatch(/ {2}plan {15}staged {3}saved no call: no line status answer decided a level \(or the rubric lets none\)\n/);
+    expect(waiting.out).toContain('waiting         no worker is running for the api-status queue (line status, 40 questions left)');
+    expect(waiting.out).toMatch(
+      /waiting {9}tenure \(tenure on the network\): up to \d+ of its \d+ questions left wait for their numbers' line status answers \(staged plan: each is asked only when that answer leaves the level open\)\n/,
+    );
+
+    const status = await harness.startWorker(['--queues', 'status']);
+    const done = await harness.waitFor(id, 60_000);
+    expect(done.status).toBe('done');
+    const after = await cli(['status', id]);
+    expect(after.out).not.toContain('waiting ');
+    // The questions decided are the calls saved: the line says so with each API that saved any.
+    const saved = done.counts['decided.tenure'];
+    expect(done.counts.decided).toBe(saved);
+    expect(saved).toBeGreaterThan(0);
+    expect(after.out).toContain(`saved ${saved} call${saved === 1 ? '' : 's'} (tenure ${saved}): not asked`);
+    await stopProcess(others);
+    await stopProcess(status);
+  }, 120_000);
 });

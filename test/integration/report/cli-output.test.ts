@@ -47,7 +47,7 @@ describe('riskscreen run: result files', () => {
     const manifest = manifestOf(out);
     expect(manifest).toMatchObject({
       kind: 'riskscreen.result',
-      schema_version: '1.1',
+      schema_version: '1.2',
       input: { name: 'list.csv', columns: 2, phone_column: { number: 1, name: 'mobile' } },
       result: { file: 'result.csv', rows: 41, encoding: 'utf8-bom', masked: false },
       rows: { total: 41, by_status: { invalid: 1 } },

@@ -259,6 +259,36 @@ describe('uploads and the preview', () => {
     expect(preview.cacheSaves).toBeLessThanOrEqual(preview.billableUpperBound);
   });
 
+  it('the preview gives both plans: the same upper bound, and the staged bill from the line statuses the cache knows, under the chosen rubric', async () => {
+    const uploaded = (await operator.request({ method: 'POST', url: '/api/uploads', ...multipart({ name: 'plans.csv', body: SAMPLE }) })).json();
+    const url = `/api/uploads/${uploaded.upload.id}/preview?profile=standard`;
+    const preview = (await operator.request({ url })).json();
+    // The batch of the same list (staged, the server's default plan) asked every line status and left some questions decided.
+    const done = (await consoleUnderTest.engine.get(doneId))!;
+    expect(done.options.plan).toBe('staged');
+    expect(done.counts.decided).toBeGreaterThan(0);
+    expect(preview.plan).toBe('staged');
+    expect(preview.staging).toMatchObject({
+      rubric: 'default',
+      decidingValues: ['inactive', 'pre_cancel'],
+      numbers: 2637,
+      known: 2637,
+      knownFromCache: 2637,
+      knownFromEarlier: 0,
+      savedTotal: done.counts.decided,
+    });
+    expect(preview.plans.all).toMatchObject({ upperBound: preview.billableUpperBound, expected: preview.billableUpperBound - preview.cacheSaves });
+    expect(preview.plans.staged).toMatchObject({ upperBound: preview.billableUpperBound, expected: preview.plans.all.expected - done.counts.decided });
+    expect(preview.plans.staged.expected).toBe(0); // every other question was asked by that batch, or is decided
+    expect(JSON.stringify(preview)).not.toMatch(FULL_NUMBER);
+
+    // An unknown rubric is named; the default one by id gives the same figures.
+    const unknown = await operator.request({ url: `${url}&rubric=nope` });
+    expect(unknown.statusCode).toBe(422);
+    expect(unknown.json()).toMatchObject({ code: 'RISKSCREEN_BAD_OPTION', details: { field: 'rubric' } });
+    expect((await operator.request({ url: `${url}&rubric=default` })).json().plans).toEqual(preview.plans);
+  });
+
   it('changing the phone column in the preview re-reads with it', async () => {
     const { upload } = (await operator.request({ method: 'POST', url: '/api/uploads', ...multipart({ name: 'cols.csv', body: SAMPLE }) })).json();
     const preview = (await operator.request({ url: `/api/uploads/${upload.id}/preview?column=2` })).json();

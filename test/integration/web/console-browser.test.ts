@@ -83,15 +83,27 @@ describe('the console in Chromium', () => {
     expect(await text(page, 'preview-billable')).toMatch(/\d,\d{3}/);
     const previewText = (await page.getByTestId('preview').textContent()) ?? '';
     expect(previewText).not.toMatch(/(?<!\d)1[3-9]\d{9}(?!\d)/);
+    // Both plans, the same upper bound; nothing cached yet, so staged expects it too.
+    expect(await page.getByTestId('plan').inputValue()).toBe('staged');
+    expect(await text(page, 'preview-expected-staged')).toBe(await text(page, 'preview-billable'));
+    expect(await text(page, 'preview-expected-all')).toBe(await text(page, 'preview-billable'));
+    expect(await text(page, 'preview-staging')).toMatch(/缓存中还没有这些号码的在网状态：两种计划都按上限预计/);
     await page.screenshot({ path: join(shotsDir, 'preview.png'), fullPage: false });
 
-    await page.getByTestId('start').click();
+    const [startRequest] = await Promise.all([
+      page.waitForRequest((request) => request.method() === 'POST' && request.url().endsWith('/api/batches')),
+      page.getByTestId('start').click(),
+    ]);
+    expect(JSON.parse(startRequest.postData() ?? '{}')).toMatchObject({ plan: 'staged', rubric: 'default' });
     await page.waitForURL(/#\/batch\/b\d{8}-\d{6}-[0-9a-z]{4}$/);
     batchId = /#\/batch\/(.+)$/.exec(page.url())![1]!;
     await page.getByTestId('batch-progress').waitFor();
     await page.getByTestId('level-table').waitFor({ timeout: 90_000 });
     expect(await text(page, 'batch-status')).toContain('已完成');
     expect(await text(page, 'batch-rows')).toContain('3,000');
+    // The plan, and what it saved: the sample list has lines not in service.
+    expect(await text(page, 'batch-plan')).toBe('分步：先查空号 · staged');
+    expect(await text(page, 'batch-saved')).toMatch(/^[1-9][\d,]* 次查询在网时长 [1-9]/);
     await page.screenshot({ path: join(shotsDir, 'batch.png'), fullPage: false });
 
     // Excel is offered first, in the page's language; a CSV is one choice away.
@@ -147,6 +159,13 @@ describe('the console in Chromium', () => {
     await page.getByTestId('file-input').setInputFiles(SAMPLE_PATH);
     await page.getByTestId('preview-billable').waitFor({ timeout: 30_000 });
     expect(await text(page, 'preview-billable')).toContain('8,513');
+    // The first test's batch screened this list: the cache knows every line status, and
+    // staged expects less than all.
+    const expected = async (plan: string) => Number((await text(page, `preview-expected-${plan}`)).replace(/,/g, ''));
+    expect(await text(page, 'preview-staging')).toMatch(/缓存已知 2,637 \/ 2,637 个号码的在网状态，其中 [1-9][\d,]* 个已能定级/);
+    expect(await expected('staged')).toBeLessThan(await expected('all'));
+    await page.getByTestId('plan').selectOption('all');
+    expect(await page.locator('#plan + .field-hint').textContent()).toMatch(/所有接口同时查询/);
     await page.getByTestId('date-column').selectOption('none');
     await expect.poll(() => text(page, 'preview-billable'), { timeout: 30_000 }).toContain('5,969');
     await page.getByTestId('read-header').selectOption('no');

@@ -158,6 +158,7 @@ describe('scheduleFrom: screening and output options', () => {
       [{ format: ['csv,xls'] }, /^--format: "xls" is not a result format; use one or more of csv, xlsx, jsonl, parquet/],
       [{ format: [''] }, /^--format: is empty/],
       [{ lang: 'fr' }, /^--lang: "fr" is not a workbook language; use zh or en$/],
+      [{ plan: 'some' }, /^--plan: "some" is not a plan; use staged or all/],
     ];
     for (const [given, problem] of cases) {
       const error = await refusal(scheduleFrom('nightly', required(given), options(), {}));
@@ -167,7 +168,7 @@ describe('scheduleFrom: screening and output options', () => {
   });
 
   it('makes no folder when any option is refused (the folders are checked, and made, last)', async () => {
-    for (const given of [{ profile: 'nope' }, { keep: '0' }, { settle: 'x' }, { webhook: 'https://hooks.example.com/in' }, { rubric: join(dir, 'none.json') }, { mask: true }, { format: ['xls'] }, { lang: 'fr' }]) {
+    for (const given of [{ profile: 'nope' }, { plan: 'x' }, { keep: '0' }, { settle: 'x' }, { webhook: 'https://hooks.example.com/in' }, { rubric: join(dir, 'none.json') }, { mask: true }, { format: ['xls'] }, { lang: 'fr' }]) {
       await refusal(scheduleFrom('nightly', required(given as Partial<Values>), options(), {}));
       expect(await readdir(inbox), JSON.stringify(given)).toEqual([]);
       expect(await readdir(dir), JSON.stringify(given)).toEqual(['inbox']);
@@ -217,6 +218,7 @@ describe('scheduleFrom: screening and output options', () => {
       outbox,
       profile: 'standard',
       maxCalls: null,
+      plan: 'staged',
       rubric: null,
       rubricFile: null,
       input: {},
@@ -247,6 +249,7 @@ describe('scheduleFrom: screening and output options', () => {
         markers: true,
         profile: ' status, tenure ',
         'max-calls': '5000',
+        plan: ' ALL ',
         mask: true,
         split: true,
         'out-encoding': 'UTF8',
@@ -271,6 +274,7 @@ describe('scheduleFrom: screening and output options', () => {
       outbox,
       profile: 'status,tenure',
       maxCalls: 5000,
+      plan: 'all',
       input: { column: 'mobile', since: '20260101', header: 'yes' },
       output: { mask: true, split: true, encoding: 'utf8', formats: ['csv', 'xlsx', 'jsonl'], language: 'en' },
       keep: 7,

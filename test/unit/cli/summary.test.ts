@@ -1,10 +1,11 @@
 /**
- * The summary `run` and `result` print once the files are written: every path, and for
- * a workbook whose rows run past one Excel sheet, the sheets they continue on.
+ * The summary `run` and `result` print once the files are written (and `status` prints
+ * at any time): every path, and for a workbook whose rows run past one Excel sheet, the
+ * sheets they continue on; the plan, and the calls staging saved by API.
  */
 import { describe, expect, it } from 'vitest';
 import { summaryText } from '../../../src/cli/summary.js';
-import { emptyCounters, type BatchView } from '../../../src/engine/batch.js';
+import { emptyCounters, type BatchView, type Counters } from '../../../src/engine/batch.js';
 import type { Exported } from '../../../src/report/export.js';
 import type { ManifestFile, ResultManifest } from '../../../src/report/manifest.js';
 
@@ -12,6 +13,7 @@ const view = {
   id: 'b20240501-080000-ab12',
   status: 'done',
   reason: null,
+  options: { profile: 'standard', apis: ['status', 'tenure', 'resale', 'callDuration'], input: {}, maxCalls: null, rates: {}, plan: 'all' },
   counts: emptyCounters(),
   errorsByCode: {},
   exhausted: {},
@@ -62,5 +64,44 @@ describe('summaryText: the files written', () => {
   it('a CSV result reads as before', () => {
     const text = summaryText(view, '/x/r.csv', exported({ file: 'r.csv', rows: 10, bytes: 1, sha256: '' }));
     expect(text).toContain('files written\n    /x/r.csv\n');
+  });
+});
+
+describe('summaryText: the plan and the calls staging saved', () => {
+  const staged = (counts: Partial<Counters>, plan?: 'staged' | 'all') =>
+    ({ ...view, options: { ...view.options, plan }, counts: { ...emptyCounters(), ...counts } }) as BatchView;
+
+  it('under staged: the questions decided, and the calls saved with each API that saved any', () => {
+    const text = summaryText(
+      staged(
+        {
+          tasks: 400,
+          answered: 350,
+          decided: 50,
+          billed: 350,
+          'decided.tenure': 20,
+          'decided.resale': 18,
+          'decided.callDuration': 12,
+        },
+        'staged',
+      ),
+      null,
+    );
+    expect(text).toContain('  questions             400   answered 350, no record 0, failed 0, skipped 0, decided 50\n');
+    expect(text).toContain('  billed calls          350   from cache 0\n');
+    expect(text).toContain('  plan               staged   saved 50 calls (tenure 20, resale 18, callDuration 12): not asked, line status had decided the level\n');
+  });
+
+  it('under staged with nothing decided (yet): saved no call, and says why', () => {
+    expect(summaryText(staged({ tasks: 10, answered: 4 }, 'staged'), null)).toContain('  plan               staged   saved no call: no line status answer decided a level (or the rubric lets none)\n');
+  });
+
+  it('under all, and for a batch made before plans: all, and no decided count', () => {
+    for (const plan of ['all', undefined] as const) {
+      const text = summaryText(staged({ tasks: 10, answered: 10, billed: 10 }, plan), null);
+      expect(text).toContain('  plan                  all   every API asked at once\n');
+      expect(text).toContain('skipped 0\n');
+      expect(text).not.toContain('decided');
+    }
   });
 });

@@ -53,6 +53,14 @@ describe('layering: defaults, config file, env, flags', () => {
     expect(loadOptions({ env: {}, cwd: config.dir }).report).toMatchObject({ language: 'en', encoding: 'gb18030' });
     expect(loadOptions({ env: { RISKSCREEN_LANGUAGE: ' ZH ' }, cwd: config.dir }).report.language).toBe('zh');
   });
+
+  it('engine.plan: staged unless the config file or RISKSCREEN_PLAN says all', () => {
+    expect(DEFAULT_OPTIONS.engine.plan).toBe('staged');
+    expect(loadOptions({ env: {}, cwd: config.dir }).engine.plan).toBe('staged');
+    configFile({ engine: { plan: 'all' } });
+    expect(loadOptions({ env: {}, cwd: config.dir }).engine.plan).toBe('all');
+    expect(loadOptions({ env: { RISKSCREEN_PLAN: ' Staged ' }, cwd: config.dir }).engine.plan).toBe('staged');
+  });
 });
 
 describe('validation names the option as the user set it', () => {
@@ -69,6 +77,7 @@ describe('validation names the option as the user set it', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /must be one of/],
     [{ RISKSCREEN_OUTPUT_ENCODING: 'latin1' }, 'RISKSCREEN_OUTPUT_ENCODING', /^RISKSCREEN_OUTPUT_ENCODING: must be one of utf8-bom, utf8, gb18030 \(got "latin1"\)$/],
     [{ RISKSCREEN_LANGUAGE: 'fr' }, 'RISKSCREEN_LANGUAGE', /^RISKSCREEN_LANGUAGE: must be one of zh, en \(got "fr"\)$/],
+    [{ RISKSCREEN_PLAN: 'some' }, 'RISKSCREEN_PLAN', /^RISKSCREEN_PLAN: must be staged or all \(got "some"\)/],
   ])('%o -> %s', (env, option, problem) => {
     const err = errorOf(() => loadOptions({ env, cwd: config.dir }));
     expect(err.option).toBe(option);

@@ -7,6 +7,7 @@ import {
   MAX_QPS,
   parseErrorRates,
   parseLatency,
+  parseNotInService,
   parseWholeNumber,
   resolveEmulatorOptions,
   todayInChina,
@@ -101,5 +102,23 @@ describe('emulator options', () => {
     expect(
       optionError(() => resolveEmulatorOptions({ rsaPrivateKeyPem: 'x', rsaPrivateKeyFile: '/tmp/x' })).option,
     ).toBe('--rsa-private-key');
+  });
+
+  it('takes the share of lines not in service as 0.2 or 20%, and names the flag when it is wrong', () => {
+    expect(resolveEmulatorOptions({ referenceDate: '20250101' }).notInService).toBeUndefined();
+    expect(parseNotInService('0.2')).toBe(0.2);
+    expect(parseNotInService(' 20% ')).toBe(0.2);
+    expect(parseNotInService('1')).toBe(1);
+    expect(parseNotInService('0')).toBe(0);
+    expect(resolveEmulatorOptions({ notInService: 0.15 }).notInService).toBe(0.15);
+    expect(resolveEmulatorOptions({ notInService: '35%' }).notInService).toBe(0.35);
+    const words = optionError(() => parseNotInService('a fifth'));
+    expect(words.option).toBe('--not-in-service');
+    expect(words.message).toBe('--not-in-service: "a fifth" is not a share of lines: 0.2 or 20% (between 0 and 1, or 0% and 100%)');
+    expect(optionError(() => parseNotInService('120%')).message).toMatch(/^--not-in-service: 1\.2 is not a share of lines between 0 and 1 \(0\.2 for 20%/);
+    expect(optionError(() => parseNotInService('-0.1')).option).toBe('--not-in-service');
+    expect(optionError(() => resolveEmulatorOptions({ notInService: 1.5 })).option).toBe('--not-in-service');
+    expect(optionError(() => resolveEmulatorOptions({ notInService: Number.NaN })).option).toBe('--not-in-service');
+    expect(optionError(() => resolveEmulatorOptions({ notInService: '0.2.1' })).option).toBe('--not-in-service');
   });
 });

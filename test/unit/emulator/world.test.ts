@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { md5Hex, sha256Hex } from '../../../src/juhe/ciphers.js';
 import { parseFixtures } from '../../../src/emulator/fixtures.js';
 import type { Identity } from '../../../src/emulator/identity.js';
-import { DATE_HORIZON_YEARS, World, bucketForDays, type NumberFacts } from '../../../src/emulator/world.js';
+import { createHash } from 'node:crypto';
+import { DATE_HORIZON_YEARS, DEFAULT_NOT_IN_SERVICE_SHARE, World, bucketForDays, stateWeightsFor, type NumberFacts } from '../../../src/emulator/world.js';
 import { TENURE_BUCKETS } from '../../../src/juhe/model.js';
 
 const REFERENCE = '20250601';
@@ -332,5 +333,115 @@ describe('world', () => {
     expect(facts.activated).toBeNull();
     expect(facts.tenure).not.toBe('left_network');
     expect(noDate.answer('resale', byNumber('15000000001'), '20200101')).toMatchObject({ kind: 'data', res: 3 });
+  });
+
+});
+
+describe('world with a share of lines not in service (notInService)', () => {
+  /** Line states of `sample` as shares. */
+  function stateShares(world: World, sample: readonly string[]): Record<string, number> {
+    const counts: Record<string, number> = { '0': 0, '1': 0, '2': 0, '3': 0, '4': 0 };
+    for (const mobile of sample) counts[world.factsFor(byNumber(mobile)).state]!++;
+    return Object.fromEntries(Object.entries(counts).map(([state, n]) => [state, n / sample.length]));
+  }
+
+  it('leaves the default world exactly as it was when the option is unset (a digest of its answers, taken before the option existed)', () => {
+    // Facts and a resale answer of 3,000 numbers over six carriers' prefixes. If this
+    // changes, every seed's world changed: the golden results and the shares in
+    // docs/emulator.md change with it. Only change it with the world, on purpose.
+    const world = new World('golden-default', REFERENCE);
+    const same = new World('golden-default', REFERENCE, new Map(), {});
+    const digest = createHash('sha256');
+    const prefixes = ['138', '130', '189', '192', '150', '177'];
+    for (let i = 0; i < 3_000; i++) {
+      const mobile = `${prefixes[i % prefixes.length]}${String(i * 7_919 + 1).padStart(8, '0').slice(-8)}`;
+      const facts = world.factsFor(byNumber(mobile));
+      if (i % 10 === 0) expect(same.factsFor(byNumber(mobile))).toEqual(facts);
+      digest.update(JSON.stringify(facts));
+      digest.update(JSON.stringify(world.answer('resale', byNumber(mobile), '20180315')));
+    }
+    expect(digest.digest('hex')).toBe('167726a21456552d55de6598a74fa2b3d9fecf2827dc1305109dcbcbf7278d7d');
+  });
+
+  it('scales states 3 and 4 to the share, 2:1, and the states in service keep their 88:4:2 (the weights)', () => {
+    expect(DEFAULT_NOT_IN_SERVICE_SHARE).toBeCloseTo(0.06, 12);
+    const weights = Object.fromEntries(stateWeightsFor(0.2));
+    expect(weights['3']).toBeCloseTo(0.2 * (2 / 3), 12);
+    expect(weights['4']).toBeCloseTo(0.2 * (1 / 3), 12);
+    expect(weights['0']).toBeCloseTo(0.8 * (88 / 94), 12);
+    expect(weights['1']).toBeCloseTo(0.8 * (4 / 94), 12);
+    expect(weights['2']).toBeCloseTo(0.8 * (2 / 94), 12);
+    expect(Object.values(weights).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    // The default share gives the default weights back.
+    const asDefault = Object.fromEntries(stateWeightsFor(DEFAULT_NOT_IN_SERVICE_SHARE));
+    for (const [state, percent] of [['0', 88], ['1', 4], ['2', 2], ['3', 4], ['4', 2]] as const) expect(asDefault[state]).toBeCloseTo(percent / 100, 12);
+  });
+
+  it('draws 20% of lines not in service, 13.3% inactive and 6.7% pre-cancel, and keeps the rest in proportion (20,000 numbers)', () => {
+    const world = new World('dormant', REFERENCE, new Map(), { notInService: 0.2 });
+    const sample = numbers(20_000, '136');
+    const shares = stateShares(world, sample);
+    near(shares['3']! + shares['4']!, 0.2);
+    near(shares['3']!, 0.2 * (2 / 3), 0.01);
+    near(shares['4']!, 0.2 * (1 / 3), 0.007);
+    near(shares['0']!, 0.8 * (88 / 94));
+    near(shares['1']!, 0.8 * (4 / 94), 0.006);
+    near(shares['2']!, 0.8 * (2 / 94), 0.005);
+    // The same seed, the same world: deterministic per seed and number.
+    const again = new World('dormant', REFERENCE, new Map(), { notInService: 0.2 });
+    for (const mobile of sample.slice(0, 500)) expect(again.factsFor(byNumber(mobile))).toEqual(world.factsFor(byNumber(mobile)));
+  });
+
+  it('keeps the rules that tie the APIs together, and the activation shares among lines on the network', () => {
+    const world = new World('dormant-rules', REFERENCE, new Map(), { notInService: 0.2 });
+    const sample = numbers(20_000, '133');
+    let onNetwork = 0;
+    const activation = { lastTwoYears: 0, twoYearsToHorizon: 0, beforeHorizon: 0 };
+    const noRecord = { status: 0, tenure: 0, resale: 0 };
+    for (const mobile of sample) {
+      const facts = world.factsFor(byNumber(mobile));
+      // Inactive if and only if it left the network; then no activation date and no call record.
+      expect(facts.state === '3').toBe(facts.tenure === 'left_network');
+      expect(facts.activated === null).toBe(facts.state === '3');
+      expect(facts.hasCallRecord).toBe(facts.state !== '3');
+      for (const source of ['status', 'tenure', 'resale'] as const) if (facts.noRecord[source]) noRecord[source]++;
+      if (facts.activated === null) continue;
+      onNetwork++;
+      const age = daysBetween(facts.activated, REFERENCE);
+      if (age <= 730) activation.lastTwoYears++;
+      else if (age <= DATE_HORIZON_YEARS * 365) activation.twoYearsToHorizon++;
+      else activation.beforeHorizon++;
+    }
+    // The default world's 5 / 4 / 87 of all numbers are of its 96% on the network.
+    near(activation.lastTwoYears / onNetwork, 5 / 96, 0.008);
+    near(activation.twoYearsToHorizon / onNetwork, 4 / 96, 0.007);
+    near(activation.beforeHorizon / onNetwork, 87 / 96);
+    for (const count of Object.values(noRecord)) near(count / sample.length, 0.01, 0.004);
+  });
+
+  it('keeps every number not in service by default out of service at a larger share (the same draw per number)', () => {
+    const normal = new World('monotone', REFERENCE);
+    const dormant = new World('monotone', REFERENCE, new Map(), { notInService: 0.2 });
+    let out = 0;
+    for (const mobile of numbers(5_000, '158')) {
+      const before = normal.factsFor(byNumber(mobile)).state;
+      if (before !== '3' && before !== '4') continue;
+      out++;
+      expect(['3', '4']).toContain(dormant.factsFor(byNumber(mobile)).state);
+      // Pre-cancel stays pre-cancel: its slice of the draws only grows.
+      if (before === '4') expect(dormant.factsFor(byNumber(mobile)).state).toBe('4');
+    }
+    expect(out).toBeGreaterThan(200);
+  });
+
+  it('takes 0 and 1 at their word, lets fixtures win, and refuses a share outside 0..1', () => {
+    const sample = numbers(2_000, '131');
+    const none = stateShares(new World('edges', REFERENCE, new Map(), { notInService: 0 }), sample);
+    expect(none['3']! + none['4']!).toBe(0);
+    const all = stateShares(new World('edges', REFERENCE, new Map(), { notInService: 1 }), sample);
+    expect(all['3']! + all['4']!).toBe(1);
+    const pinned = new World('edges', REFERENCE, parseFixtures({ [sample[0]!]: { status: { state: '0' } } }), { notInService: 1 });
+    expect(pinned.factsFor(byNumber(sample[0]!)).state).toBe('0');
+    for (const bad of [-0.1, 1.5, Number.NaN]) expect(() => new World('edges', REFERENCE, new Map(), { notInService: bad })).toThrow(/notInService/);
   });
 });

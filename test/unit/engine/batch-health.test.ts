@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyCounters, type BatchStatus, type BatchView } from '../../../src/engine/batch.js';
 import { diagnoseBatch, type BatchFacts } from '../../../src/engine/batch-health.js';
 import type { ApiId } from '../../../src/juhe/catalogue.js';
+import { DEFAULT_RUBRIC } from '../../../src/risk/index.js';
 
 const NOW = Date.UTC(2026, 11, 6, 2, 0, 0);
 
@@ -110,6 +111,39 @@ describe('diagnoseBatch', () => {
       'no worker is running for the api-tenure queue (tenure on the network, 90 questions left to mark as not asked): start one with riskscreen worker, or check why the workers stopped',
     ]);
     expect(diagnoseBatch({ ...blocked, resultPath: '/data/result.csv' }, facts({ workers: { ingest: 0, report: 0, api: {} } })).waits).toEqual([]);
+  });
+
+  describe('the staged plan', () => {
+    const staged = (status: BatchStatus, overrides: Partial<BatchView> = {}, counts: Partial<BatchView['counts']> = screening) =>
+      view(status, { options: { ...view(status).options, plan: 'staged', rubric: DEFAULT_RUBRIC }, ...overrides }, counts);
+    const waiting = 'tenure (tenure on the network): up to 60 of its 90 questions left wait for their numbers\' line status answers (staged plan: each is asked only when that answer leaves the level open)';
+
+    it('says that the questions of the other APIs wait for line status answers: up to as many as line status has left', () => {
+      expect(diagnoseBatch(staged('screening'), facts())).toEqual({ idleMs: 1_000, stuck: false, waits: [waiting] });
+      // Before the list is read to the end, nothing is counted yet.
+      expect(diagnoseBatch(staged('ingesting', {}, {}), facts()).waits).toEqual([
+        "tenure (tenure on the network): its questions wait for their numbers' line status answers (staged plan: each is asked only when that answer leaves the level open)",
+      ]);
+    });
+
+    it('says nothing of it once every line status question has a result, under all, or with a rubric whose rules decide nothing', () => {
+      expect(diagnoseBatch(staged('screening', {}, { ...screening, final: 110, 'final.status': 100 }), facts()).waits).toEqual([]);
+      expect(diagnoseBatch(view('screening', { options: { ...view('screening').options, plan: 'all' } }, screening), facts()).waits).toEqual([]);
+      const noRules = { ...DEFAULT_RUBRIC, hardRules: [] };
+      expect(diagnoseBatch(staged('screening', { options: { ...view('screening').options, plan: 'staged', rubric: noRules } }), facts()).waits).toEqual([]);
+    });
+
+    it('waiting for line status is not a cause: a stuck batch still says what holds line status, or that nothing was found', () => {
+      const idle = staged('screening', { progressAt: NOW - 700_000 });
+      expect(diagnoseBatch(idle, facts({ workers: { ingest: 1, report: 1, api: { status: 0, tenure: 1 } } })).waits).toEqual([
+        expect.stringMatching(/^no worker is running for the api-status queue \(line status, 60 questions left\)/),
+        waiting,
+      ]);
+      expect(diagnoseBatch(idle, facts())).toMatchObject({
+        stuck: true,
+        waits: [waiting, "no cause found: workers are alive and nothing holds the batch; look at the workers' logs (a worker may be hung)"],
+      });
+    });
   });
 
   it('waits for the report worker once every question has a result', () => {

@@ -392,6 +392,22 @@ export function storeContract(name: string, open: OpenStores): void {
       expect(await cache.countCached('status', hashes)).toBe(200);
     });
 
+    it('gives the answers of a list of hashes in order, per API, null where none is kept or it expired, in chunks of any size', async () => {
+      let now = 1_000_000;
+      const cache = (await open(() => now)).cache;
+      const hashes = Array.from({ length: 1_203 }, (_, i) => `h${i}`);
+      for (const [i, hash] of hashes.entries()) if (i % 3 === 0) await cache.set('status', hash, `A${i}`, i % 2 === 0 ? 60 : 600);
+      await cache.set('tenure', 'h1', 'B', 60);
+      expect(await cache.getMany('status', [])).toEqual([]);
+      expect(await cache.getMany('status', hashes)).toEqual(hashes.map((_, i) => (i % 3 === 0 ? `A${i}` : null)));
+      expect(await cache.getMany('tenure', ['h0', 'h1', 'h2'])).toEqual([null, 'B', null]);
+      // The same hash twice answers twice; an unknown one is null.
+      expect(await cache.getMany('status', ['h3', 'nope', 'h3'])).toEqual(['A3', null, 'A3']);
+      now += 60_000;
+      expect(await cache.getMany('status', hashes)).toEqual(hashes.map((_, i) => (i % 3 === 0 && i % 2 === 1 ? `A${i}` : null)));
+      expect(await cache.getMany('tenure', ['h1'])).toEqual([null]);
+    });
+
     it('a new set replaces the value and restarts the TTL', async () => {
       let now = 0;
       const cache = (await open(() => now)).cache;

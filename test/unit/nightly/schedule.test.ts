@@ -18,6 +18,7 @@ import {
   nextTicks,
   scheduleFormats,
   scheduleLanguage,
+  schedulePlan,
 } from '../../../src/nightly/schedule.js';
 
 /** The ScheduleError `run` throws (or fails the test). */
@@ -220,6 +221,14 @@ describe('scheduleFormats and scheduleLanguage', () => {
     expect(scheduleFormats({ formats: ['xlsx', 'csv', 'xlsx'] })).toEqual(['csv', 'xlsx']);
     expect(scheduleFormats({ formats: [] })).toEqual(['csv']);
     expect(scheduleLanguage({ language: 'en' })).toBe('en');
+  });
+});
+
+describe('schedulePlan', () => {
+  it('a schedule stored before plans keeps asking everything; a stored plan is kept', () => {
+    expect(schedulePlan({})).toBe('all');
+    expect(schedulePlan({ plan: 'staged' })).toBe('staged');
+    expect(schedulePlan({ plan: 'all' })).toBe('all');
   });
 });
 

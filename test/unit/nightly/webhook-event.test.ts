@@ -145,6 +145,7 @@ describe('batchEndedPayload', () => {
         status: 'done',
         reason: null,
         profile: 'standard',
+        plan: 'all',
         max_calls: 500,
         created: '2026-12-06T18:00:01.000Z',
         finished: '2026-12-06T18:04:00.000Z',
@@ -157,6 +158,8 @@ describe('batchEndedPayload', () => {
         cache_hits_total: 5,
         cache_hits_by_api: { status: 2, tenure: 3, tenureCmcc: 0, resale: 0, callDuration: 0 },
         maybe_billed_total: 1,
+        saved_by_staging_total: 0,
+        saved_by_staging_by_api: { status: 0, tenure: 0, tenureCmcc: 0, resale: 0, callDuration: 0 },
       },
       changes: m.changes,
       files,
@@ -166,6 +169,16 @@ describe('batchEndedPayload', () => {
     });
     expect(Object.keys(payload.calls!.billable_by_api)).toEqual([...API_IDS]);
     expect(payload.files).toBe(files);
+  });
+
+  it('names the plan and the calls staging saved by API (a batch made before plans: all, nothing saved)', () => {
+    const staged = view({ options: { ...view().options, plan: 'staged' } }, { ...calls, decided: 6, 'decided.tenure': 6 });
+    const payload = batchEndedPayload({ view: staged, schedule: 'nightly', manifest: manifest(), files: [], notes: [], now: NOW });
+    expect(payload.batch?.plan).toBe('staged');
+    expect(payload.calls).toMatchObject({ billable_total: 7, saved_by_staging_total: 6, saved_by_staging_by_api: { status: 0, tenure: 6, tenureCmcc: 0, resale: 0, callDuration: 0 } });
+    const before = batchEndedPayload({ view: view({}, calls), schedule: null, manifest: null, files: [], notes: [], now: NOW });
+    expect(before.batch?.plan).toBe('all');
+    expect(before.calls?.saved_by_staging_total).toBe(0);
   });
 
   it('has no rows, no changes and no finish time when the batch has none', () => {

@@ -191,6 +191,27 @@ describe('docs/result.schema.json', () => {
     }
   });
 
+  it('accepts a row of the staged plan: decided code cells, their value cells null', async () => {
+    const columns = columnsFor(['phone']);
+    const decided = {
+      ...SCREENED,
+      line_status: 'inactive',
+      line_status_code: '3',
+      tenure: '',
+      tenure_code: 'decided',
+      resale: '',
+      resale_code: 'decided',
+      calling_minutes: '',
+      calling_code: 'decided',
+      risk_level: 'high',
+      risk_reasons: 'line not in service (cancelled or never activated) (+60); tenure not asked: the level was decided by line status (inactive)',
+    };
+    const { bytes } = await writeJsonl(columns, [rowFor(columns, ['13800138000'], decided)]);
+    const line = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+    expect(line).toMatchObject({ tenure: null, tenure_code: 'decided', resale: null, resale_code: 'decided', calling_minutes: null, calling_code: 'decided', row_status: 'screened' });
+    expect(validate(line), JSON.stringify(validate.errors)).toBe(true);
+  });
+
   it('refuses a line with a value outside its set, a missing column, an unknown one, a wrong type or a bad date', async () => {
     const columns = columnsFor(['phone']);
     const { bytes } = await writeJsonl(columns, [rowFor(columns, ['13800138000'], SCREENED)]);

@@ -298,6 +298,10 @@ describe('openXlsxSink: the summary sheet', () => {
     expect(calls.get('计费调用：手机在网时长（tenure）')).toBe(12);
     expect(calls.get('缓存命中：合计')).toBe(3);
     expect(calls.get('可能已计费：合计')).toBe(1);
+    // A manifest written before plans: the batch asked everything, and saved nothing.
+    expect(sections.get('批次')!.get('查询计划（--plan）')).toBe('全部（all）：同时查询配置中的所有接口');
+    expect(calls.get('分步查询省下：合计')).toBe(0);
+    expect([...calls.keys()].filter((key) => key.startsWith('分步查询省下（'))).toEqual([]);
 
     const rubric = sections.get('风险评分规则')!;
     expect(rubric.get('名称')).toBe('default');
@@ -316,6 +320,27 @@ describe('openXlsxSink: the summary sheet', () => {
     for (const row of summary.rows) for (const cell of row) if (cell.value !== null) expect(['s', 'n']).toContain(cell.type);
     expect(summary.widths.A).toBeGreaterThanOrEqual(16);
     expect(summary.widths.B).toBeGreaterThanOrEqual(24);
+  });
+
+  it('the staged plan: the plan in words, and the calls it saved by API and in total, zh and en', async () => {
+    const base = manifestOf(ROWS);
+    const manifest: ResultFacts['manifest'] = {
+      ...base,
+      calls: { ...base.calls, saved_by_staging_total: 9, saved_by_staging_by_api: { status: 0, tenure: 5, tenureCmcc: 0, resale: 4, callDuration: 0 } },
+      options: { ...base.options, plan: 'staged' },
+    };
+    const zh = summarySections(sheetNamed(await readWithOpenpyxl((await writeWorkbook(ROWS, { facts: { manifest, rubric: DEFAULT_RUBRIC } })).path), '汇总'));
+    expect(zh.get('批次')!.get('查询计划（--plan）')).toBe('分步（staged）：先查在网状态，其结果不能确定风险等级时才查其他接口');
+    const calls = zh.get('调用')!;
+    expect(calls.get('分步查询省下（未查询：在网状态已确定等级）：手机在网时长（tenure）')).toBe(5);
+    expect(calls.get('分步查询省下（未查询：在网状态已确定等级）：全网二次放号查询（resale）')).toBe(4);
+    expect(calls.get('分步查询省下（未查询：在网状态已确定等级）：手机在网状态（status）')).toBe(0);
+    expect(calls.get('分步查询省下：合计')).toBe(9);
+
+    const en = summarySections(sheetNamed(await readWithOpenpyxl((await writeWorkbook(ROWS, { name: 'en.xlsx', language: 'en', facts: { manifest, rubric: DEFAULT_RUBRIC } })).path), 'Summary'));
+    expect(en.get('Batch')!.get('Plan (--plan)')).toBe('staged: line status first; the other APIs only when its answer leaves the level open');
+    expect(en.get('Calls')!.get('Saved by staging (not asked: line status decided the level): tenure on the network (tenure)')).toBe(5);
+    expect(en.get('Calls')!.get('Saved by staging: total')).toBe(9);
   });
 
   it('en: English sheet names and words, the changes, each signal\'s points and each hard rule in plain words', async () => {

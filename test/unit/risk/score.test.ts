@@ -284,14 +284,14 @@ describe('assessRisk: hard rules', () => {
 // ---- missing signals --------------------------------------------------------------------
 
 describe('assessRisk: missing signals', () => {
-  const DETAILS: Record<MissingWhy, string> = {
+  const DETAILS: Record<Exclude<MissingWhy, 'decided'>, string> = {
     not_applicable: 'not China Telecom',
     not_in_profile: 'not in the profile',
     no_record: 'no record of the number',
     failed: 'failed after retries (224805)',
     not_asked: 'not asked (quota used up)',
   };
-  const WHYS = Object.keys(DETAILS) as MissingWhy[];
+  const WHYS = Object.keys(DETAILS) as Array<keyof typeof DETAILS>;
 
   /** Per signal missing alone (default rubric): its title, missing points, and the score / confidence that follow. */
   const MISSING: Record<SignalName, { title: string; points: number; confidence: number }> = {
@@ -309,6 +309,26 @@ describe('assessRisk: missing signals', () => {
     const out = assessRisk(input({ [signal]: missing(why, detail) }), DEFAULT_RUBRIC);
     const reason = points !== 0 ? `${title} missing: ${detail} (+${points})` : `${title} missing: ${detail}`;
     expect(out).toEqual({ score: points, level: 'low', confidence, reasons: [reason] });
+  });
+
+  it('a signal not asked because the level was decided adds nothing and counts as known (staged plan)', () => {
+    const decided = missing('decided', 'the level was decided by line status (inactive)');
+    const out = assessRisk(
+      input({ line_status: { value: 'inactive' }, tenure: decided, resale: decided, call_minutes: decided, number_kind: { value: 'mobile' } }),
+      DEFAULT_RUBRIC,
+    );
+    expect(out).toEqual({
+      score: 60,
+      level: 'high',
+      confidence: 1,
+      reasons: [
+        'line not in service (cancelled or never activated) (+60)',
+        'tenure not asked: the level was decided by line status (inactive)',
+        'resale check not asked: the level was decided by line status (inactive)',
+        'call minutes not asked: the level was decided by line status (inactive)',
+        'rule line_not_in_service: high',
+      ],
+    });
   });
 
   it('negative missing points are shown with their sign', () => {

@@ -154,7 +154,7 @@ describe('batchDetail', () => {
       manifest(),
       T0 + 61_000,
     );
-    expect(detail.options).toEqual({ profile: 'standard', apis: ['status', 'tenure'], maxCalls: 500, rubric: DEFAULT_RUBRIC.name });
+    expect(detail.options).toEqual({ profile: 'standard', apis: ['status', 'tenure'], maxCalls: 500, rubric: DEFAULT_RUBRIC.name, plan: 'all' });
     expect(detail.input).toEqual({ name: '名单.csv', bytes: 5120, sha256: 'f'.repeat(64) });
     expect(detail.counts).toEqual({
       rows: 100,
@@ -171,6 +171,7 @@ describe('batchDetail', () => {
       billed: 150,
       cacheHits: 30,
       maybeBilled: 2,
+      decided: 0,
       ingestDone: 1,
     });
     expect(detail.errors.map((error) => [error.code, error.count])).toEqual([
@@ -185,6 +186,24 @@ describe('batchDetail', () => {
     expect(detail.progress).toEqual({ done: 190, total: 190, percent: 100, rowsDone: 100 });
     // Never the stored path of the input or the result.
     expect(JSON.stringify(detail)).not.toContain('/data/');
+  });
+
+  it('names the plan, and gives each API of the batch its billed calls, cache hits and the calls staging saved', () => {
+    const staged = view(
+      { tasks: 200, final: 200, answered: 170, decided: 30, billed: 150, cacheHits: 20, 'billed.status': 90, 'billed.tenure': 60, 'cacheHits.status': 10, 'cacheHits.tenure': 10, 'decided.tenure': 30, ingestDone: 1 },
+      { options: { ...view().options, plan: 'staged' } },
+    );
+    const detail = batchDetail(staged, health, null, T0 + 60_000);
+    expect(detail.options.plan).toBe('staged');
+    expect(detail.counts.decided).toBe(30);
+    expect(detail.calls).toEqual([
+      { api: 'status', billed: 90, cacheHits: 10, saved: 0 },
+      { api: 'tenure', billed: 60, cacheHits: 10, saved: 30 },
+    ]);
+    // A batch made before plans asked everything at once.
+    const old = view();
+    delete old.options.plan;
+    expect(batchDetail(old, health, null, T0).options.plan).toBe('all');
   });
 
   it('says null for a batch without a rubric (made before scoring)', () => {

@@ -30,12 +30,12 @@ function badOption(fn: () => unknown): WebError {
 
 describe('runRequestOf', () => {
   it('gives the defaults for an empty request', () => {
-    expect(runRequestOf({}, RUBRICS, MAX)).toEqual({ input: { maxFileBytes: MAX }, profile: 'standard', maxCalls: null, rubric: DEFAULT_RUBRIC });
+    expect(runRequestOf({}, RUBRICS, MAX)).toEqual({ input: { maxFileBytes: MAX }, profile: 'standard', maxCalls: null, rubric: DEFAULT_RUBRIC, plan: 'staged' });
   });
 
   it('reads every field, as JSON values', () => {
     const request = runRequestOf(
-      { uploadId: 'u0123', profile: 'basic', maxCalls: 5000, rubric: 'strict', column: '手机号', dateColumn: 3, since: '2024-01-31', sheet: 'Sheet 2', header: 'yes', delimiter: ';', encoding: 'gb18030' },
+      { uploadId: 'u0123', profile: 'basic', maxCalls: 5000, rubric: 'strict', plan: 'all', column: '手机号', dateColumn: 3, since: '2024-01-31', sheet: 'Sheet 2', header: 'yes', delimiter: ';', encoding: 'gb18030' },
       RUBRICS,
       MAX,
     );
@@ -44,12 +44,13 @@ describe('runRequestOf', () => {
       profile: 'basic',
       maxCalls: 5000,
       rubric: strict,
+      plan: 'all',
     });
   });
 
   it('reads multipart strings alike (all fields are text there), and empty fields are not given', () => {
     const request = runRequestOf({ profile: '', maxCalls: '  ', rubric: '', column: '2', dateColumn: '', since: '', sheet: '1', header: '' }, RUBRICS, MAX);
-    expect(request).toEqual({ input: { maxFileBytes: MAX, column: 2, sheet: 1 }, profile: 'standard', maxCalls: null, rubric: DEFAULT_RUBRIC });
+    expect(request).toEqual({ input: { maxFileBytes: MAX, column: 2, sheet: 1 }, profile: 'standard', maxCalls: null, rubric: DEFAULT_RUBRIC, plan: 'staged' });
     expect(runRequestOf({ maxCalls: ' 12 ', profile: null, rubric: null }, RUBRICS, MAX)).toMatchObject({ maxCalls: 12, profile: 'standard' });
   });
 
@@ -65,6 +66,18 @@ describe('runRequestOf', () => {
     const err = badOption(() => runRequestOf({ maxCalls: value }, RUBRICS, MAX));
     expect(err.details).toEqual({ field: 'maxCalls' });
     expect(err.message).toMatch(/^maxCalls: must be a whole number of calls, at least 1/);
+  });
+
+  it('plan: staged or all (any case); the server\'s configured plan when not given; anything else is refused, naming the field', () => {
+    expect(runRequestOf({ plan: 'ALL ' }, RUBRICS, MAX).plan).toBe('all');
+    expect(runRequestOf({ plan: 'staged' }, RUBRICS, MAX, 'all').plan).toBe('staged');
+    expect(runRequestOf({}, RUBRICS, MAX, 'all').plan).toBe('all');
+    expect(runRequestOf({ plan: '' }, RUBRICS, MAX, 'all').plan).toBe('all');
+    for (const value of ['some', 1, true]) {
+      const err = badOption(() => runRequestOf({ plan: value }, RUBRICS, MAX));
+      expect(err.details).toEqual({ field: 'plan' });
+      expect(err.message).toMatch(/^plan: must be staged or all/);
+    }
   });
 
   it('takes maxCalls of 1 and a large safe integer', () => {

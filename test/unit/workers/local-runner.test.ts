@@ -10,7 +10,10 @@ import { ADDED_COLUMNS } from '../../../src/report/result-row.js';
 import { manifestPathOf, readManifest } from '../../../src/report/manifest.js';
 import { memoryStores } from '../../../src/engine/memory-store.js';
 import { submitBatch } from '../../../src/engine/submit.js';
-import { deferred, FakeJuhe, harness, juheError, numbers, QUICK_RETRY, until, type Harness, type Reply } from './local-harness.js';
+import { runApiCallJob, settleUnrecordedJob } from '../../../jobs/api-call.js';
+import type { ApiJobData, EngineContext } from '../../../src/engine/context.js';
+import { decodeTaskResult, encodeTaskResult } from '../../../src/engine/task-result.js';
+import { answerFor, deferred, FakeJuhe, harness, juheError, numbers, QUICK_RETRY, until, type Harness, type Reply } from './local-harness.js';
 
 let open: Harness[] = [];
 async function make(settings: Parameters<typeof harness>[0]): Promise<Harness> {
@@ -337,7 +340,7 @@ describe('local engine: asking once', () => {
     });
     const h = await make({ juhe, concurrency: 1 });
     const file = await h.csv('list.csv', lines);
-    const { meta } = await submitBatch(h.stores.batches, h.runner.context.dataDir, { file, input: {}, profile: 'standard' });
+    const { meta } = await submitBatch(h.stores.batches, h.runner.context.dataDir, { file, input: {}, profile: 'standard', plan: 'all' });
     const running = h.runner.run(meta.id);
     // Wait until some questions are answered, some in flight (held at the gate), some queued.
     await until(async () => juhe.calls.length >= 5 && (await h.stores.batches.get(meta.id))!.counts.ingestDone === 1);
@@ -506,5 +509,134 @@ describe('local engine: the manifest agrees with the batch record', () => {
     const manifest = await readManifest(manifestPathOf(view.resultPath!));
     expect(manifest.batch).toMatchObject({ status: 'cancelled', reason: 'cancelled by riskscreen cancel' });
     expect(manifest.rows.total).toBe(3);
+  });
+});
+
+describe('local engine: the staged plan across its two stages', () => {
+  /** The fake service's line state is the last digit % 5: 3 (inactive) and 4 (pre_cancel) decide the level. */
+  const decides = (mobile: string) => [3, 4].includes(Number(mobile.slice(-1)) % 5);
+
+  it('a deciding line status ends its number; the others are asked only after their own status answer, retries included', async () => {
+    const list = numbers('ctcc', 20);
+    const flaky = list.find((mobile) => !decides(mobile))!;
+    const juhe = new FakeJuhe({
+      delayMs: 2,
+      reply: (req, nth) => (req.api === 'status' && req.mobile === flaky && nth === 1 ? juheError(req, 224915, { retry: QUICK_RETRY }) : 'answer'),
+    });
+    const h = await make({ juhe, concurrency: 4 });
+    const view = await h.screen(await h.csv('list.csv', rowsOf(list)), { profile: 'basic', plan: 'staged' });
+    expect(view.status).toBe('done');
+    expect(view.options.plan).toBe('staged');
+    const deciding = list.filter(decides);
+    expect(deciding.length).toBeGreaterThan(3);
+    for (const mobile of list) {
+      const tenure = juhe.callsOf({ api: 'tenure', mobile });
+      if (decides(mobile)) {
+        expect(tenure).toHaveLength(0);
+        continue;
+      }
+      expect(tenure).toHaveLength(1);
+      const status = juhe.callsOf({ api: 'status', mobile }).filter((call) => call.code === 0);
+      expect(tenure[0]!.startedAt).toBeGreaterThanOrEqual(status[0]!.endedAt!);
+    }
+    expect(juhe.callsOf({ api: 'status', mobile: flaky }).map((call) => call.code)).toEqual([224915, 0]);
+    expect(view.counts).toMatchObject({ tasks: 40, final: 40, decided: deciding.length, 'decided.tenure': deciding.length, answered: 40 - deciding.length, rowsScreened: 20 });
+    const rows = await h.resultRecords(view);
+    for (const row of rows.filter((r) => decides(r.mobile!))) {
+      expect(row).toMatchObject({ row_status: 'screened', tenure: '', tenure_code: 'decided', risk_level: 'high', error: '' });
+      expect(row.risk_reasons).toMatch(/tenure not asked: the level was decided by line status \((inactive|pre_cancel)\)/);
+    }
+  });
+
+  it('line status out of quota leaves every level open: the other APIs are still asked', async () => {
+    const list = numbers('cmcc', 6);
+    const juhe = new FakeJuhe({ reply: (req) => (req.api === 'status' ? juheError(req, 10012) : 'answer') });
+    const h = await make({ juhe, concurrency: 1 });
+    const view = await h.screen(await h.csv('list.csv', rowsOf(list)), { profile: 'basic', plan: 'staged' });
+    expect(juhe.callsOf({ api: 'status' })).toHaveLength(1);
+    expect(juhe.callsOf({ api: 'tenure' })).toHaveLength(6);
+    expect(view.counts).toMatchObject({ tasks: 12, final: 12, decided: 0, failed: 1, skipped: 5, answered: 6 });
+  });
+
+  it('a refused key on line status blocks the batch: the second stage is skipped, never asked', async () => {
+    const list = numbers('ctcc', 6);
+    const juhe = new FakeJuhe({ reply: (req) => juheError(req, 10001) });
+    const h = await make({ juhe, concurrency: 1 });
+    const view = await h.screen(await h.csv('list.csv', rowsOf(list)), { profile: 'basic', plan: 'staged' });
+    expect(juhe.calls).toHaveLength(1);
+    expect(view.status).toBe('blocked');
+    expect(view.counts).toMatchObject({ tasks: 12, final: 12, failed: 1, skipped: 11, decided: 0 });
+    const rows = await h.resultRecords(view);
+    for (const row of rows) expect(row.tenure_code).toBe('account_blocked');
+  });
+
+  it('--max-calls counts the calls of both stages; a decided question takes no unit', async () => {
+    const list = numbers('ctcc', 10);
+    const juhe = new FakeJuhe({ reply: () => 'answer' });
+    const h = await make({ juhe, concurrency: 1 });
+    const view = await h.screen(await h.csv('list.csv', rowsOf(list)), { profile: 'basic', plan: 'staged', maxCalls: 14 });
+    expect(juhe.calls).toHaveLength(14);
+    expect(view.counts.billed).toBe(14);
+    expect(view.counts.final).toBe(view.counts.tasks);
+    // Every question is answered, decided or skipped for the limit: none is lost.
+    expect(view.counts.answered + view.counts.decided + view.counts.skippedMaxCalls).toBe(20);
+    expect(view.counts.decided).toBeGreaterThan(0);
+  });
+
+  it('cancelled while line statuses are out: the second stage is recorded as not asked, and nothing more is called', async () => {
+    const list = numbers('ctcc', 8);
+    const gate = deferred();
+    const juhe = new FakeJuhe({
+      reply: async (req): Promise<Reply> => {
+        if (req.api === 'status') await gate.promise;
+        return 'answer';
+      },
+    });
+    const h = await make({ juhe, concurrency: 2 });
+    const file = await h.csv('list.csv', rowsOf(list));
+    const { meta } = await submitBatch(h.stores.batches, h.runner.context.dataDir, { file, input: {}, profile: 'basic', plan: 'staged' });
+    const running = h.runner.run(meta.id);
+    // The first line status call (the key check) is out, held; the others wait behind it.
+    await until(() => juhe.calls.length >= 1);
+    await h.stores.batches.setStatus(meta.id, 'cancelled', 'cancelled by riskscreen cancel');
+    gate.resolve();
+    await running;
+    const view = (await h.stores.batches.get(meta.id))!;
+    expect(view.status).toBe('cancelled');
+    expect(juhe.callsOf({ api: 'tenure' })).toHaveLength(0);
+    expect(view.counts.final).toBe(view.counts.tasks);
+    const rows = await h.resultRecords(view);
+    for (const row of rows) expect(['cancelled', 'decided']).toContain(row.tenure_code);
+  });
+
+  it('the first answer kept decides the next stage, whatever a later delivery of its job ends in (a skip, a settled failure)', async () => {
+    const mobile = numbers('ctcc', 20).find(decides)!;
+    const juhe = new FakeJuhe({ reply: () => 'answer' });
+    const h = await make({ juhe, concurrency: 1 });
+    const file = await h.csv('list.csv', rowsOf([mobile]));
+    const { meta } = await submitBatch(h.stores.batches, h.runner.context.dataDir, { file, input: {}, profile: 'basic', plan: 'staged' });
+    const queued: ApiJobData[] = [];
+    const ctx: EngineContext = {
+      ...h.runner.context,
+      scheduler: { addApiJobs: async (_api, jobs) => void queued.push(...jobs), pendingApiJobs: async () => queued.length, addReportJob: async () => undefined },
+    };
+    await runIngestJob(ctx, { batchId: meta.id });
+    const first = queued.splice(0)[0]!;
+    expect(first).toMatchObject({ api: 'status', decides: ['inactive', 'pre_cancel'] });
+    expect(first.next).toEqual([{ api: 'tenure', hash: first.hash, date: null }]);
+    // A first delivery kept its (deciding) answer and died before the next stage.
+    const answer = answerFor({ api: 'status', mobile, carrier: 'ctcc' });
+    if (answer.kind !== 'success') throw new Error('the fake answers');
+    await h.stores.batches.recordResult(meta.id, first.taskId, encodeTaskResult('status', { kind: 'answered', signals: answer.signals }), {});
+    // A later delivery finds the API's quota spent: its skip must not reopen the level.
+    await h.stores.batches.markExhausted(meta.id, 'status', 'spent');
+    expect(await runApiCallJob(ctx, first, 1)).toBe('skipped');
+    // Nor a failure settled for the job.
+    await settleUnrecordedJob(ctx, first, 'the job was lost');
+    expect(queued).toHaveLength(0);
+    const [tenure] = await h.stores.batches.getResults(meta.id, [`tenure.${first.hash}`]);
+    expect(decodeTaskResult('tenure', tenure!)).toEqual({ kind: 'decided', by: 'status', value: answer.signals.lineStatus!.value });
+    const view = (await h.stores.batches.get(meta.id))!;
+    expect(view.counts).toMatchObject({ tasks: 2, final: 2, decided: 1, skipped: 0, failed: 0 });
   });
 });
