@@ -9,7 +9,7 @@ import { RedisUrlError, parseRedisUrl } from '../shared/redis-url.js';
 import { DEFAULT_OPTIONS, WEB_ROLES, type Options, type OpsOptions, type WebOptions, type WebRole, type WebToken, type WebUser } from './options.js';
 import { OUTPUT_ENCODINGS, type OutputEncoding } from '../report/output-encoding.js';
 import { RESULT_LANGUAGES, type ResultLanguage } from '../report/result-language.js';
-import { PLANS, type Plan } from '../engine/batch.js';
+import { PLANS, planNamed, type Plan } from '../engine/batch.js';
 
 export const OPTION_PATHS = [
   'juhe.key',
@@ -296,11 +296,11 @@ export function outputEncoding(option: string, value: unknown): OutputEncoding {
 
 /** How a batch asks its questions (`--plan`, RISKSCREEN_PLAN, engine.plan). */
 export function planOption(source: string, value: unknown): Plan {
-  const text = typeof value === 'string' ? value.trim().toLowerCase() : value;
-  if (typeof text !== 'string' || !(PLANS as readonly string[]).includes(text)) {
+  const plan = typeof value === 'string' ? planNamed(value) : null;
+  if (plan === null) {
     throw new ConfigError(source, `must be ${PLANS.join(' or ')} (got ${JSON.stringify(value)}): staged asks line status first and the other APIs only when its answer leaves the level open; all asks every API at once`);
   }
-  return text as Plan;
+  return plan;
 }
 
 /** The language of a workbook's sheet names and summary (`--lang`, RISKSCREEN_LANGUAGE). */

@@ -33,6 +33,12 @@ export type Plan = (typeof PLANS)[number];
 /** The plan of a new batch when none is chosen. */
 export const DEFAULT_PLAN: Plan = 'staged';
 
+/** The plan a user named (any case, spaces around), or null when it names none. */
+export function planNamed(text: string): Plan | null {
+  const name = text.trim().toLowerCase();
+  return (PLANS as readonly string[]).includes(name) ? (name as Plan) : null;
+}
+
 /** The plan a stored batch was asked with: batches made before plans asked everything. */
 export function planOf(options: Pick<BatchOptions, 'plan'>): Plan {
   return options.plan ?? 'all';

@@ -11,7 +11,7 @@
  */
 import { API_IDS, APIS, type ApiId } from '../juhe/catalogue.js';
 import { readPhoneList, type InputCounts, type InputOptions } from '../input/index.js';
-import { DEFAULT_RUBRIC, decidingAnswers, firstStageSignal, SIGNAL_APIS, type Rubric } from '../risk/index.js';
+import { DEFAULT_RUBRIC, SIGNAL_APIS, type Rubric } from '../risk/index.js';
 import { numberHash, type EngineKeys } from './keys.js';
 import { ProfileApis, ResaleQuestionsByRow, type PlannedTask } from './plan.js';
 import { resolveProfile } from './profiles.js';
@@ -107,9 +107,7 @@ export async function estimateBatch(
   // Which questions wait on a line status: the staged plan's own rule; which answers
   // decide: the same derivation from the rubric's hard rules as the planner's.
   const planner = new StagePlanner('staged', rubric);
-  const deciding = decidingAnswers(rubric);
-  const signal = firstStageSignal(deciding, ['line_status']);
-  const decidingValues = signal ? [...deciding.get(signal)!.keys()] : [];
+  const decidingValues = [...planner.decidingValues];
   const decides = new Set(decidingValues);
   const basis = { known: 0, knownFromCache: 0, knownFromEarlier: 0, deciding: 0 };
   // Line statuses matter only where something may know them: without a cache or an

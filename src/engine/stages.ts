@@ -50,6 +50,11 @@ export class StagePlanner {
     return this.decides !== null;
   }
 
+  /** The first-stage answers that decide the level (empty: nothing is staged). */
+  get decidingValues(): readonly string[] {
+    return this.decides ?? [];
+  }
+
   /** Split one row's questions (as planned by planRecord, after ingest's dedupe). */
   split(tasks: readonly PlannedTask[]): StagedQuestions {
     if (this.decides === null || tasks.length < 2) return { now: [...tasks], first: null };

@@ -12,7 +12,7 @@ import type { InputOptions } from '../input/index.js';
 import type { Rubric } from '../risk/index.js';
 import { isResultFormat, RESULT_FORMATS, type ResultFormat } from '../report/result-format.js';
 import { RESULT_LANGUAGES, type ResultLanguage } from '../report/result-language.js';
-import { PLANS, type Plan } from '../engine/batch.js';
+import { PLANS, planNamed, type Plan } from '../engine/batch.js';
 import { errnoWords } from '../shared/errno-words.js';
 
 export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
@@ -144,11 +144,11 @@ export function checkFormats(given: readonly string[]): ResultFormat[] {
 
 /** `--plan`: how the schedule's batches ask their questions. */
 export function checkPlan(value: string): Plan {
-  const plan = value.trim().toLowerCase();
-  if (!(PLANS as readonly string[]).includes(plan)) {
+  const plan = planNamed(value);
+  if (plan === null) {
     throw new ScheduleError('--plan', `"${value}" is not a plan; use ${PLANS.join(' or ')} (staged: line status first, the other APIs only when it leaves the level open)`);
   }
-  return plan as Plan;
+  return plan;
 }
 
 /** `--lang`: the language of a workbook's sheet names and summary. */

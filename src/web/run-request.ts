@@ -3,7 +3,7 @@
  * script sends them (JSON values, or multipart fields, which are all strings), checked
  * in one place: each problem is a 422 naming the field.
  */
-import { DEFAULT_PLAN, PLANS, type Plan } from '../engine/batch.js';
+import { DEFAULT_PLAN, PLANS, planNamed, type Plan } from '../engine/batch.js';
 import { PROFILES, ProfileError, resolveProfile } from '../engine/profiles.js';
 import type { InputOptions } from '../input/index.js';
 import type { Rubric } from '../risk/index.js';
@@ -62,11 +62,11 @@ export function profileOf(value: unknown): string {
 }
 
 /** `plan`: staged or all; the server's configured plan (engine.plan) when not given. */
-export function planOf(value: unknown, configured: Plan): Plan {
+export function planFieldOf(value: unknown, configured: Plan): Plan {
   if (!given(value)) return configured;
-  const text = typeof value === 'string' ? value.trim().toLowerCase() : '';
-  if (!(PLANS as readonly string[]).includes(text)) throw badOption('plan', `must be ${PLANS.join(' or ')} (got ${JSON.stringify(value)})`);
-  return text as Plan;
+  const plan = typeof value === 'string' ? planNamed(value) : null;
+  if (plan === null) throw badOption('plan', `must be ${PLANS.join(' or ')} (got ${JSON.stringify(value)})`);
+  return plan;
 }
 
 export function runRequestOf(fields: Record<string, unknown>, rubrics: readonly RubricChoice[], maxFileBytes: number, configuredPlan: Plan = DEFAULT_PLAN): RunRequest {
@@ -81,5 +81,5 @@ export function runRequestOf(fields: Record<string, unknown>, rubrics: readonly 
   const rubricId = given(fields.rubric) ? String(fields.rubric) : 'default';
   const rubric = rubrics.find((choice) => choice.id === rubricId);
   if (!rubric) throw badOption('rubric', `no rubric "${rubricId}" on this server; it offers ${rubrics.map((choice) => choice.id).join(', ')}`);
-  return { input: inputOptionsOf(fields, maxFileBytes), profile: profileOf(fields.profile), maxCalls, rubric: rubric.rubric, plan: planOf(fields.plan, configuredPlan) };
+  return { input: inputOptionsOf(fields, maxFileBytes), profile: profileOf(fields.profile), maxCalls, rubric: rubric.rubric, plan: planFieldOf(fields.plan, configuredPlan) };
 }
